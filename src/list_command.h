@@ -1,0 +1,20 @@
+// `packet-capture list`: the finished files of one ring (or of every ring in a directory)
+// with their time span, packets, bytes and kernel drops, from the ring index.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+namespace pcap_ring {
+
+struct ListOptions {
+  std::string directory;
+  std::string prefix;          // empty: every ring in the directory
+  std::string interface_name;  // empty: every ring in the directory
+  bool json = false;
+};
+
+// Prints the listing to `out`; returns the exit status (errors go to the log as one line).
+int list_rings(const ListOptions& options, std::ostream& out);
+
+}  // namespace pcap_ring
