@@ -84,6 +84,7 @@ void Recorder::rotate() {
   if (finished_) return;
   close_file(false);
   start_file();
+  hand_over();  // the next file exists on disk right away, even before its first packet
 }
 
 void Recorder::finish() {
