@@ -38,9 +38,11 @@ void Recorder::close_file(bool end_of_stream) {
   std::uint64_t dropped = now.dropped - file_start_counters_.dropped;
   std::uint64_t received = now.received - file_start_counters_.received;
   auto trailer = encode_file_trailer(options_.stream, clock_.now(), received, dropped);
-  if (batch_->room() < trailer.size()) hand_over();
-  std::memcpy(batch_->data.get() + batch_->size, trailer.data(), trailer.size());
-  batch_->size += trailer.size();
+  if (!trailer.empty()) {
+    if (batch_->room() < trailer.size()) hand_over();
+    std::memcpy(batch_->data.get() + batch_->size, trailer.data(), trailer.size());
+    batch_->size += trailer.size();
+  }
   batch_->closes_file = true;
   batch_->file_drops = dropped;
   batch_->end_of_stream = end_of_stream;
