@@ -183,11 +183,26 @@ struct IniState {
   int line = 0;  // counted by ini_read_line: Debian's inih does not pass line numbers
 };
 
-// fgets-style reader for ini_parse_stream that counts lines for error messages.
+bool is_known_section(const std::string& name) { return name == "capture"; }
+
+// fgets-style reader for ini_parse_stream that counts lines for error messages and checks
+// section names itself: inih reports a section only once it holds a key, so an empty
+// misspelled section would otherwise pass unnoticed.
 char* ini_read_line(char* buf, int size, void* user) {
   auto* st = static_cast<IniState*>(user);
   char* r = std::fgets(buf, size, st->file);
-  if (r) ++st->line;
+  if (!r) return r;
+  ++st->line;
+  const char* p = r;
+  while (*p == ' ' || *p == '\t') ++p;
+  if (*p == '[' && st->first_error.empty()) {
+    const char* end = std::strchr(p, ']');
+    std::string name = end ? std::string(p + 1, static_cast<std::size_t>(end - p - 1)) : std::string(p + 1);
+    if (!name.empty() && name.back() == '\n') name.pop_back();
+    if (!is_known_section(name))
+      st->first_error = st->path + ":" + std::to_string(st->line) + ": unknown section [" + name +
+                        "]; allowed: [capture]";
+  }
   return r;
 }
 
@@ -201,7 +216,7 @@ int ini_handler(void* user, const char* section, const char* name, const char* v
   auto* st = static_cast<IniState*>(user);
   if (!st->first_error.empty()) return 1;
   std::string where = st->path + ":" + std::to_string(st->line) + ": ";
-  if (std::strcmp(section, "capture") != 0 && section[0] != '\0') {
+  if (!is_known_section(section) && section[0] != '\0') {
     st->first_error = where + "unknown section [" + section + "]; allowed: [capture]";
     return 0;
   }
