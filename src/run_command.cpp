@@ -7,11 +7,13 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <thread>
 
 #include "capture_source.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "record_batch.h"
 #include "recorder.h"
@@ -88,8 +90,7 @@ int run_capture(const CaptureConfig& config) {
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> rotate_requested{false};
   std::atomic<bool> capture_failed{false};
-  std::atomic<std::uint64_t> capture_heartbeat{0};
-  std::atomic<std::uint64_t> writer_heartbeat{0};
+  Heartbeats heartbeats;
   CaptureCounters final_counters;
 
   std::jthread writer([&] {
@@ -98,7 +99,7 @@ int run_capture(const CaptureConfig& config) {
       bool last = batch->end_of_stream;
       ring.write_batch(*batch);
       queue.release(std::move(batch));
-      writer_heartbeat.fetch_add(1, std::memory_order_relaxed);
+      heartbeats.writer_beat();
       if (last) return;
     }
   });
@@ -112,7 +113,7 @@ int run_capture(const CaptureConfig& config) {
     Recorder recorder(options, queue, clock, [&] { return source->counters(); });
     while (!stop_requested.load(std::memory_order_relaxed)) {
       DispatchStatus status = source->dispatch(recorder, 100);
-      capture_heartbeat.fetch_add(1, std::memory_order_relaxed);
+      heartbeats.capture_beat();
       if (status == DispatchStatus::kEndOfInput) break;
       if (status == DispatchStatus::kError) {
         log::error("capture on " + config.interface_name + " failed: " + source->last_error());
@@ -134,10 +135,16 @@ int run_capture(const CaptureConfig& config) {
   log::info("capturing on " + config.interface_name + " into " + config.output_dir + " (next file " +
             ring_file_name(ring_options.id, ring.next_sequence(), config.format) + ")");
 
+  // The watchdog is checked at half its interval, so one missed beat is not yet fatal.
+  std::uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  int wait_ms = watchdog ? static_cast<int>(std::clamp<std::uint64_t>(watchdog_usec / 2000, 200, 1000)) : 1000;
   bool stopping = false;
   while (true) {
     struct pollfd fds[2] = {{signal_fd.get(), POLLIN, 0}, {capture_done.get(), POLLIN, 0}};
-    int rc = ::poll(fds, 2, 1000);
+    int rc = ::poll(fds, 2, wait_ms);
+    if (watchdog && !stopping && heartbeats.healthy_since_last_check(queue.pending() == 0))
+      sd_notify(0, "WATCHDOG=1");
     if (rc < 0 && errno != EINTR) {
       log::error("poll: " + errno_text(errno));
       break;
