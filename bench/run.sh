@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# bench/run.sh - live capture benchmark: packet-capture vs tcpdump vs dumpcap on one veth pair.
+#
+# usage: bench/run.sh [options]
+#   -n, --count N        packets sent per run                          (default 1000000)
+#   -r, --reps N         repetitions per tool and config; table = median (default 3)
+#   -s, --sizes "A B"    frame sizes in bytes without FCS, 60..1514      (default "64 1500")
+#   -R, --rates "A B"    send rates in packets/s; 0 or max = top speed   (default "max 100000")
+#   -t, --timeout S      hard limit per run in seconds, >= 20            (default 60)
+#       --pin            sender on CPU0, capturer on CPU1                (default)
+#       --no-pin         let the scheduler place both
+#   -T, --tools "..."    subset of: ours tcpdump dumpcap                 (default all three)
+#   -b, --binary PATH    our daemon                          (default <repo>/build/packet-capture)
+#   -o, --out DIR        results dir               (default ${TMPDIR:-/tmp}/pc-bench/live-DATE)
+#   -k, --keep           keep the capture files of every run (needs a lot of disk)
+#   -h, --help
+# Needs root, iproute2, taskset, /usr/bin/time, gcc, libpcap-dev, tcpdump, dumpcap
+# (bench/install-deps.sh installs them). See bench/README.md for the columns and targets.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+COUNT=1000000; REPS=3; SIZES="64 1500"; RATES="max 100000"; LIMIT=60; PIN=1
+TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=0
+# ring and buffer settings under test (the targets are defined for these)
+FILE_MB=100; FILE_LIMIT=10; BUF_MIB=64; RSS_SLACK_MIB=32
+
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n|--count) COUNT=$2; shift;;
+    -r|--reps) REPS=$2; shift;;
+    -s|--sizes) SIZES=$2; shift;;
+    -R|--rates) RATES=$2; shift;;
+    -t|--timeout) LIMIT=$2; shift;;
+    --pin) PIN=1;;
+    --no-pin) PIN=0;;
+    -T|--tools) TOOLS=$2; shift;;
+    -b|--binary) OURBIN=$2; shift;;
+    -o|--out) OUT=$2; shift;;
+    -k|--keep) KEEP=1;;
+    -h|--help) usage 0;;
+    *) echo "unknown option: $1" >&2; usage 2;;
+  esac
+  shift
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (network namespaces, raw sockets)" >&2; exit 1; }
+[ "$LIMIT" -ge 20 ] 2>/dev/null || LIMIT=20
+for c in ip taskset gcc tcpdump dumpcap; do
+  command -v "$c" >/dev/null || { echo "run.sh: missing $c (run bench/install-deps.sh)" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "run.sh: missing /usr/bin/time (run bench/install-deps.sh)" >&2; exit 1; }
+
+OUT=${OUT:-${TMPDIR:-/tmp}/pc-bench/live-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT" || exit 1
+OUT=$(cd "$OUT" && pwd)
+RUNS="$OUT/runs.tsv"
+log() { echo "# $*" >&2; }
+
+# ---- helpers built fresh into a temp dir ------------------------------------------------------
+BIN=$(mktemp -d "${TMPDIR:-/tmp}/pc-bench-bin.XXXXXX")
+gcc -O2 -Wall -o "$BIN/seqsend" "$HERE/src/seqsend.c" &&
+gcc -O2 -Wall -o "$BIN/seqcount" "$HERE/src/seqcount.c" -lpcap || { echo "run.sh: helper build failed" >&2; rm -rf "$BIN"; exit 1; }
+
+# ---- namespaces: sender side and capture side of one veth pair --------------------------------
+NS_TX=pcbench-tx-$$; NS_RX=pcbench-rx-$$; IF_TX=veth-snd; IF_RX=veth-cap
+TOOL_PID=""; TIME_PID=""
+cleanup() {
+  if [ -n "$TOOL_PID" ]; then kill -KILL "$TOOL_PID" 2>/dev/null; fi
+  if [ -n "$TIME_PID" ]; then wait "$TIME_PID" 2>/dev/null; fi
+  ip netns del "$NS_TX" 2>/dev/null
+  ip netns del "$NS_RX" 2>/dev/null
+  rm -rf "$BIN"
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+
+ip netns add "$NS_TX" && ip netns add "$NS_RX" || exit 1
+ip link add "$IF_TX" netns "$NS_TX" type veth peer name "$IF_RX" netns "$NS_RX" || exit 1
+for ns in "$NS_TX" "$NS_RX"; do
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+ip netns exec "$NS_TX" sysctl -qw "net.ipv6.conf.$IF_TX.disable_ipv6=1"
+ip netns exec "$NS_RX" sysctl -qw "net.ipv6.conf.$IF_RX.disable_ipv6=1"
+# no IP addresses: the capture side sees only the generator's frames (addressed to another MAC)
+ip -n "$NS_TX" link set "$IF_TX" address 02:00:00:00:00:01 arp off up || exit 1
+ip -n "$NS_RX" link set "$IF_RX" address 02:00:00:00:00:0a arp off up || exit 1
+RX_IFINDEX=$(ip netns exec "$NS_RX" cat "/sys/class/net/$IF_RX/ifindex")
+sleep 0.5
+
+if [ "$PIN" = 1 ]; then SND_CPU=(taskset -c 0); CAP_CPU=(taskset -c 1); PINDESC="sender CPU0, capturer CPU1"
+else SND_CPU=(); CAP_CPU=(); PINDESC="not pinned"; fi
+
+# ---- tools --------------------------------------------------------------------------------------
+HAVE_OURS=1
+if [[ " $TOOLS " == *" ours "* ]] && [ ! -x "$OURBIN" ]; then
+  log "WARNING: $OURBIN not found or not executable: 'ours' is skipped"
+  HAVE_OURS=0
+fi
+tool_cmd() { # tool dir -> command words, one per line
+  case $1 in
+    ours)    printf '%s\n' "$OURBIN" run --interface "$IF_RX" --output-dir "$2" \
+               --file-size "$FILE_MB" --file-limit "$FILE_LIMIT" --buffer-size "$BUF_MIB";;
+    tcpdump) printf '%s\n' tcpdump -i "$IF_RX" -w "$2/ring" -C "$FILE_MB" -W "$FILE_LIMIT" -Z root;;
+    dumpcap) printf '%s\n' dumpcap -i "$IF_RX" -w "$2/ring.pcap" -b "filesize:$((FILE_MB * 1000))" -b "files:$FILE_LIMIT";;
+  esac
+}
+
+# ---- measurement helpers ------------------------------------------------------------------------
+rx_stat() { ip netns exec "$NS_RX" cat "/sys/class/net/$IF_RX/statistics/$1" 2>/dev/null || echo 0; }
+capture_socket_up() { # a packet socket in the capture netns bound to the capture interface
+  ip netns exec "$NS_RX" awk -v ifx="$RX_IFINDEX" 'NR > 1 && $5 == ifx { found = 1 } END { exit !found }' /proc/net/packet
+}
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo -1; }
+dir_bytes() { du -sb "$1" 2>/dev/null | cut -f1; }
+tool_stats() { # output file -> "captured dropped" as the tool reported them (NA if absent)
+  tr '\r' '\n' < "$1" | awk '
+    { for (i = 1; i <= NF; i++) {                                  # packet-capture: captured=N dropped=M
+        if ($i ~ /^captured=[0-9]+/) { split($i, a, "="); c = a[2] + 0 }
+        if ($i ~ /^dropped=[0-9]+/)  { split($i, a, "="); d = a[2] + 0 } } }
+    / packets captured$/           { c = $1 }                      # tcpdump
+    / packets dropped by kernel$/  { d = $1 }
+    /^Packets captured: [0-9]+/    { c = $3 }                      # dumpcap
+    /Packets received\/dropped on interface/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\/[0-9]+$/) { split($i, a, "/"); d = a[2] } }
+    END { print (c == "" ? "NA" : c), (d == "" ? "NA" : d) }'
+}
+kv() { # key line -> value
+  local k=$1; shift
+  tr ' ' '\n' <<< "$*" | sed -n "s/^$k=//p" | head -1
+}
+
+# ---- one run ------------------------------------------------------------------------------------
+# appends one tab-separated record to runs.tsv:
+# tool size rate rep sent written dropped loss_pct cpu_s us_per_pkt rss_mib rss_minus_buf wrap note cpu_live_s send_pps
+one_run() {
+  local tool=$1 size=$2 rate=$3 rep=$4
+  local rd="$OUT/$tool/s$size-r$rate-$rep" t0 deadline i note="" exit_code
+  rm -rf "$rd"; mkdir -p "$rd/files"
+  local -a cmd; mapfile -t cmd < <(tool_cmd "$tool" "$rd/files")
+  printf '%s ' "${cmd[@]}" > "$rd/cmd"; echo >> "$rd/cmd"
+  sync
+  t0=$(date +%s); deadline=$((t0 + LIMIT))
+
+  /usr/bin/time -f '%U %S %M %e %x' -o "$rd/time" \
+    ip netns exec "$NS_RX" "${CAP_CPU[@]}" "${cmd[@]}" > "$rd/stdout" 2> "$rd/stderr" < /dev/null &
+  TIME_PID=$!
+  TOOL_PID=""
+  for ((i = 0; i < 50; i++)); do            # time forks once; ip/taskset exec into the tool
+    TOOL_PID=$(pgrep -P "$TIME_PID" | head -1)
+    [ -n "$TOOL_PID" ] && break
+    kill -0 "$TIME_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  for ((i = 0; i < 100; i++)); do
+    capture_socket_up && break
+    kill -0 "$TIME_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! capture_socket_up; then
+    [ -n "$TOOL_PID" ] && kill -KILL "$TOOL_PID" 2>/dev/null
+    wait "$TIME_PID" 2>/dev/null; TOOL_PID=""; TIME_PID=""
+    exit_code=$(tail -1 "$rd/time" 2>/dev/null | awk '{ print $5 }')
+    log "$tool size=$size rate=$rate rep=$rep: capture never started (exit=${exit_code:-?}); stderr: $(tail -3 "$rd/stderr" | tr '\n' ' ')"
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\t0\tnot_started,exit=%s\tNA\tNA\n' \
+      "$tool" "$size" "$rate" "$rep" "${exit_code:-?}" >> "$RUNS"
+    return
+  fi
+  sleep 1                                   # let the tool finish setting up its ring / files
+
+  local rx0 rxd0 rx1 rxd1 gen gto
+  rx0=$(rx_stat rx_packets); rxd0=$(rx_stat rx_dropped)
+  local tick0; tick0=$(proc_ticks "$TOOL_PID")
+  gto=$((deadline - $(date +%s) - 15)); [ $gto -lt 5 ] && gto=5
+  local rarg=$rate; [ "$rate" = max ] && rarg=0
+  gen=$(ip netns exec "$NS_TX" "${SND_CPU[@]}" timeout "$gto" "$BIN/seqsend" -i "$IF_TX" -n "$COUNT" -s "$size" -r "$rarg" 2> "$rd/gen.err")
+  echo "$gen" > "$rd/gen.out"
+  local sent; sent=$(kv sent "$gen"); sent=${sent:-0}
+  [ "$sent" = "$COUNT" ] || note+="short_send,"
+
+  # drain: until the tool burns no CPU and its files stop growing for ~1 s (and within the limit)
+  local last_t=-2 last_b=-2 calm=0 nt nb
+  for ((i = 0; i < 60; i++)); do
+    sleep 0.25
+    nt=$(proc_ticks "$TOOL_PID"); nb=$(dir_bytes "$rd/files")
+    if [ "$nt" -ge 0 ] && [ $((nt - last_t)) -le 1 ] && [ "$nb" = "$last_b" ]; then calm=$((calm + 1)); else calm=0; fi
+    last_t=$nt; last_b=$nb
+    [ $calm -ge 4 ] && break
+    kill -0 "$TOOL_PID" 2>/dev/null || break
+    [ "$(date +%s)" -ge $((deadline - 8)) ] && break
+  done
+  rx1=$(rx_stat rx_packets); rxd1=$(rx_stat rx_dropped)
+  local tick1 hz cpu_live; tick1=$(proc_ticks "$TOOL_PID"); hz=$(getconf CLK_TCK)
+  cpu_live=$(awk -v a="$tick0" -v b="$tick1" -v hz="$hz" 'BEGIN { if (a < 0 || b < 0) print "NA"; else printf "%.2f", (b - a) / hz }')
+
+  # stop: SIGINT, then the tool must finish its file and exit on its own
+  kill -0 "$TOOL_PID" 2>/dev/null || note+="exited_early,"
+  kill -INT "$TOOL_PID" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$TOOL_PID" 2>/dev/null || break
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 0.1
+  done
+  if kill -0 "$TOOL_PID" 2>/dev/null; then
+    note+="killed_after_sigint,"
+    kill -TERM "$TOOL_PID" 2>/dev/null; sleep 1; kill -KILL "$TOOL_PID" 2>/dev/null
+  fi
+  wait "$TIME_PID" 2>/dev/null; TOOL_PID=""; TIME_PID=""
+
+  local tl ucpu scpu rss_kb
+  tl=$(tail -1 "$rd/time")
+  read -r ucpu scpu rss_kb _ exit_code <<< "$tl"
+  grep -q 'terminated by signal' "$rd/time" && note+="$(grep -o 'signal [0-9]*' "$rd/time" | tr ' ' '='),"
+  [ "${exit_code:-0}" != 0 ] && note+="exit=$exit_code,"
+
+  # what landed in the files
+  local cnt
+  cnt=$(find "$rd/files" -type f ! -name '.*' -print0 | sort -z | xargs -0 -r "$BIN/seqcount" "$sent" 2> "$rd/count.err")
+  [ -n "$cnt" ] || cnt="files=0 unreadable=0 truncated=0 frames=0 tagged=0 unique=0 dups=0 first=-1 last=-1 holes=0"
+  echo "$cnt" > "$rd/count"
+  local nfiles unique first unread trunc dups
+  nfiles=$(kv files "$cnt"); unique=$(kv unique "$cnt"); first=$(kv first "$cnt")
+  unread=$(kv unreadable "$cnt"); trunc=$(kv truncated "$cnt"); dups=$(kv dups "$cnt")
+  [ "$nfiles" = 0 ] && note+="no_files,"
+  [ "$unread" != 0 ] && note+="unreadable_files=$unread,"
+  [ "$trunc" != 0 ] && note+="truncated_files=$trunc,"
+  [ "$dups" != 0 ] && note+="dup_pkts=$dups,"
+  local rxdrop=$((rxd1 - rxd0)); [ $rxdrop -ne 0 ] && note+="veth_rx_drop=$rxdrop,"
+  [ $((rx1 - rx0)) -ne "$sent" ] && note+="veth_rx=$((rx1 - rx0)),"
+
+  local st tcap tdrop
+  cat "$rd/stdout" "$rd/stderr" > "$rd/output"
+  st=$(tool_stats "$rd/output"); tcap=${st% *}; tdrop=${st#* }
+  [ "$tcap" = NA ] && note+="no_stats,"
+
+  # the ring keeps the newest FILE_LIMIT files: if the oldest sequence numbers are gone and the
+  # ring is full, it wrapped, and loss is measured over the retained window [first, sent)
+  local wrap=0
+  if [ "$first" -gt 0 ] && [ "$nfiles" -ge "$FILE_LIMIT" ]; then wrap=1; fi
+  local m
+  m=$(awk -v s="$sent" -v u="$unique" -v f="$first" -v w=$wrap -v td="$tdrop" -v us="$ucpu" -v ss="$scpu" -v kb="$rss_kb" -v buf="$BUF_MIB" -v tool="$tool" 'BEGIN {
+        if (!w) lost = s - u
+        else {                                     # wrapped: holes in the kept window are certain;
+          lost = (s - f) - u                       # the tool drop counter covers the overwritten part
+          if (td ~ /^[0-9]+$/) { if (td + 0 > lost) lost = td + 0 }
+          else if (s - f > 0) lost = s * lost / (s - f)   # no counter: extrapolate the window rate
+        }
+        if (lost < 0) lost = 0
+        loss = (s > 0 ? 100 * lost / s : 0)
+        cap = s - lost                             # packets that made it to a file (estimated if wrapped)
+        cpu = us + ss
+        printf "%.3f %.2f %s %.1f %s", loss, cpu, (cap > 0 ? sprintf("%.3f", cpu * 1e6 / cap) : "NA"),
+               kb / 1024, (tool == "ours" ? sprintf("%.1f", kb / 1024 - buf) : "-") }')
+  local loss cpu uspp rss rssx
+  read -r loss cpu uspp rss rssx <<< "$m"
+  note=${note%,}
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$size" "$rate" "$rep" "$sent" "$unique" \
+    "$tdrop" "$loss" "$cpu" "$uspp" "$rss" "$rssx" "$wrap" "${note:--}" "$cpu_live" "$(kv pps "$gen")" >> "$RUNS"
+  log "$(printf '%-8s size=%-5s rate=%-7s rep=%s sent=%s written=%s dropped=%s loss=%s%% cpu=%ss (live %ss) rss=%sMiB %s %s' \
+    "$tool" "$size" "$rate" "$rep" "$sent" "$unique" "$tdrop" "$loss" "$cpu" "$cpu_live" "$rss" "$([ $wrap = 1 ] && echo wrapped)" "${note}")"
+  [ "$KEEP" = 1 ] || rm -rf "$rd/files"
+}
+
+# ---- main loop: for each config and repetition, the tools take turns on the same traffic ---------
+printf 'tool\tsize\trate\trep\tsent\twritten\tdropped\tloss_pct\tcpu_s\tus_per_pkt\trss_mib\trss_minus_buf_mib\twrapped\tnote\tcpu_live_s\tsend_pps\n' > "$RUNS"
+RATES=$(echo "$RATES" | sed 's/\b0\b/max/g')
+log "results: $OUT   count=$COUNT reps=$REPS sizes=[$SIZES] rates=[$RATES] limit=${LIMIT}s ($PINDESC)"
+log "ring ${FILE_MB} MB x $FILE_LIMIT files; our kernel buffer ${BUF_MIB} MiB; binary $OURBIN"
+RUN_TOOLS=""
+for t in $TOOLS; do
+  case $t in ours) [ $HAVE_OURS = 1 ] && RUN_TOOLS+="$t ";; tcpdump|dumpcap) RUN_TOOLS+="$t ";;
+    *) log "unknown tool '$t' ignored";; esac
+done
+T_ALL=$(date +%s)
+for size in $SIZES; do
+  for rate in $RATES; do
+    for ((rep = 1; rep <= REPS; rep++)); do
+      for tool in $RUN_TOOLS; do one_run "$tool" "$size" "$rate" "$rep"; done
+    done
+  done
+done
+log "all runs done in $(( $(date +%s) - T_ALL )) s"
+
+# ---- table (median over repetitions) --------------------------------------------------------------
+SUMMARY="$OUT/summary.txt"
+{
+echo
+echo "packet-capture live benchmark: $COUNT packets/run, median of $REPS, ring ${FILE_MB} MB x $FILE_LIMIT, $PINDESC"
+awk -F'\t' -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates="$RATES" -v buf="$BUF_MIB" -v slack="$RSS_SLACK_MIB" -v have_ours="$HAVE_OURS" '
+  function median(key, col,    n, i, j, t, v) {
+    n = split(vals[key, col], v, " ")
+    if (n == 0 || vals[key, col] == "") return "NA"
+    for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2)
+  }
+  function ratestr(r) { return r == "max" ? "max" : (r % 1000 == 0 ? r / 1000 "k" : r) }
+  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  {
+    key = $1 SUBSEP $2 SUBSEP $3
+    runs[key]++
+    if ($5 == "NA") { bad[key]++; notes[key] = notes[key] " " $14; next }
+    ok[key]++
+    for (c = 5; c <= 16; c++) if (c != 13 && c != 14 && $c != "NA" && $c != "-") vals[key, c] = vals[key, c] " " $c
+    if ($13 == 1) wr[key] = 1
+    if ($14 != "-") notes[key] = notes[key] " " $14
+    if ($1 == "ours" && $11 + 0 > maxrss) maxrss = $11 + 0
+  }
+  END {
+    hdr = "%-8s %5s %6s %9s %8s %9s %9s %8s %7s %8s %8s %8s %9s  %s\n"
+    printf hdr, "tool", "size", "rate", "sent", "tx_kpps", "written", "dropped", "loss%", "cpu_s", "us/pkt", "live_s", "rss_MiB", "rss-buf", "notes"
+    nt = split(tools, T, " "); ns = split(sizes, S, " "); nr = split(rates, R, " ")
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) for (t = 1; t <= nt; t++) {
+      key = T[t] SUBSEP S[a] SUBSEP R[b]
+      if (!(key in runs)) continue
+      if (!(key in ok)) { printf hdr, T[t], S[a], ratestr(R[b]), "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "no valid run:" notes[key]; continue }
+      for (c = 5; c <= 16; c++) m[c] = median(key, c)
+      M[key, "loss"] = m[8]; M[key, "uspp"] = m[10]
+      if (m[15] != "NA" && m[6] + 0 > 0) M[key, "liveus"] = m[15] * 1e6 * (m[10] != "NA" && m[9] > 0 ? m[10] / (m[9] * 1e6) : 1 / m[6])
+      n = notes[key]; if (wr[key]) n = "wrapped(loss estimated)" n
+      if (bad[key]) n = n " " bad[key] "/" runs[key] " runs failed"
+      printf "%-8s %5s %6s %9d %8s %9d %9s %8.3f %7.2f %8s %8s %8.1f %9s  %s\n", T[t], S[a], ratestr(R[b]), m[5],
+        (m[16] == "NA" ? "NA" : sprintf("%.0f", m[16] / 1000)), m[6], m[7], m[8], m[9],
+        (m[10] == "NA" ? "NA" : sprintf("%.3f", m[10])), (m[15] == "NA" ? "NA" : sprintf("%.2f", m[15])), m[11], (T[t] == "ours" ? sprintf("%.1f", m[12]) : "-"), n
+    }
+    print ""
+    print "targets:"
+    if (!have_ours || index(tools, "ours") == 0) { print "  SKIP  all targets: packet-capture was not run"; exit }
+    # (1) zero loss wherever tcpdump has zero loss
+    t1 = "PASS"; n1 = 0; d1 = ""
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      kt = "tcpdump" SUBSEP S[a] SUBSEP R[b]; ko = "ours" SUBSEP S[a] SUBSEP R[b]
+      if (!((kt, "loss") in M)) continue
+      if (M[kt, "loss"] + 0 != 0) continue
+      n1++
+      lo = ((ko, "loss") in M) ? M[ko, "loss"] : "NA"
+      r = (lo != "NA" && lo + 0 == 0) ? "ok" : "LOSS"
+      if (r != "ok") t1 = "FAIL"
+      d1 = d1 sprintf(" %s/%s:%s%%", S[a], ratestr(R[b]), lo)
+    }
+    if (n1 == 0) { t1 = "PASS"; d1 = " (no config where tcpdump had zero loss, nothing to check)" }
+    printf "  %s  (1) zero loss wherever tcpdump has zero loss; ours per config:%s\n", t1, d1
+    # (2) CPU per captured packet <= half of tcpdump
+    t2 = "PASS"; n2 = 0; d2 = ""
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      kt = "tcpdump" SUBSEP S[a] SUBSEP R[b]; ko = "ours" SUBSEP S[a] SUBSEP R[b]
+      if (!((kt, "uspp") in M) || M[kt, "uspp"] == "NA") continue
+      n2++
+      uo = ((ko, "uspp") in M) ? M[ko, "uspp"] : "NA"
+      ratio = (uo != "NA" && M[kt, "uspp"] > 0) ? uo / M[kt, "uspp"] : -1
+      if (ratio < 0 || ratio > 0.5) t2 = "FAIL"
+      d2 = d2 sprintf(" %s/%s:%s", S[a], ratestr(R[b]), ratio < 0 ? "NA" : sprintf("%.2fx", ratio))
+    }
+    if (n2 == 0) { t2 = "SKIP"; d2 = " (no tcpdump figures)" }
+    printf "  %s  (2) our CPU per captured packet <= 0.5 x tcpdump; ours/tcpdump:%s\n", t2, d2
+    d2b = ""
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      kt = "tcpdump" SUBSEP S[a] SUBSEP R[b]; ko = "ours" SUBSEP S[a] SUBSEP R[b]
+      if (((kt, "liveus") in M) && ((ko, "liveus") in M) && M[kt, "liveus"] > 0)
+        d2b = d2b sprintf(" %s/%s:%.2fx", S[a], ratestr(R[b]), M[ko, "liveus"] / M[kt, "liveus"])
+    }
+    if (d2b != "") printf "  info      same ratio from live_s (capture window only, startup/shutdown left out):%s\n", d2b
+    # (3) peak RSS <= kernel buffer + slack (worst run)
+    lim = buf + slack
+    printf "  %s  (3) our peak RSS <= %d MiB buffer + %d MiB = %d MiB; worst run: %.1f MiB (%.1f MiB over the buffer)\n",
+      (maxrss > 0 && maxrss <= lim ? "PASS" : "FAIL"), buf, slack, lim, maxrss, maxrss - buf
+  }' "$RUNS"
+echo
+echo "per-run records: $RUNS ; logs per run under $OUT/<tool>/"
+} | tee "$SUMMARY"
