@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <ini.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -10,6 +9,7 @@
 
 #include "capture_flags.h"
 #include "exit_codes.h"
+#include "ini_file.h"
 #include "ring_names.h"
 #include "unique_fd.h"
 
@@ -175,77 +175,16 @@ void apply_environment(CaptureConfig& config, const std::map<std::string, std::s
   }
 }
 
-struct IniState {
-  CaptureConfig* config;
-  std::string path;
-  std::string first_error;
-  FILE* file = nullptr;
-  int line = 0;  // counted by ini_read_line: Debian's inih does not pass line numbers
-};
-
-bool is_known_section(const std::string& name) { return name == "capture"; }
-
-// fgets-style reader for ini_parse_stream that counts lines for error messages and checks
-// section names itself: inih reports a section only once it holds a key, so an empty
-// misspelled section would otherwise pass unnoticed.
-char* ini_read_line(char* buf, int size, void* user) {
-  auto* st = static_cast<IniState*>(user);
-  char* r = std::fgets(buf, size, st->file);
-  if (!r) return r;
-  ++st->line;
-  const char* p = r;
-  while (*p == ' ' || *p == '\t') ++p;
-  if (*p == '[' && st->first_error.empty()) {
-    const char* end = std::strchr(p, ']');
-    std::string name = end ? std::string(p + 1, static_cast<std::size_t>(end - p - 1)) : std::string(p + 1);
-    if (!name.empty() && name.back() == '\n') name.pop_back();
-    if (!is_known_section(name))
-      st->first_error = st->path + ":" + std::to_string(st->line) + ": unknown section [" + name +
-                        "]; allowed: [capture]";
-  }
-  return r;
-}
-
-std::string strip_quotes(const char* value) {
-  std::string v = value;
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  return v;
-}
-
-int ini_handler(void* user, const char* section, const char* name, const char* value) {
-  auto* st = static_cast<IniState*>(user);
-  if (!st->first_error.empty()) return 1;
-  std::string where = st->path + ":" + std::to_string(st->line) + ": ";
-  if (!is_known_section(section) && section[0] != '\0') {
-    st->first_error = where + "unknown section [" + section + "]; allowed: [capture]";
-    return 0;
-  }
-  const SettingSpec* spec = find_setting(name);
-  if (!spec || !spec->in_ini) {
-    std::string allowed;
-    for (const auto& s : kSettings)
-      if (s.in_ini) allowed += (allowed.empty() ? "" : ", ") + std::string(s.key);
-    st->first_error = where + "unknown key '" + name + "'; allowed: " + allowed;
-    return 0;
-  }
-  std::string v = strip_quotes(value);
-  if (auto err = spec->apply(*st->config, v)) {
-    st->first_error = where + name + " = " + v + ": " + *err;
-    return 0;
-  }
-  return 1;
-}
-
 void apply_ini_file(CaptureConfig& config, const std::string& path, bool required) {
-  if (!required && access(path.c_str(), F_OK) != 0) return;
-  IniState st{&config, path, {}, std::fopen(path.c_str(), "re"), 0};
-  if (!st.file) throw ConfigError(path + ": cannot read configuration file: " + errno_text(errno));
-  int rc = ini_parse_stream(ini_read_line, &st, ini_handler, &st);
-  std::fclose(st.file);
-  if (!st.first_error.empty()) throw ConfigError(st.first_error);
-  if (rc > 0)
-    throw ConfigError(path + ":" + std::to_string(rc) +
-                      ": syntax error; expected [section] or key = value");
+  auto file = read_ini_file(path, required);
+  if (!file) return;
+  for (const auto& e : file->entries) {
+    if (e.section != "capture") continue;  // other sections belong to other parts
+    const SettingSpec* spec = find_setting(e.key);
+    if (!spec || !spec->in_ini) throw ConfigError(file->where(e) + "unknown key '" + e.key + "'");
+    if (auto err = spec->apply(config, e.value))
+      throw ConfigError(file->where(e) + e.key + " = " + e.value + ": " + *err);
+  }
 }
 
 void validate(const CaptureConfig& c) {
