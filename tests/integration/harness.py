@@ -24,7 +24,6 @@ Traffic only ever goes over the veth pair between namespaces created here.
 import atexit
 import calendar
 import ctypes
-import json
 import os
 import re
 import shutil
@@ -105,7 +104,7 @@ def _pdeathsig():
 def run(cmd, check=True, timeout=60, env=None, input=None):
     """Run a helper command, return CompletedProcess (text)."""
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout, env=env, input=input)
+                       timeout=timeout, env=env, input=input, preexec_fn=_pdeathsig)
     if check and p.returncode != 0:
         raise AssertionError("command %r failed with exit %d:\nstdout: %s\nstderr: %s"
                              % (cmd, p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
@@ -284,16 +283,20 @@ class VethPair:
             _LIVE_PAIRS.remove(self)
 
     # ---------------------------------------------------------------- traffic
-    def send_udp(self, count, size=100, rate=20000, port=9999, start=0, ports=None,
+    DEFAULT_RATE = 20000
+
+    def send_udp(self, count, size=100, rate=None, port=9999, start=0, ports=None,
                  timeout=120):
         """Send ``count`` UDP datagrams from TX to RX (run inside the TX namespace).
 
         Each payload (``size`` bytes, >= 16) is MAGIC(4) + token(8) + seq(4, BE) + padding.
         ``ports``: list of destination ports used round-robin (seq i -> ports[i % len]).
-        ``rate``: packets/second (sent in small bursts so the veth backlog never
-        overflows); None = as fast as possible.  Returns the list of
-        (seq, dst_port) sent.
+        ``rate``: packets/second, sent in bursts of 16 so the veth backlog never
+        overflows; None = DEFAULT_RATE (20 kpps), 0 = as fast as possible.  Returns the
+        list of (seq, dst_port) sent.
         """
+        if rate is None:
+            rate = self.DEFAULT_RATE
         ports = list(ports) if ports else [port]
         size = max(int(size), 16)
         code = r'''
@@ -770,6 +773,11 @@ def packet_marks(cap, token):
         if len(payload) >= 16 and payload[:4] == b"PCTS" and payload[4:12] == token:
             out.append((struct.unpack(">I", payload[12:16])[0], u[1], ts))
     return out
+
+
+def udp_seqs(path, token, strict=True):
+    """Sequence numbers of this run's test packets in one capture file, in file order."""
+    return [m[0] for m in packet_marks(read_capture(path, strict=strict), token)]
 
 
 def ring_marks(paths, token):

@@ -3,9 +3,12 @@
 
 import json
 import os
+import re
 import struct
 import sys
+import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
@@ -58,6 +61,14 @@ class CaptureBasic(harness.IntegrationTest):
             total += len(cap.records)
         self.assertGreaterEqual(total, COUNT)
         self.assertLessEqual(total, captured, "files hold more packets than captured=")
+        # nanosecond files must carry real nanosecond timestamps, not microseconds * 1000
+        all_ts = [m[2] for m in marks]
+        now = harness.time.time() * 1e9
+        self.assertLess(abs(all_ts[0] - now), 600e9,
+                        "first packet timestamp %d is not near the current time" % all_ts[0])
+        self.assertFalse(all(t % 1000 == 0 for t in all_ts),
+                         "all %d timestamps are whole microseconds: capture not opened "
+                         "with nanosecond precision" % len(all_ts))
 
         self.check_list(out, files)
 
@@ -125,14 +136,19 @@ class CaptureBasic(harness.IntegrationTest):
         pair = self.veth()
         out = self.mkdir("ring")
         d = self.daemon(pair, out).start()
-        pair.send_udp(20, size=100)
-        harness.wait_for(lambda: False, 1.6)
-        parts = d.part_files()
-        self.assertEqual(len(parts), 1, parts)
-        cap = harness.read_capture(os.path.join(out, parts[0]), strict=False)
-        marks = harness.packet_marks(cap, pair.token)
-        harness.assert_exactly_once(self, marks, range(20),
-                                    ".part content 1.6 s after sending (flush >= 1/s)")
+        sent = 0
+        for burst in (20, 1, 5):   # flushing must not depend on further packets arriving
+            pair.send_udp(burst, size=100, start=sent)
+            sent += burst
+            harness.wait_for(lambda: False, 1.4)
+            parts = d.part_files()
+            self.assertEqual(len(parts), 1, parts)
+            cap = harness.read_capture(os.path.join(out, parts[0]), strict=False)
+            marks = harness.packet_marks(cap, pair.token)
+            harness.assert_exactly_once(self, marks, range(sent),
+                                        ".part content 1.4 s after the last packet "
+                                        "(buffered packets reach the file at least once a "
+                                        "second)")
         rc, err = d.stop()
         self.assert_clean_stop(rc, err, out)
 
@@ -167,6 +183,39 @@ class CaptureBasic(harness.IntegrationTest):
         marks = harness.ring_marks([p for _, p in files], pair.token)
         harness.assert_exactly_once(self, marks, range(100), "--snaplen 96")
         self.assertEqual(n, 100)
+
+    def promiscuity(self, pair):
+        out = harness.run([harness.IP, "-n", pair.rx_ns, "-d", "link", "show",
+                           pair.RX_IF]).stdout
+        m = re.search(r"promiscuity (\d+)", out)
+        self.assertIsNotNone(m, out)
+        return int(m.group(1))
+
+    def run_promisc(self, args, env=None):
+        pair = self.veth()
+        out = tempfile.mkdtemp(prefix="ring-", dir=self.tmp)
+        self.assertEqual(self.promiscuity(pair), 0)
+        d = self.daemon(pair, out, *args, env=env).start()
+        level = self.promiscuity(pair)
+        pair.send_udp(20, size=100)
+        harness.wait_for(lambda: False, 0.2)
+        rc, err = d.stop()
+        self.assert_clean_stop(rc, err, out)
+        harness.assert_exactly_once(
+            self, harness.ring_marks([p for _, p in harness.ring_files(out)], pair.token),
+            range(20), "capture with %s %s" % (args, env or ""))
+        self.assertEqual(self.promiscuity(pair), 0, "promiscuous mode left on after exit")
+        return level
+
+    def test_promisc_flags(self):
+        self.assertGreaterEqual(self.run_promisc(["--promisc", "--buffer-size", "4"]), 1,
+                                "--promisc did not put the interface in promiscuous mode")
+        self.assertEqual(self.run_promisc(["--no-promisc"]), 0,
+                         "--no-promisc left the interface promiscuous")
+        self.assertEqual(self.run_promisc([], env={"PROMISC": "no"}), 0, "PROMISC=no")
+        self.assertEqual(self.run_promisc(["--no-promisc"], env={"PROMISC": "yes"}), 0,
+                         "--no-promisc must beat PROMISC=yes")
+        self.assertGreaterEqual(self.run_promisc([], env={"PROMISC": "yes"}), 1, "PROMISC=yes")
 
 
 if __name__ == "__main__":

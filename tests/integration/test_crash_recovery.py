@@ -8,6 +8,7 @@ import struct
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
@@ -80,6 +81,44 @@ class CrashRecovery(harness.IntegrationTest):
         pair, out, whole, cap = self.crash(
             lambda e: struct.pack(e + "IIII", sec, 5, 400, 400) + b"\xab" * 100)
         self.restart_and_check(pair, out, whole, cap)
+
+    def test_crash_after_finished_files(self):
+        """Kill while file 000001 is live: restart finishes 000001, leaves 000000 alone
+        and continues with 000002."""
+        pair = self.veth()
+        out = self.mkdir("ring")
+        d = self.daemon(pair, out).start()
+        pair.send_udp(50, size=200)
+        time.sleep(0.3)
+        d.send_signal(signal.SIGUSR1)
+        self.assertTrue(harness.wait_for(
+            lambda: d.part_files() == ["pcap-vethrx-000001.pcap.part"], 5), os.listdir(out))
+        pair.send_udp(50, size=200, start=50)
+        time.sleep(1.5)
+        d.stop(sig=signal.SIGKILL)
+        first = os.path.join(out, DONE)
+        with open(first, "rb") as f:
+            content = f.read()
+        ino = os.stat(first).st_ino
+        part = os.path.join(out, "pcap-vethrx-000001.pcap.part")
+        self.assertTrue(os.path.exists(part), os.listdir(out))
+        whole = harness.read_capture(part, strict=False).end_of_whole_records
+        with open(part, "ab") as f:
+            f.write(b"\x01\x02\x03")
+        d2 = self.daemon(pair, out).start()
+        self.assertEqual(d2.part_files(), ["pcap-vethrx-000002.pcap.part"])
+        rc, err = d2.stop()
+        self.assert_clean_stop(rc, err, out)
+        files = harness.ring_files(out)
+        self.assertEqual([s for s, _ in files], [0, 1, 2])
+        with open(first, "rb") as f:
+            self.assertEqual(f.read(), content, "000000 changed by recovery")
+        self.assertEqual(os.stat(first).st_ino, ino)
+        self.assertEqual(os.path.getsize(files[1][1]), whole)
+        harness.check_readers(self, files[1][1])
+        harness.assert_exactly_once(self, harness.packet_marks(
+            harness.read_capture(files[1][1]), pair.token), range(50, 100),
+            "recovered 000001")
 
     def test_pcapng_torn_block(self):
         pair = self.veth()

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """--format pcapng: valid pcapng read by tshark/capinfos/tcpdump, interface named."""
 
+import json
 import os
-import re
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
@@ -53,10 +54,24 @@ class Pcapng(harness.IntegrationTest):
                                 % (p, ts[0]))
         marks = harness.ring_marks([p for _, p in files], pair.token)
         harness.assert_exactly_once(self, marks, range(COUNT), "pcapng capture")
+        if tsresol == 9:
+            self.assertFalse(all(m[2] % 1000 == 0 for m in marks),
+                             "if_tsresol 9 but every timestamp is a whole microsecond")
 
     def test_pcapng_flag(self):
         pair, out, files = self.capture(["--format", "pcapng"])
         self.check_files(pair, files, tsresol=9)
+        p = harness.run_binary(["list", "--output-dir", out, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        entries = json.loads(p.stdout)
+        self.assertEqual(sorted(os.path.basename(e["file"]) for e in entries),
+                         sorted(os.path.basename(x) for _, x in files), "list --json files")
+        for e in entries:
+            cap = harness.read_capture(os.path.join(out, os.path.basename(e["file"])))
+            self.assertEqual(e["packets"], len(cap.records), "list --json packets: %s" % e)
+            if cap.records:
+                self.assertEqual(harness.parse_rfc3339_ns(e["first"]), cap.records[0][0])
+                self.assertEqual(harness.parse_rfc3339_ns(e["last"]), cap.records[-1][0])
 
     def test_pcapng_env_micro(self):
         pair, out, files = self.capture([], env={"FORMAT": "pcapng", "TSTAMP": "micro"})

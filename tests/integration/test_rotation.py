@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Rotation: by size, file limit, byte budget, SIGUSR1, timer."""
 
+import json
 import os
 import signal
 import sys
 import time
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
@@ -73,6 +75,31 @@ class Rotation(harness.IntegrationTest):
                 if f.endswith((".pcap", ".pcapng", ".part")) and f not in names]
         self.assertEqual(left, [], "extra capture files left: %s" % left)
 
+    def test_old_files_unlinked_not_truncated(self):
+        """A reader holding the oldest file open keeps its full content when retention
+        removes it (unlink, never O_TRUNC or rewrite in place)."""
+        pair = self.veth()
+        out = self.mkdir("ring")
+        d = self.daemon(pair, out, "--file-size", "1", "--file-limit", "2").start()
+        pair.send_udp(1200, size=PAYLOAD, rate=10000)
+        first = os.path.join(out, "pcap-vethrx-000000.pcap")
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(first), 5),
+                        "000000 not finished: %s" % os.listdir(out))
+        fd = os.open(first, os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        st0 = os.fstat(fd)
+        content0 = os.pread(fd, st0.st_size, 0)
+        pair.send_udp(3000, size=PAYLOAD, rate=10000, start=1200)
+        time.sleep(0.5)
+        rc, err = d.stop()
+        self.assert_clean_stop(rc, err, out)
+        self.assertFalse(os.path.exists(first), "000000 should be gone (--file-limit 2)")
+        st1 = os.fstat(fd)
+        self.assertEqual(st1.st_nlink, 0, "deleted file still linked somewhere")
+        self.assertEqual(st1.st_size, st0.st_size, "deleted file was truncated or grown")
+        self.assertEqual(os.pread(fd, st0.st_size, 0), content0,
+                         "deleted file content changed")
+
     def test_max_bytes_budget(self):
         # 1058-byte records: 945 fit in a 1 MB file.  6 full files + 850 records leaves
         # the live file ~90% full at the stop, so "2 finished files + live" (2.9 MB) would
@@ -107,6 +134,11 @@ class Rotation(harness.IntegrationTest):
                         "no new .part after SIGUSR1")
         self.assertEqual(d.part_files(), ["pcap-vethrx-000001.pcap.part"])
         self.assertTrue(d.alive(), "daemon died after SIGUSR1: %s" % d.stderr())
+        # list shows finished files only, never the live .part
+        p = harness.run_binary(["list", "--output-dir", out, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        listed = [os.path.basename(e["file"]) for e in json.loads(p.stdout)]
+        self.assertEqual(listed, ["pcap-vethrx-000000.pcap"], "list while running")
         pair.send_udp(100, size=200, start=100)
         time.sleep(0.3)
         rc, err = d.stop()
