@@ -123,6 +123,37 @@ const std::vector<SettingSpec> kSettings = {
        else return "expected nano or micro";
        return std::nullopt;
      }},
+    {"hooks_dir", "HOOKS_DIR", "--hooks-dir", "DIR",
+     "Executables run in lexical order on every finished file (default /etc/packet-capture/hooks.d)", true,
+     [](CaptureConfig& c, const std::string& v) -> Result {
+       if (v.empty()) return "expected a directory";
+       c.hooks_dir = v;
+       return std::nullopt;
+     },
+     "hooks", "hooks_dir"},
+    {"post_rotate", "POST_ROTATE", "-z,--post-rotate", "CMD",
+     "Command run as 'CMD FILE' on every finished file after the hooks.d stages (tcpdump -z)", true,
+     [](CaptureConfig& c, const std::string& v) -> Result {
+       c.post_rotate = v;
+       return std::nullopt;
+     },
+     "hooks", "post_rotate"},
+    {"hook_timeout", "HOOK_TIMEOUT", "--hook-timeout", "S",
+     "Seconds a hook may run before SIGTERM, then SIGKILL (default 300)", true,
+     [](CaptureConfig& c, const std::string& v) {
+       return parse_uint(v, 1, 86400, "a whole number of seconds", &c.hook_timeout_seconds);
+     },
+     "hooks", "timeout"},
+    {"hook_jobs", "HOOK_JOBS", "--hook-jobs", "N", "Finished files in the hook pipeline at once (default 1)", true,
+     [](CaptureConfig& c, const std::string& v) { return parse_uint(v, 1, 64, "a number of files", &c.hook_jobs); },
+     "hooks", "jobs"},
+    {"hook_backlog_bytes", "HOOK_BACKLOG_BYTES", "--hook-backlog-bytes", "BYTES",
+     "Bytes of files waiting for hooks kept beyond the file limit (default: --max-bytes, else 2 x file-limit x file-size)",
+     true,
+     [](CaptureConfig& c, const std::string& v) {
+       return parse_uint(v, 0, UINT64_MAX / 2, "a whole number of bytes", &c.hook_backlog_bytes);
+     },
+     "hooks", "backlog_bytes"},
     {"config", nullptr, "--config", "FILE",
      "INI file read instead of CONFIG_DIR/packet-capture.conf", false,
      [](CaptureConfig& c, const std::string& v) -> Result {
@@ -142,6 +173,12 @@ const std::vector<SettingSpec> kSettings = {
 const SettingSpec* find_setting(const std::string& key) {
   for (const auto& s : kSettings)
     if (key == s.key) return &s;
+  return nullptr;
+}
+
+const SettingSpec* find_ini_setting(const std::string& section, const std::string& ini_key) {
+  for (const auto& s : kSettings)
+    if (s.in_ini && section == s.section && ini_key == (s.ini_key ? s.ini_key : s.key)) return &s;
   return nullptr;
 }
 
@@ -179,9 +216,8 @@ void apply_ini_file(CaptureConfig& config, const std::string& path, bool require
   auto file = read_ini_file(path, required);
   if (!file) return;
   for (const auto& e : file->entries) {
-    if (e.section != "capture") continue;  // other sections belong to other parts
-    const SettingSpec* spec = find_setting(e.key);
-    if (!spec || !spec->in_ini) throw ConfigError(file->where(e) + "unknown key '" + e.key + "'");
+    const SettingSpec* spec = find_ini_setting(e.section, e.key);
+    if (!spec) continue;  // a section another part of the product reads
     if (auto err = spec->apply(config, e.value))
       throw ConfigError(file->where(e) + e.key + " = " + e.value + ": " + *err);
   }
@@ -208,6 +244,13 @@ std::string stem_of(const std::string& path) {
 }  // namespace
 
 const std::vector<SettingSpec>& capture_settings() { return kSettings; }
+
+RetentionLimits CaptureConfig::retention() const {
+  RetentionLimits limits{file_limit, max_bytes, hook_backlog_bytes};
+  if (limits.backlog_bytes == 0)
+    limits.backlog_bytes = max_bytes ? max_bytes : 2 * file_limit * file_size_bytes();
+  return limits;
+}
 
 CaptureConfig load_capture_config(const RawSettings& command_line,
                                   const std::map<std::string, std::string>& environment) {

@@ -33,10 +33,16 @@ struct CaptureConfig {
   FileFormat format = FileFormat::kPcap;
   TimestampPrecision tstamp = TimestampPrecision::kNano;
   std::string config_dir = "/etc/packet-capture";
+  // Post-rotate hooks.
+  std::string hooks_dir = "/etc/packet-capture/hooks.d";
+  std::string post_rotate;                 // tcpdump -z compatible command, run after hooks.d
+  std::uint64_t hook_timeout_seconds = 300;
+  std::uint64_t hook_jobs = 1;             // files in the pipeline at once
+  std::uint64_t hook_backlog_bytes = 0;    // 0: max_bytes, or 2 x file_limit x file_size
   std::string config_file;  // replaces <config_dir>/packet-capture.conf when set
 
   std::uint64_t file_size_bytes() const { return file_size_mb * 1000000ULL; }
-  RetentionLimits retention() const { return {file_limit, max_bytes}; }
+  RetentionLimits retention() const;
 };
 
 inline constexpr const char* kDefaultStateRoot = "/var/lib/packet-capture";
@@ -76,6 +82,8 @@ struct SettingSpec {
   bool in_ini;  // may appear in an INI file
   // Stores `value` in `config`; returns what is allowed when the value is not acceptable.
   std::optional<std::string> (*apply)(CaptureConfig& config, const std::string& value);
+  const char* section = "capture";  // INI section
+  const char* ini_key = nullptr;     // INI key when it differs from `key`
 };
 
 const std::vector<SettingSpec>& capture_settings();

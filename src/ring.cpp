@@ -249,9 +249,9 @@ void Ring::finish_file(std::uint64_t drops) {
 }
 
 void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
-  auto victims = select_for_deletion(index_.records(), options_.limits, live_file, live_bytes);
+  auto victims = select_for_deletion(index_.records(), options_.limits, live_file, live_bytes, hook_state_);
   if (victims.empty()) return;
-  for (auto seq : victims) {
+  for (auto [seq, evicted] : victims) {
     auto it = std::find_if(index_.records().begin(), index_.records().end(),
                            [&](const FileRecord& r) { return r.sequence == seq; });
     if (it == index_.records().end()) continue;
@@ -262,20 +262,38 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
     }
     index_.remove(seq);
     ++counters_.files_deleted;
+    if (evicted) {
+      ++counters_.files_evicted;
+      log::warning("hook backlog over budget: deleted " + name + " before all its hooks ran");
+      if (on_evicted_) on_evicted_(seq);
+    }
   }
   save_index();
 }
 
 bool Ring::delete_oldest() {
-  if (index_.records().empty()) return false;
-  FileRecord oldest = index_.records().front();
+  // The oldest file no hook is reading; one waiting for hooks counts as evicted.
+  const FileRecord* pick = nullptr;
+  for (const auto& r : index_.records()) {
+    if (hook_state_ && hook_state_(r.sequence) == HookState::kRunning) continue;
+    pick = &r;
+    break;
+  }
+  if (!pick) return false;
+  FileRecord oldest = *pick;
+  bool waiting = hook_state_ && hook_state_(oldest.sequence) == HookState::kWaiting;
   if (::unlinkat(dir_fd_.get(), oldest.file.c_str(), 0) != 0 && errno != ENOENT) {
     log::error("disk full and cannot delete " + oldest.file + ": " + errno_text(errno));
     return false;
   }
   index_.remove(oldest.sequence);
   ++counters_.files_deleted;
-  log::warning("disk full: deleted the oldest file " + oldest.file + " to make room");
+  log::warning("disk full: deleted the oldest file " + oldest.file + " to make room" +
+               (waiting ? " (its hooks had not all run)" : ""));
+  if (waiting) {
+    ++counters_.files_evicted;
+    if (on_evicted_) on_evicted_(oldest.sequence);
+  }
   save_index();
   return true;
 }

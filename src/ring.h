@@ -35,6 +35,7 @@ struct RingCounters {
   std::uint64_t packets_written = 0;
   std::uint64_t packets_lost = 0;  // to write errors (ENOSPC, EIO) after deleting all it could
   std::uint64_t write_errors = 0;
+  std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
 };
 
 class Ring {
@@ -54,6 +55,14 @@ class Ring {
 
   // Called with each file that became final (rotation, stop, crash recovery).
   void set_on_finished(std::function<void(const FileRecord&)> callback) { on_finished_ = std::move(callback); }
+
+  // Lets retention keep files the hook pipeline still needs; `on_evicted` hears of files
+  // deleted anyway (backlog past its budget, disk full). Set before open().
+  void set_hook_state(std::function<HookState(std::uint64_t)> state,
+                      std::function<void(std::uint64_t)> on_evicted) {
+    hook_state_ = std::move(state);
+    on_evicted_ = std::move(on_evicted);
+  }
 
   const RingCounters& counters() const { return counters_; }
   const RingIndex& index() const { return index_; }
@@ -90,6 +99,8 @@ class Ring {
   FileRecord live_record_;
 
   std::function<void(const FileRecord&)> on_finished_;
+  std::function<HookState(std::uint64_t)> hook_state_;
+  std::function<void(std::uint64_t)> on_evicted_;
   std::uint64_t lost_reports_ = 0;
 };
 
