@@ -154,6 +154,13 @@ const std::vector<SettingSpec> kSettings = {
        return parse_uint(v, 0, UINT64_MAX / 2, "a whole number of bytes", &c.hook_backlog_bytes);
      },
      "hooks", "backlog_bytes"},
+    {"hook_drain", "HOOK_DRAIN_SECONDS", "--hook-drain-seconds", "S",
+     "At stop, seconds pending hooks may still run before they are ended and left for the next start (default 20)",
+     true,
+     [](CaptureConfig& c, const std::string& v) {
+       return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
+     },
+     "hooks", "drain_seconds"},
     {"config", nullptr, "--config", "FILE",
      "INI file read instead of CONFIG_DIR/packet-capture.conf", false,
      [](CaptureConfig& c, const std::string& v) -> Result {

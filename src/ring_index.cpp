@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "unique_fd.h"
+#include "atomic_file.h"
 
 namespace pcap_ring {
 
@@ -66,21 +66,12 @@ bool RingIndex::load(std::vector<std::string>* warnings) {
 }
 
 int RingIndex::save() const {
-  std::string tmp = path_ + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (!fd.valid()) return errno;
   std::string text;
   for (const auto& r : records_) {
     text += record_to_json_line(r);
     text += '\n';
   }
-  int err = write_all(fd.get(), text.data(), text.size(), nullptr);
-  if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
-  int close_err = fd.close_checked();
-  if (err == 0) err = close_err;
-  if (err == 0 && ::rename(tmp.c_str(), path_.c_str()) != 0) err = errno;
-  if (err != 0) ::unlink(tmp.c_str());
-  return err;
+  return write_file_atomically(path_, text);
 }
 
 void RingIndex::add(FileRecord record) {

@@ -14,6 +14,7 @@
 
 #include "capture_source.h"
 #include "heartbeat.h"
+#include "hook_pipeline.h"
 #include "log.h"
 #include "record_batch.h"
 #include "recorder.h"
@@ -79,14 +80,33 @@ int run_capture(const CaptureConfig& config) {
   ring_options.limits = config.retention();
   ring_options.file_size_bytes = config.file_size_bytes();
   Ring ring(ring_options);
+
+  // 3. The hook pipeline: its durable queue is read before the ring opens, so files the
+  //    ring recovers from a crash are queued like any other finished file.
+  SystemClock clock;
+  HookPipelineOptions hook_options;
+  hook_options.state_path = config.output_dir + "/" + hook_queue_file_name(ring_options.id);
+  hook_options.ring_dir = config.output_dir;
+  hook_options.stages.hooks_dir = config.hooks_dir;
+  hook_options.stages.post_rotate = config.post_rotate;
+  hook_options.stages.interface_name = config.interface_name;
+  hook_options.stages.timeout = std::chrono::seconds(config.hook_timeout_seconds);
+  for (const auto& [key, value] : current_environment()) hook_options.stages.base_env.push_back(key + "=" + value);
+  hook_options.jobs = static_cast<unsigned>(config.hook_jobs);
+  HookPipeline hooks(hook_options, clock);
+  hooks.load();
+  ring.set_on_finished([&](const FileRecord& file) { hooks.enqueue(file); });
+  ring.set_hook_state([&](std::uint64_t seq) { return hooks.state_of(seq); },
+                      [&](std::uint64_t seq) { hooks.evicted(seq); });
   ring.open();
+  hooks.reconcile(ring.index().records());
+  hooks.start();
 
   UniqueFd signal_fd = block_and_open_signals();
   UniqueFd capture_done(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!capture_done.valid()) throw StartupError(kExitSoftware, "eventfd: " + errno_text(errno));
 
   BatchQueue queue(kBatchCount, batch_capacity(stream));
-  SystemClock clock;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> rotate_requested{false};
   std::atomic<bool> capture_failed{false};
@@ -177,6 +197,9 @@ int run_capture(const CaptureConfig& config) {
   stop_requested = true;
   capture.join();
   writer.join();
+  // The last file is queued by now; give pending hooks a bounded time to run.
+  hooks.stop(clock.monotonic() + static_cast<NanoTime>(config.hook_drain_seconds) * kNanosPerSecond);
+  HookPipelineSnapshot hook_totals = hooks.snapshot();
 
   const RingCounters& rc = ring.counters();
   std::string summary = "captured=" + std::to_string(captured_packets) +
@@ -184,7 +207,11 @@ int run_capture(const CaptureConfig& config) {
                         " written=" + std::to_string(rc.packets_written) +
                         " lost_to_disk=" + std::to_string(rc.packets_lost) +
                         " files=" + std::to_string(rc.files_finished) +
-                        " deleted=" + std::to_string(rc.files_deleted);
+                        " deleted=" + std::to_string(rc.files_deleted) +
+                        " hooks_ok=" + std::to_string(hook_totals.stats.stages_succeeded) +
+                        " hooks_failed=" + std::to_string(hook_totals.stats.stages_failed) +
+                        " hooks_pending=" + std::to_string(hook_totals.backlog) +
+                        " evicted=" + std::to_string(rc.files_evicted);
   log::notice(summary);
   if (capture_failed) return kExitUnavailable;
   return kExitOk;
