@@ -5,6 +5,7 @@
 
 #include "capture_flags.h"
 #include "config.h"
+#include "hooks_command.h"
 #include "exit_codes.h"
 #include "list_command.h"
 #include "log.h"
@@ -35,20 +36,15 @@ int main(int argc, char** argv) {
   list->add_option("--config-dir", list_config_dir, "Directory of packet-capture.conf and IFACE.conf");
   list->add_flag("--json", list_json, "JSON array of {file, sequence, first, last, packets, bytes, drops}");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    log::error(std::string(e.what()) + " (see packet-capture --help)");
-    return kExitUsage;
-  }
+  // Subcommands with callbacks store their exit status here.
+  int command_status = kExitOk;
+  CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
+  hooks->require_subcommand(1);
+  add_hooks_commands(*hooks, &command_status);
 
   try {
+    app.parse(argc, argv);
+    if (hooks->parsed()) return command_status;
     if (run->parsed()) {
       CaptureConfig config = load_capture_config(run_flags.collect(), current_environment());
       return run_capture(config);
@@ -72,6 +68,15 @@ int main(int argc, char** argv) {
       }
       return list_rings(options, std::cout);
     }
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    log::error(std::string(e.what()) + " (see packet-capture --help)");
+    return kExitUsage;
   } catch (const StartupError& e) {
     log::error(e.what());
     return e.code();
