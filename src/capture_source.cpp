@@ -74,6 +74,27 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path, const
   return std::unique_ptr<PcapSource>(new PcapSource(std::move(p), false));
 }
 
+bool PcapSource::set_filter(const std::string& filter, std::string* error) {
+  try {
+    apply_filter(handle_.get(), filter.empty() ? std::string("") : filter, "the capture");
+    if (filter.empty()) {
+      // An empty filter passes everything: compile "" explicitly, as apply_filter skips it.
+      struct bpf_program program {};
+      if (pcap_compile(handle_.get(), &program, "", 1, PCAP_NETMASK_UNKNOWN) != 0 ||
+          pcap_setfilter(handle_.get(), &program) != 0) {
+        *error = pcap_geterr(handle_.get());
+        pcap_freecode(&program);
+        return false;
+      }
+      pcap_freecode(&program);
+    }
+  } catch (const std::exception& e) {
+    *error = e.what();
+    return false;
+  }
+  return true;
+}
+
 int PcapSource::linktype() const { return pcap_datalink(handle_.get()); }
 std::uint32_t PcapSource::snaplen() const { return static_cast<std::uint32_t>(pcap_snapshot(handle_.get())); }
 

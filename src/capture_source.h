@@ -50,6 +50,8 @@ class PcapSource final : public PacketSource {
   DispatchStatus dispatch(PacketSink& sink, int wait_ms) override;
   CaptureCounters counters() override;
   std::string last_error() const override { return last_error_; }
+  // Replaces the kernel filter (configuration reload). Returns false with *error.
+  bool set_filter(const std::string& filter, std::string* error);
   // Warnings pcap_activate returned (e.g. promiscuous mode not supported); empty if none.
   const std::string& activation_warning() const { return activation_warning_; }
 

@@ -161,6 +161,12 @@ const std::vector<SettingSpec> kSettings = {
        return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
      },
      "hooks", "drain_seconds"},
+    {"metrics_file", "METRICS_FILE", "--metrics-file", "PATH",
+     "Write Prometheus metrics (packets, drops, rotations, hook results) to PATH every few seconds", true,
+     [](CaptureConfig& c, const std::string& v) -> Result {
+       c.metrics_file = v;
+       return std::nullopt;
+     }},
     {"config", nullptr, "--config", "FILE",
      "INI file read instead of CONFIG_DIR/packet-capture.conf", false,
      [](CaptureConfig& c, const std::string& v) -> Result {

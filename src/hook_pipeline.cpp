@@ -168,11 +168,12 @@ void HookPipeline::worker() {
     unsigned attempt = job.attempt;
     running_.insert(seq);
     persist_locked();
+    StageContext stages = options_.stages;
     lock.unlock();
 
     HookInvocation inv;
     std::string why;
-    bool runnable_stage = build_invocation(options_.stages, stage, path, file, attempt, &inv, &why);
+    bool runnable_stage = build_invocation(stages, stage, path, file, attempt, &inv, &why);
     HookOutcome outcome;
     if (runnable_stage) outcome = run_hook(inv, &cancel_);
 
@@ -224,6 +225,11 @@ void HookPipeline::worker() {
 void HookPipeline::persist_locked() {
   if (int err = save_hook_queue(options_.state_path, state_); err != 0)
     log::warning("cannot save the hook queue " + options_.state_path + ": " + errno_text(err));
+}
+
+void HookPipeline::update_stages(const StageContext& stages) {
+  std::lock_guard lock(mutex_);
+  options_.stages = stages;
 }
 
 HookPipelineSnapshot HookPipeline::snapshot() {

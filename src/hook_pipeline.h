@@ -64,6 +64,9 @@ class HookPipeline {
   void stop(NanoTime drain_until);
 
   HookPipelineSnapshot snapshot();
+  // Configuration reload: hooks directory, post-rotate command and timeout for stages
+  // started from now on.
+  void update_stages(const StageContext& stages);
 
  private:
   void worker();

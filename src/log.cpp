@@ -1,17 +1,32 @@
 #include "log.h"
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace pcap_ring::log {
 namespace {
 std::atomic<int> g_threshold{static_cast<int>(Level::kInfo)};
 
-bool under_journal() {
-  static const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+// systemd sets JOURNAL_STREAM to the device and inode of the stream it connected; only if
+// stderr is still that stream do messages belong in the journal directly.
+bool stderr_is_journal() {
+  static const bool journal = [] {
+    const char* js = std::getenv("JOURNAL_STREAM");
+    if (!js) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st {};
+    if (fstat(STDERR_FILENO, &st) != 0) return false;
+    return st.st_dev == dev && st.st_ino == ino;
+  }();
   return journal;
 }
 
@@ -26,14 +41,20 @@ const char* label(Level level) {
 
 void set_threshold(Level level) { g_threshold = static_cast<int>(level); }
 
-void write(Level level, std::string_view message) {
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
   if (static_cast<int>(level) > g_threshold) return;
-  std::string line;
-  if (under_journal()) {
-    line = "<" + std::to_string(static_cast<int>(level)) + ">";
-  } else {
-    line = "packet-capture: ";
+  if (stderr_is_journal()) {
+    std::vector<std::string> items;
+    items.push_back("MESSAGE=" + std::string(label(level)) + std::string(message));
+    items.push_back("PRIORITY=" + std::to_string(static_cast<int>(level)));
+    items.push_back("SYSLOG_IDENTIFIER=packet-capture");
+    for (const auto& [name, value] : fields) items.push_back(std::string(name) + "=" + value);
+    std::vector<struct iovec> iov;
+    for (auto& item : items) iov.push_back({item.data(), item.size()});
+    if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) == 0) return;
+    // The journal is unreachable: fall through to stderr.
   }
+  std::string line = "packet-capture: ";
   line += label(level);
   line += message;
   line += '\n';

@@ -1,18 +1,24 @@
-// One-line log messages on stderr. Under systemd (JOURNAL_STREAM set) each line carries a
-// "<N>" syslog priority prefix, which journald turns into the entry's priority.
+// One-line log messages. Under systemd, when stderr is connected to the journal, messages go
+// to journald with their priority and structured fields (PCAP_FILE=, HOOK=), so operators can
+// filter with `journalctl HOOK=50-upload`; otherwise they are plain lines on stderr.
 #pragma once
 
+#include <initializer_list>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace pcap_ring::log {
 
 enum class Level { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
 
-void write(Level level, std::string_view message);
-inline void error(std::string_view m) { write(Level::kError, m); }
-inline void warning(std::string_view m) { write(Level::kWarning, m); }
-inline void notice(std::string_view m) { write(Level::kNotice, m); }
-inline void info(std::string_view m) { write(Level::kInfo, m); }
+using Field = std::pair<const char*, std::string>;  // journal field name (upper case), value
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kError, m, f); }
+inline void warning(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kWarning, m, f); }
+inline void notice(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kNotice, m, f); }
+inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kInfo, m, f); }
 
 // Messages below `level` are not written (default: info).
 void set_threshold(Level level);

@@ -50,6 +50,12 @@ class Recorder final : public PacketSink {
   // Finishes the current file and tells the writer to stop. No packets may follow.
   void finish();
 
+  // Configuration reload: new size and time limits apply from the next record on.
+  void set_limits(std::uint64_t file_size_bytes, NanoTime rotate_interval) {
+    options_.file_size_bytes = file_size_bytes;
+    options_.rotate_interval = rotate_interval;
+  }
+
   std::uint64_t packets() const { return total_packets_; }
   std::uint64_t files_started() const { return files_started_; }
 

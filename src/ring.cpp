@@ -248,8 +248,20 @@ void Ring::finish_file(std::uint64_t drops) {
   enforce_retention(/*live_file=*/false, 0);
 }
 
+void Ring::set_limits(const RetentionLimits& limits, std::uint64_t file_size_bytes) {
+  std::lock_guard lock(limits_mutex_);
+  options_.limits = limits;
+  options_.file_size_bytes = file_size_bytes;
+}
+
 void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
-  auto victims = select_for_deletion(index_.records(), options_.limits, live_file, live_bytes, hook_state_);
+  RetentionLimits limits;
+  {
+    std::lock_guard lock(limits_mutex_);
+    limits = options_.limits;
+    if (live_bytes) live_bytes = options_.file_size_bytes;
+  }
+  auto victims = select_for_deletion(index_.records(), limits, live_file, live_bytes, hook_state_);
   if (victims.empty()) return;
   for (auto [seq, evicted] : victims) {
     auto it = std::find_if(index_.records().begin(), index_.records().end(),

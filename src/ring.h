@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ class Ring {
     on_evicted_ = std::move(on_evicted);
   }
 
+  // Configuration reload, from any thread: applies at the next retention decision.
+  void set_limits(const RetentionLimits& limits, std::uint64_t file_size_bytes);
+
   const RingCounters& counters() const { return counters_; }
   const RingIndex& index() const { return index_; }
   std::uint64_t next_sequence() const { return next_seq_; }
@@ -83,6 +87,7 @@ class Ring {
   std::string path_of(const std::string& name) const { return options_.directory + "/" + name; }
 
   RingOptions options_;
+  mutable std::mutex limits_mutex_;  // guards options_.limits and file_size_bytes after open()
   RingIndex index_;
   RingCounters counters_;
   UniqueFd dir_fd_;

@@ -1,6 +1,9 @@
 // `packet-capture run`: wires the packet source, the recorder (capture thread), the ring
-// (writer thread) and the main thread, which owns signals and service notifications.
+// (writer thread), the hook pipeline and the main thread, which owns signals, service
+// notifications, the status file and metrics.
 #pragma once
+
+#include <functional>
 
 #include "config.h"
 #include "exit_codes.h"
@@ -9,6 +12,7 @@ namespace pcap_ring {
 
 // Runs until SIGTERM/SIGINT (or the end of --read input). Start-up errors are thrown as
 // StartupError before any ring file is touched; returns the process exit status.
-int run_capture(const CaptureConfig& config);
+// `reload` reads the configuration again (SIGHUP); it throws StartupError on bad input.
+int run_capture(const CaptureConfig& config, std::function<CaptureConfig()> reload);
 
 }  // namespace pcap_ring
