@@ -7,7 +7,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 packages=(
   build-essential cmake pkg-config
-  libpcap-dev libsystemd-dev libinih-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libpcap-dev libsystemd-dev libinih-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev
   # integration tests and benchmarks: namespaces, independent readers, generators, timing
   iproute2 tcpdump tshark python3 time procps util-linux

@@ -4,8 +4,12 @@
 #include <iostream>
 
 #include "capture_flags.h"
+#include "cloudshark_stage.h"
 #include "config.h"
 #include "hooks_command.h"
+#include "s3_stage.h"
+#include "status_command.h"
+#include "suricata_stage.h"
 #include "exit_codes.h"
 #include "list_command.h"
 #include "log.h"
@@ -38,16 +42,23 @@ int main(int argc, char** argv) {
 
   // Subcommands with callbacks store their exit status here.
   int command_status = kExitOk;
+  add_status_command(app, &command_status);
   CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
   hooks->require_subcommand(1);
   add_hooks_commands(*hooks, &command_status);
+  CLI::App* hook = app.add_subcommand("hook", "Built-in post-rotate stages, for hooks.d or by hand");
+  hook->require_subcommand(1);
+  add_cloudshark_hook_command(*hook, &command_status);
+  add_s3_hook_command(*hook, &command_status);
+  add_suricata_hook_command(*hook, &command_status);
 
   try {
     app.parse(argc, argv);
-    if (hooks->parsed()) return command_status;
+    if (hooks->parsed() || hook->parsed() || app.got_subcommand("status")) return command_status;
     if (run->parsed()) {
-      CaptureConfig config = load_capture_config(run_flags.collect(), current_environment());
-      return run_capture(config);
+      RawSettings command_line = run_flags.collect();
+      CaptureConfig config = load_capture_config(command_line, current_environment());
+      return run_capture(config, [command_line] { return load_capture_config(command_line, current_environment()); });
     }
     if (list->parsed()) {
       ListOptions options;

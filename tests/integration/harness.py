@@ -974,3 +974,49 @@ class IntegrationTest(unittest.TestCase):
                          "sequence numbers not contiguous: %s" % seqs)
         if first is not None:
             self.assertEqual(seqs[0], first, "first sequence number")
+
+
+# --------------------------------------------------------------------------
+# Hook helpers (generic; used by test_hooks*.py)
+
+def write_script(path, body, executable=True):
+    """Write a /bin/sh script ``body`` to ``path`` (0755, or 0644 if not executable)."""
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body.lstrip("\n"))
+    os.chmod(path, 0o755 if executable else 0o644)
+    return path
+
+
+EXIT_SUMMARY_RE = re.compile(r"captured=\d+ dropped=\d+.*$", re.M)
+
+
+def parse_exit_summary(stderr):
+    """Return the last exit summary line as a dict of int values
+    (captured, dropped, written, lost_to_disk, files, deleted, hooks_ok, ...), or None."""
+    lines = EXIT_SUMMARY_RE.findall(stderr)
+    if not lines:
+        return None
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])}
+
+
+def hooks_status(output_dir, as_json=True):
+    """``packet-capture hooks status --output-dir DIR [--json]``; asserts exit 0.
+    Returns the parsed JSON list (as_json) or the text."""
+    import json
+    p = run_binary(["hooks", "status", "--output-dir", output_dir] + (["--json"] if as_json else []))
+    if p.returncode != 0:
+        raise AssertionError("hooks status --output-dir %s exited %d: %s"
+                             % (output_dir, p.returncode, p.stderr))
+    return json.loads(p.stdout) if as_json else p.stdout
+
+
+def proc_status_kib(pid, field):
+    """A ``kB`` field of /proc/PID/status (e.g. VmHWM), in KiB; None if the process is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
