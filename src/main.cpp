@@ -25,10 +25,11 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Capture into a ring of pcap files until SIGTERM");
   CaptureFlags run_flags(*run);
   run->footer(
-      "Environment (classic unit): FILESIZE, FILELIMIT, FILTER, ADDITIONAL_ARGS (extra flags), and\n"
-      "OUTPUT_DIR, PREFIX, ROTATE_SECONDS, MAX_BYTES, SNAPLEN, BUFFER_SIZE, PROMISC, FORMAT, TSTAMP, CONFIG_DIR.\n"
+      "Environment (classic unit): FILESIZE, FILELIMIT, FILTER, ADDITIONAL_ARGS (extra flags), and the\n"
+      "names shown in [env ...] above.\n"
       "Precedence: defaults < packet-capture.conf < IFACE.conf < environment < ADDITIONAL_ARGS < flags.\n"
-      "Signals: SIGTERM/SIGINT finish the current file and exit 0; SIGUSR1 starts a new file.\n"
+      "Signals: SIGTERM/SIGINT finish the current file, queue it for the hooks and exit 0;\n"
+      "SIGUSR1 starts a new file; SIGHUP reloads the configuration.\n"
       "Exit status: 0 ok, 64 bad command line, 78 bad configuration, 69 capture failed.");
 
   CLI::App* list = app.add_subcommand("list", "List the finished files of a ring");
