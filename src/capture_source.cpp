@@ -1,5 +1,6 @@
 #include "capture_source.h"
 
+#include <fcntl.h>
 #include <poll.h>
 
 #include "exit_codes.h"
@@ -29,7 +30,11 @@ void apply_filter(pcap_t* p, const std::string& filter, const std::string& what)
 }  // namespace
 
 PcapSource::PcapSource(PcapHandle handle, bool live) : handle_(std::move(handle)), live_(live) {
-  if (live_) fd_ = pcap_get_selectable_fd(handle_.get());
+  if (live_) {
+    fd_ = pcap_get_selectable_fd(handle_.get());
+    // libpcap leaves its socket inheritable; child processes (hooks) must never get it.
+    if (fd_ >= 0) fcntl(fd_, F_SETFD, fcntl(fd_, F_GETFD) | FD_CLOEXEC);
+  }
 }
 
 std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {

@@ -37,6 +37,9 @@ void drop_all_capabilities() {
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
+  // Nothing else of the daemon's reaches a hook: libpcap's capture socket is not opened
+  // close-on-exec, and a hook holding it could read the capture ring.
+  syscall(SYS_close_range, 3U, ~0U, 0U);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);  // the daemon blocks signals; hooks must not inherit that

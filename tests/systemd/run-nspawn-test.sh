@@ -205,8 +205,8 @@ for i in range(count):
 PY
 }
 state_dir="/proc/$pid1/root/var/lib/packet-capture/$iface"
-finished() { find "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" 2>/dev/null | wc -l; }
-parts() { find "$state_dir" -maxdepth 1 -name '*.part' 2>/dev/null | wc -l; }
+finished() { find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" 2>/dev/null | wc -l; }
+parts() { find -H "$state_dir" -maxdepth 1 -name '*.part' 2>/dev/null | wc -l; }
 prop() { cx systemctl show -P "$1" "$instance" 2>/dev/null; }
 journal_lines() { cx journalctl -q -u "$instance" --no-pager -o cat 2>/dev/null | wc -l; }
 journal_since() { cx journalctl -q -u "$instance" --no-pager -o cat 2>/dev/null | tail -n +"$(($1 + 1))"; }
@@ -232,11 +232,11 @@ send 4000 1200
 for _ in $(seq 1 50); do [ "$(finished)" -ge $((before + 3)) ] && break; sleep 0.2; done
 after=$(finished)
 if [ "$after" -ge $((before + 3)) ]; then pass "files rotate in the StateDirectory ($after finished files)"; else fail "only $after finished files after ~4.8 MB with FILESIZE=1"; fi
-oversize=$(find "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" -size +1001000c | wc -l)
+oversize=$(find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" -size +1001000c | wc -l)
 if [ "$oversize" -eq 0 ]; then pass "no file above FILESIZE=1 (plus one record)"; else fail "$oversize files larger than 1 MB"; fi
 if [ "$(parts)" -eq 1 ]; then pass "exactly one .part (the live file)"; else fail "$(parts) .part files while running"; fi
 if command -v tcpdump >/dev/null; then
-  first=$(find "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" | sort | head -1)
+  first=$(find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" | sort | head -1)
   n=$(tcpdump -nr "$first" udp and dst host "$guest_ip" 2>/dev/null | wc -l)
   if [ "$n" -gt 0 ]; then pass "tcpdump reads $n test datagrams from $(basename "$first")"; else fail "tcpdump finds no test datagrams in $first"; fi
 fi
