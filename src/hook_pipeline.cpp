@@ -206,7 +206,8 @@ void HookPipeline::worker() {
       for (auto& c : tail)
         if (c == '\n') c = '|';
       log::error("hook " + stage + " failed for " + file.file + ": " + outcome.describe() +
-                 (tail.empty() ? "" : "; stderr: " + tail) + "; later stages skipped for this file");
+                     (tail.empty() ? "" : "; stderr: " + tail) + "; later stages skipped for this file",
+                 {{"HOOK", stage}, {"PCAP_FILE", path}});
       state_.recent_failures.push_back({file.file, stage, outcome.describe(), outcome.stderr_tail, clock_.now()});
       while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
       state_.jobs.erase(job_it);

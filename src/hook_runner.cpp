@@ -57,7 +57,8 @@ void drop_all_capabilities() {
 // Splits what a hook writes into lines for the log.
 class LineLogger {
  public:
-  LineLogger(std::string prefix, bool is_stderr) : prefix_(std::move(prefix)), stderr_(is_stderr) {}
+  LineLogger(std::string prefix, bool is_stderr, std::string hook, std::string file)
+      : prefix_(std::move(prefix)), stderr_(is_stderr), hook_(std::move(hook)), file_(std::move(file)) {}
   void feed(const char* data, std::size_t n, std::string* tail) {
     buffer_.append(data, n);
     std::size_t pos;
@@ -77,7 +78,8 @@ class LineLogger {
 
  private:
   void emit(const std::string& line, std::string* tail) {
-    log::write(stderr_ ? log::Level::kWarning : log::Level::kInfo, prefix_ + line);
+    log::write(stderr_ ? log::Level::kWarning : log::Level::kInfo, prefix_ + line,
+               {{"HOOK", hook_}, {"PCAP_FILE", file_}});
     if (stderr_ && tail) {
       *tail += line;
       *tail += '\n';
@@ -86,6 +88,7 @@ class LineLogger {
   }
   std::string prefix_;
   bool stderr_;
+  std::string hook_, file_;
   std::string buffer_;
 };
 
@@ -136,8 +139,9 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
   err_w.reset();
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 
-  LineLogger out_log("hook " + inv.name + ": ", false);
-  LineLogger err_log("hook " + inv.name + ": ", true);
+  const std::string& file = inv.argv.back();
+  LineLogger out_log("hook " + inv.name + ": ", false, inv.name, file);
+  LineLogger err_log("hook " + inv.name + ": ", true, inv.name, file);
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + inv.timeout;
   std::chrono::steady_clock::time_point kill_at{};

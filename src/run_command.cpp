@@ -37,7 +37,7 @@ std::size_t batch_capacity(const StreamParams& params) {
   return std::max<std::size_t>(1 << 20, two_records);
 }
 
-constexpr NanoTime kReportInterval = 5 * kNanosPerSecond;  // STATUS=, status file, metrics
+constexpr NanoTime kReportInterval = 2 * kNanosPerSecond;  // STATUS=, status file, metrics
 constexpr NanoTime kReopenMaxBackoff = 30 * kNanosPerSecond;
 
 // Signals are blocked in every thread and read here through a signalfd, so no code runs

@@ -212,6 +212,13 @@ journal_lines() { cx journalctl -q -u "$instance" --no-pager -o cat 2>/dev/null 
 journal_since() { cx journalctl -q -u "$instance" --no-pager -o cat 2>/dev/null | tail -n +"$(($1 + 1))"; }
 reload_units() { cx systemctl daemon-reload; }
 
+# A hook in hooks.d: it records each finished file next to the ring and prints a line that
+# must reach the journal with the HOOK= field.
+cx mkdir -p /etc/packet-capture/hooks.d
+printf '#!/bin/sh\necho "$PCAP_SEQUENCE $PCAP_PACKETS $(grep CapEff /proc/self/status | tr -d "\\t")" >> "$(dirname "$1")/hook-ran.log"\necho "recorded $(basename "$1")"\n' |
+  cx tee /etc/packet-capture/hooks.d/10-record >/dev/null
+cx chmod 755 /etc/packet-capture/hooks.d/10-record
+
 # ---------------------------------------------------------------------------------------------
 section "start"
 if timeout 45 nsenter -t "$pid1" -a systemctl start "$instance"; then
@@ -239,6 +246,20 @@ if command -v tcpdump >/dev/null; then
   first=$(find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" | sort | head -1)
   n=$(tcpdump -nr "$first" udp and dst host "$guest_ip" 2>/dev/null | wc -l)
   if [ "$n" -gt 0 ]; then pass "tcpdump reads $n test datagrams from $(basename "$first")"; else fail "tcpdump finds no test datagrams in $first"; fi
+fi
+hook_log="$state_dir/hook-ran.log"
+for _ in $(seq 1 50); do [ "$(wc -l < "$hook_log" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.2; done
+if [ "$(wc -l < "$hook_log" 2>/dev/null || echo 0)" -ge 3 ]; then
+  pass "the hooks.d hook ran for the finished files ($(wc -l < "$hook_log") so far)"
+else
+  fail "the hook did not run for the finished files"
+fi
+if grep -qv 'CapEff:0000000000000000' "$hook_log" 2>/dev/null; then fail "a hook ran with capabilities: $(head -1 "$hook_log")"; else pass "hooks run without capabilities"; fi
+if cx journalctl -q --no-pager -o cat HOOK=10-record 2>/dev/null | grep -q "recorded pcap-$iface-"; then
+  pass "hook output is in the journal with HOOK=10-record"
+else
+  fail "no journal entries with HOOK=10-record"
+  cx journalctl -q --no-pager -u "$instance" -o verbose 2>/dev/null | grep -B12 -m1 "recorded" | sed 's/^/      /'
 fi
 status_text=$(prop StatusText)
 note "StatusText now: $status_text"
