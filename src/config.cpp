@@ -161,6 +161,9 @@ const std::vector<SettingSpec> kSettings = {
        return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
      },
      "hooks", "drain_seconds"},
+    {"direct_io", "DIRECT_IO", "--direct-io", "yes|no",
+     "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows (default yes)",
+     true, [](CaptureConfig& c, const std::string& v) { return parse_bool(v, &c.direct_io); }},
     {"metrics_file", "METRICS_FILE", "--metrics-file", "PATH",
      "Write Prometheus metrics (packets, drops, rotations, hook results) to PATH every few seconds", true,
      [](CaptureConfig& c, const std::string& v) -> Result {

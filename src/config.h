@@ -42,6 +42,7 @@ struct CaptureConfig {
   std::uint64_t hook_drain_seconds = 20;   // at stop, time given to pending hooks
   std::string config_file;  // replaces <config_dir>/packet-capture.conf when set
   std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
+  bool direct_io = true;     // O_DIRECT block writes where the file system allows
 
   std::uint64_t file_size_bytes() const { return file_size_mb * 1000000ULL; }
   RetentionLimits retention() const;

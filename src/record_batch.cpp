@@ -1,8 +1,18 @@
 #include "record_batch.h"
 
+#include <new>
+
 namespace pcap_ring {
 
+RecordBatch::RecordBatch(std::size_t bytes)
+    : data(static_cast<std::uint8_t*>(
+          std::aligned_alloc(kDirectIoAlign, (bytes + kDirectIoAlign - 1) / kDirectIoAlign * kDirectIoAlign))),
+      capacity(bytes) {
+  if (!data) throw std::bad_alloc();
+}
+
 void RecordBatch::clear() {
+  begin = 0;
   size = 0;
   packets = 0;
   first = last = 0;

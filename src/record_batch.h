@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdlib>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -15,12 +16,24 @@
 
 namespace pcap_ring {
 
-struct RecordBatch {
-  explicit RecordBatch(std::size_t bytes)
-      : data(std::make_unique<std::uint8_t[]>(bytes)), capacity(bytes) {}
+// Direct I/O (O_DIRECT) needs buffers, lengths and file offsets aligned to the device's
+// block size; 4096 covers every common device.
+inline constexpr std::size_t kDirectIoAlign = 4096;
 
-  std::unique_ptr<std::uint8_t[]> data;
+struct AlignedFree {
+  void operator()(std::uint8_t* p) const { std::free(p); }
+};
+
+struct RecordBatch {
+  explicit RecordBatch(std::size_t bytes);
+
+  std::unique_ptr<std::uint8_t, AlignedFree> data;  // kDirectIoAlign-aligned
   std::size_t capacity;
+  // The payload is [begin, size). The bytes before `begin` are room for the writer to put the
+  // file's unaligned tail in front of the payload, so that it can write whole aligned blocks
+  // straight from this buffer: `begin` is the file's length modulo kDirectIoAlign when the
+  // batch was started.
+  std::size_t begin = 0;
   std::size_t size = 0;
   std::uint64_t packets = 0;
   NanoTime first = 0;
@@ -33,6 +46,8 @@ struct RecordBatch {
   bool end_of_stream = false;    // nothing follows: the writer stops after this batch
 
   std::size_t room() const { return capacity - size; }
+  std::size_t payload_size() const { return size - begin; }
+  const std::uint8_t* payload() const { return data.get() + begin; }
   void clear();
 };
 

@@ -17,10 +17,16 @@ Recorder::Recorder(RecorderOptions options, BatchQueue& queue, const Clock& cloc
   hand_over();  // the writer opens the first file at once, before any packet arrives
 }
 
+void Recorder::align_batch() {
+  if (batch_->payload_size() != 0) return;
+  batch_->begin = batch_->size = static_cast<std::size_t>(file_bytes_ % kDirectIoAlign);
+}
+
 void Recorder::start_file() {
   batch_->file_header = header_;
   if (batch_started_ == 0) batch_started_ = clock_.monotonic();
   file_bytes_ = header_.size();
+  align_batch();
   file_packets_ = 0;
   file_started_ = clock_.monotonic();
   file_start_counters_ = counters_();
@@ -31,6 +37,7 @@ void Recorder::hand_over() {
   queue_.submit(std::move(batch_));
   batch_ = queue_.acquire();
   batch_started_ = 0;
+  align_batch();
 }
 
 void Recorder::close_file(bool end_of_stream) {
@@ -42,6 +49,7 @@ void Recorder::close_file(bool end_of_stream) {
     if (batch_->room() < trailer.size()) hand_over();
     std::memcpy(batch_->data.get() + batch_->size, trailer.data(), trailer.size());
     batch_->size += trailer.size();
+    file_bytes_ += trailer.size();
   }
   batch_->closes_file = true;
   batch_->file_drops = dropped;
@@ -57,7 +65,7 @@ void Recorder::on_packet(NanoTime ts, std::uint32_t caplen, std::uint32_t origle
   // included), so a file only exceeds the limit when one record alone is larger.
   if (file_packets_ > 0 && file_bytes_ + size + trailer_bytes_ > options_.file_size_bytes) rotate();
   if (batch_->room() < size + trailer_bytes_) hand_over();
-  if (batch_->size == 0 && batch_started_ == 0) batch_started_ = clock_.monotonic();
+  if (batch_->payload_size() == 0 && batch_started_ == 0) batch_started_ = clock_.monotonic();
   encode_record(options_.stream, batch_->data.get() + batch_->size, ts, caplen, origlen, data);
   batch_->size += size;
   if (batch_->packets == 0) batch_->first = ts;
@@ -78,7 +86,7 @@ void Recorder::tick() {
     }
     file_started_ = now;  // nothing to hand on: keep the empty file, restart its period
   }
-  bool has_bytes = batch_->size > 0 || !batch_->file_header.empty();
+  bool has_bytes = batch_->payload_size() > 0 || !batch_->file_header.empty();
   if (has_bytes && batch_started_ != 0 && now - batch_started_ >= options_.flush_interval) hand_over();
 }
 

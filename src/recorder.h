@@ -61,6 +61,7 @@ class Recorder final : public PacketSink {
 
  private:
   void start_file();
+  void align_batch();  // an empty batch starts at the file's length modulo kDirectIoAlign
   void close_file(bool end_of_stream);
   void hand_over();
 

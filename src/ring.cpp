@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cerrno>
 #include <filesystem>
 #include <map>
@@ -133,12 +134,12 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
   if (on_finished_) on_finished_(record);
 }
 
-void Ring::write_batch(const RecordBatch& batch) {
+void Ring::write_batch(RecordBatch& batch) {
   if (!batch.file_header.empty()) {
     if (live_fd_.valid()) finish_file(0);  // a file must not stay open across a new header
     begin_file(batch.file_header);
   }
-  if (batch.size > 0 || batch.packets > 0) append(batch);
+  if (batch.payload_size() > 0 || batch.packets > 0) append(batch);
   if (batch.closes_file) finish_file(batch.file_drops);
 }
 
@@ -169,7 +170,53 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
     ++counters_.write_errors;
     live_broken_ = true;
     log::error("cannot write the header of " + live_name_ + ".part: " + errno_text(err));
+    return;
   }
+  direct_fd_.reset();
+  if (options_.direct_io && header.size() < kDirectIoAlign) {
+    std::string part = path_of(live_name_ + std::string(kPartSuffix));
+    direct_fd_.reset(::open(part.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));  // EINVAL: not supported here
+    if (direct_fd_.valid()) {
+      if (!tail_) tail_.reset(static_cast<std::uint8_t*>(std::aligned_alloc(kDirectIoAlign, kDirectIoAlign)));
+      std::memcpy(tail_.get(), header.data(), header.size());
+      tail_len_ = header.size();
+      direct_offset_ = 0;
+    }
+  }
+}
+
+int Ring::append_direct(RecordBatch& batch) {
+  // The recorder started the payload at the file's length modulo the alignment, so the
+  // tail fits exactly in front of it and the whole run starts on a block boundary.
+  if (batch.begin != tail_len_) return EINVAL;
+  std::memcpy(batch.data.get(), tail_.get(), tail_len_);
+  std::size_t total = batch.size;
+  std::size_t aligned = total / kDirectIoAlign * kDirectIoAlign;
+  std::size_t done = 0;
+  while (done < aligned) {
+    ssize_t n = ::pwrite(direct_fd_.get(), batch.data.get() + done, aligned - done,
+                         static_cast<off_t>(direct_offset_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || n % static_cast<ssize_t>(kDirectIoAlign) != 0) return n < 0 ? errno : EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  std::size_t rest = total - aligned;
+  if (rest > 0) {
+    // The new tail: kept for the next block write and written through the page cache now,
+    // so the file holds every record within the flush interval.
+    std::size_t written = 0;
+    if (int err = pwrite_all(live_fd_.get(), batch.data.get() + aligned, rest,
+                             static_cast<long long>(direct_offset_ + aligned), &written);
+        err != 0)
+      return err;
+    std::memcpy(tail_.get(), batch.data.get() + aligned, rest);
+  }
+  direct_offset_ += aligned;
+  counters_.direct_bytes += aligned;
+  tail_len_ = rest;
+  counters_.bytes_written += batch.payload_size();
+  live_offset_ = direct_offset_ + tail_len_;
+  return 0;
 }
 
 int Ring::write_at_end(const std::uint8_t* data, std::size_t size) {
@@ -189,12 +236,28 @@ int Ring::write_at_end(const std::uint8_t* data, std::size_t size) {
   }
 }
 
-void Ring::append(const RecordBatch& batch) {
+void Ring::append(RecordBatch& batch) {
   int err = EBADF;
   if (!live_fd_.valid() && !live_header_.empty()) {
     begin_file(live_header_);  // an earlier create failed: try again, the disk may have room now
   }
-  if (live_fd_.valid() && !live_broken_) err = write_at_end(batch.data.get(), batch.size);
+  if (live_fd_.valid() && !live_broken_ && direct_fd_.valid()) {
+    std::uint64_t before = live_offset_;
+    err = append_direct(batch);
+    if (err != 0) {
+      // Direct I/O failed (full disk, or a device that wants another alignment): this file
+      // goes on through the page cache, from the last complete record.
+      if (err != EINVAL || batch.begin == tail_len_)
+        log::notice(live_name_ + ".part: direct write failed (" + errno_text(err) + "); continuing buffered");
+      direct_fd_.reset();
+      if (::ftruncate(live_fd_.get(), static_cast<off_t>(before)) != 0)
+        log::error(live_name_ + ".part: ftruncate: " + errno_text(errno));
+      live_offset_ = before;
+      err = EBADF;
+    }
+  }
+  if (live_fd_.valid() && !live_broken_ && !direct_fd_.valid() && err != 0)
+    err = write_at_end(batch.payload(), batch.payload_size());
   if (err != 0) {
     counters_.packets_lost += batch.packets;
     ++counters_.write_errors;
@@ -224,6 +287,7 @@ void Ring::finish_file(std::uint64_t drops) {
     ::unlink(part.c_str());
     return;
   }
+  direct_fd_.reset();  // its blocks are on the device; fsync below covers metadata and the tail
   if (::fsync(live_fd_.get()) != 0) {
     ++counters_.write_errors;
     log::error(live_name_ + ".part: fsync: " + errno_text(errno));

@@ -26,6 +26,9 @@ struct RingOptions {
   FileFormat format = FileFormat::kPcap;
   RetentionLimits limits;
   std::uint64_t file_size_bytes = 25'000'000;
+  // Write whole aligned blocks with O_DIRECT where the file system supports it: no copy into
+  // the page cache and no cache to reclaim. Falls back to buffered writes per file.
+  bool direct_io = true;
 };
 
 struct RingCounters {
@@ -37,6 +40,7 @@ struct RingCounters {
   std::uint64_t packets_lost = 0;  // to write errors (ENOSPC, EIO) after deleting all it could
   std::uint64_t write_errors = 0;
   std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
+  std::uint64_t direct_bytes = 0;   // written with O_DIRECT
 };
 
 class Ring {
@@ -51,8 +55,9 @@ class Ring {
   // Throws StartupError when the directory cannot be used.
   void open();
 
-  // Writer thread: one batch (opens/finishes files as the batch says).
-  void write_batch(const RecordBatch& batch);
+  // Writer thread: one batch (opens/finishes files as the batch says). The bytes before
+  // the batch's payload may be overwritten (direct I/O puts the file's tail there).
+  void write_batch(RecordBatch& batch);
 
   // Called with each file that became final (rotation, stop, crash recovery).
   void set_on_finished(std::function<void(const FileRecord&)> callback) { on_finished_ = std::move(callback); }
@@ -76,7 +81,8 @@ class Ring {
 
  private:
   void begin_file(const std::vector<std::uint8_t>& header);
-  void append(const RecordBatch& batch);
+  void append(RecordBatch& batch);
+  int append_direct(RecordBatch& batch);  // 0, or errno after which the file is buffered
   void finish_file(std::uint64_t drops);
   void recover_part(const std::string& name, std::uint64_t seq, FileFormat format);
   void reconcile_index();
@@ -96,6 +102,12 @@ class Ring {
 
   // The live file.
   UniqueFd live_fd_;
+  // Direct I/O: the O_DIRECT descriptor of the live file, the aligned offset it has written
+  // up to, and the bytes after it (also written, buffered, so readers see them at once).
+  UniqueFd direct_fd_;
+  std::uint64_t direct_offset_ = 0;
+  std::unique_ptr<std::uint8_t, AlignedFree> tail_;
+  std::size_t tail_len_ = 0;
   std::string live_name_;  // final name, without .part
   std::uint64_t live_seq_ = 0;
   std::uint64_t live_offset_ = 0;

@@ -34,7 +34,7 @@ namespace {
 constexpr std::size_t kBatchCount = 16;
 std::size_t batch_capacity(const StreamParams& params) {
   std::size_t two_records = 2 * (record_size(params, params.snaplen) + trailer_size(params));
-  return std::max<std::size_t>(1 << 20, two_records);
+  return std::max<std::size_t>(1 << 20, two_records) + kDirectIoAlign;  // + room for the file's tail
 }
 
 constexpr NanoTime kReportInterval = 2 * kNanosPerSecond;  // STATUS=, status file, metrics
@@ -129,6 +129,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
   ring_options.format = config.format;
   ring_options.limits = config.retention();
   ring_options.file_size_bytes = config.file_size_bytes();
+  ring_options.direct_io = config.direct_io;
   Ring ring(ring_options);
 
   // 3. The hook pipeline: its durable queue is read before the ring opens, so files the

@@ -22,7 +22,8 @@ struct Files {
       auto b = q.next();
       ++batches;
       if (!b->file_header.empty()) bytes.push_back(b->file_header);
-      bytes.back().insert(bytes.back().end(), b->data.get(), b->data.get() + b->size);
+      EXPECT_EQ(b->begin, bytes.back().size() % kDirectIoAlign) << "payload not aligned to the file's length";
+      bytes.back().insert(bytes.back().end(), b->payload(), b->payload() + b->payload_size());
       if (b->closes_file) drops.push_back(b->file_drops);
       if (b->end_of_stream) ended = true;
       q.release(std::move(b));
