@@ -1020,3 +1020,117 @@ def proc_status_kib(pid, field):
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None
+
+
+# --------------------------------------------------------------------------
+# Service helpers (generic; used by test_service.py)
+
+def veth_relink(pair, carrier_timeout=5.0):
+    """Re-create the veth link of an open ``pair`` inside its existing namespaces, with
+    the same names, MACs, addresses and static neighbours (e.g. after the test deleted
+    it with ``ip -n RX link del vethrx``, which removes both ends)."""
+    run([IP, "link", "add", pair.TX_IF, "netns", pair.tx_ns, "address", pair.tx_mac,
+         "type", "veth", "peer", "name", pair.RX_IF, "netns", pair.rx_ns,
+         "address", pair.rx_mac])
+    for ns, ifn, ip, peer_ip, peer_mac in (
+            (pair.tx_ns, pair.TX_IF, pair.tx_ip, pair.rx_ip, pair.rx_mac),
+            (pair.rx_ns, pair.RX_IF, pair.rx_ip, pair.tx_ip, pair.tx_mac)):
+        run([IP, "-n", ns, "link", "set", ifn, "arp", "off"])
+        run([IP, "-n", ns, "addr", "add", ip + "/30", "dev", ifn])
+        run([IP, "-n", ns, "link", "set", ifn, "up"])
+        run([IP, "-n", ns, "neigh", "replace", peer_ip, "lladdr", peer_mac,
+             "dev", ifn, "nud", "permanent"])
+    deadline = time.time() + carrier_timeout
+    while time.time() < deadline:
+        a = run([IP, "-n", pair.tx_ns, "-o", "link", "show", pair.TX_IF]).stdout
+        b = run([IP, "-n", pair.rx_ns, "-o", "link", "show", pair.RX_IF]).stdout
+        if "LOWER_UP" in a and "LOWER_UP" in b and "NO-CARRIER" not in a + b:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def link_exists(ns, ifname):
+    return run([IP, "-n", ns, "link", "show", ifname], check=False).returncode == 0
+
+
+def status_file_path(output_dir, prefix="pcap", iface="vethrx"):
+    return os.path.join(output_dir, ".%s-%s.status" % (prefix, iface))
+
+
+def read_status_file(output_dir, prefix="pcap", iface="vethrx"):
+    """The daemon's JSON status file as a dict; None if missing or not (yet) valid JSON."""
+    import json
+    try:
+        with open(status_file_path(output_dir, prefix, iface)) as f:
+            return json.load(f)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def wait_status(output_dir, pred, timeout, prefix="pcap", iface="vethrx"):
+    """Poll the status file until ``pred(dict)`` is true; returns the last dict read
+    (check ``pred`` again on it: it may be the one that timed out)."""
+    last = [None]
+
+    def check():
+        st = read_status_file(output_dir, prefix, iface)
+        if st is not None:
+            last[0] = st
+            return bool(pred(st))
+        return False
+    wait_for(check, timeout, interval=0.1)
+    return last[0]
+
+
+def wait_stderr(daemon, pattern, timeout):
+    """Wait until the daemon's stderr matches regex ``pattern``; returns the match or None."""
+    rx = re.compile(pattern)
+    return wait_for(lambda: rx.search(daemon.stderr()), timeout, interval=0.1)
+
+
+PROM_LINE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)(\s+-?\d+)?$')
+PROM_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_prometheus(text):
+    """Parse Prometheus text exposition format.  Returns (samples, types, bad_lines):
+    samples maps (name, frozenset(labels.items())) -> float; types maps name -> type."""
+    samples, types, bad = {}, {}, []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            parts = line.split(None, 3)
+            if len(parts) >= 4 and parts[1] == "TYPE":
+                types[parts[2]] = parts[3].strip()
+            continue
+        m = PROM_LINE_RE.match(line)
+        if not m:
+            bad.append(line)
+            continue
+        labels = frozenset(PROM_LABEL_RE.findall(m.group(2) or ""))
+        try:
+            samples[(m.group(1), labels)] = float(m.group(3))
+        except ValueError:
+            bad.append(line)
+    return samples, types, bad
+
+
+def prom_value(samples, name, **labels):
+    """Value of one sample, or None."""
+    return samples.get((name, frozenset(labels.items())))
+
+
+def open_fd_targets(pid):
+    """Targets of /proc/PID/fd/* (paths of the files a process holds open)."""
+    out = []
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                out.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
