@@ -20,6 +20,7 @@
 #include "ini_file.h"
 #include "log.h"
 #include "secrets.h"
+#include "stage_settings.h"
 #include "unique_fd.h"
 
 namespace pcap_ring {
@@ -29,37 +30,13 @@ using Problem = std::optional<std::string>;
 constexpr int kSearchPageSize = 100;
 constexpr int kMaxSearchPages = 100;
 
-Problem parse_uint(const std::string& text, std::uint64_t min, std::uint64_t max, const char* what,
-                   std::uint64_t* out) {
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value < min || value > max)
-    return "expected " + std::string(what) + " from " + std::to_string(min) + " to " + std::to_string(max);
-  *out = value;
-  return std::nullopt;
-}
-
-Problem parse_bool(const std::string& text, bool* out) {
-  for (const char* y : {"1", "yes", "true", "on"})
-    if (strcasecmp(text.c_str(), y) == 0) return *out = true, std::nullopt;
-  for (const char* n : {"0", "no", "false", "off"})
-    if (strcasecmp(text.c_str(), n) == 0) return *out = false, std::nullopt;
-  return "expected yes or no";
-}
-
 std::string clean_tag(std::string tag) {
   for (char& c : tag)
     if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
   return tag;
 }
 
-struct Spec {
-  const char* key;
-  const char* env;
-  const char* flag;
-  const char* help;
-  std::function<Problem(CloudSharkSettings&, const std::string&)> apply;
-};
+using Spec = StageSpec<CloudSharkSettings>;
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> table = {
@@ -116,24 +93,6 @@ const std::vector<Spec>& specs() {
        }},
   };
   return table;
-}
-
-const Spec* find_spec(const std::string& key) {
-  for (const auto& s : specs())
-    if (key == s.key) return &s;
-  return nullptr;
-}
-
-void apply_ini(CloudSharkSettings& settings, const std::string& path) {
-  auto file = read_ini_file(path, /*required=*/false);
-  if (!file) return;
-  for (const auto& e : file->entries) {
-    if (e.section != "cloudshark") continue;
-    const Spec* spec = find_spec(e.key);
-    if (!spec) continue;
-    if (auto p = spec->apply(settings, e.value))
-      throw ConfigError(file->where(e) + e.key + " = '" + e.value + "': " + *p);
-  }
 }
 
 std::optional<std::uint64_t> ring_sequence(const std::string& filename, const std::string& prefix) {
@@ -245,29 +204,8 @@ CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::str
                                             const std::string& interface_name,
                                             const std::map<std::string, std::string>& environment) {
   CloudSharkSettings settings;
-  auto flag = flags.find("config_dir");
-  auto env_dir = environment.find("CONFIG_DIR");
-  if (flag != flags.end()) {
-    if (flag->second.empty()) throw UsageError("--config-dir '': expected a directory");
-    settings.config_dir = flag->second;
-  } else if (env_dir != environment.end() && !env_dir->second.empty()) {
-    settings.config_dir = env_dir->second;
-  }
-  apply_ini(settings, settings.config_dir + "/packet-capture.conf");
-  if (!interface_name.empty()) apply_ini(settings, settings.config_dir + "/" + interface_name + ".conf");
-  for (const auto& spec : specs()) {
-    if (!spec.env) continue;
-    auto it = environment.find(spec.env);
-    if (it == environment.end()) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw ConfigError(std::string(spec.env) + "='" + it->second + "': " + *p);
-  }
-  for (const auto& spec : specs()) {
-    auto it = flags.find(spec.key);
-    if (it == flags.end() || !spec.flag) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw UsageError(std::string(spec.flag) + " '" + it->second + "': " + *p);
-  }
+  settings.config_dir = stage_config_dir(flags, environment);
+  load_stage_settings(settings, specs(), "cloudshark", settings.config_dir, interface_name, flags, environment);
   if (settings.url.empty())
     throw ConfigError("no CloudShark URL: set url in [cloudshark] of " + settings.config_dir +
                       "/packet-capture.conf, CLOUDSHARK_URL or --url");

@@ -11,6 +11,7 @@
 #include "exit_codes.h"
 #include "ini_file.h"
 #include "ring_names.h"
+#include "setting_values.h"
 #include "unique_fd.h"
 
 extern char** environ;
@@ -18,30 +19,7 @@ extern char** environ;
 namespace pcap_ring {
 namespace {
 
-using Result = std::optional<std::string>;
-
-Result parse_uint(const std::string& text, std::uint64_t min, std::uint64_t max,
-                  const char* what, std::uint64_t* out) {
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value < min ||
-      value > max) {
-    return "expected " + std::string(what) + " from " + std::to_string(min) + " to " +
-           std::to_string(max);
-  }
-  *out = value;
-  return std::nullopt;
-}
-
-Result parse_bool(const std::string& text, bool* out) {
-  static const char* yes[] = {"1", "yes", "true", "on"};
-  static const char* no[] = {"0", "no", "false", "off"};
-  for (const char* y : yes)
-    if (strcasecmp(text.c_str(), y) == 0) return *out = true, std::nullopt;
-  for (const char* n : no)
-    if (strcasecmp(text.c_str(), n) == 0) return *out = false, std::nullopt;
-  return "expected yes or no";
-}
+using Result = Problem;
 
 Result set_name_part(std::string* field, const std::string& v, const char* what) {
   if (!is_valid_name_part(v)) return std::string("expected ") + what + " without '/' and not starting with '.'";

@@ -19,6 +19,7 @@
 #include "ini_file.h"
 #include "log.h"
 #include "secrets.h"
+#include "stage_settings.h"
 #include "unique_fd.h"
 
 namespace pcap_ring {
@@ -27,40 +28,7 @@ namespace {
 constexpr std::uint64_t kMiB = 1024 * 1024;
 constexpr std::uint64_t kMaxParts = 10000;
 
-using Problem = std::optional<std::string>;
-
-Problem parse_uint(const std::string& text, std::uint64_t min, std::uint64_t max, const char* what,
-                   std::uint64_t* out) {
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value < min || value > max)
-    return "expected " + std::string(what) + " from " + std::to_string(min) + " to " + std::to_string(max);
-  *out = value;
-  return std::nullopt;
-}
-
-Problem parse_bool(const std::string& text, bool* out) {
-  for (const char* y : {"1", "yes", "true", "on"})
-    if (strcasecmp(text.c_str(), y) == 0) return *out = true, std::nullopt;
-  for (const char* n : {"0", "no", "false", "off"})
-    if (strcasecmp(text.c_str(), n) == 0) return *out = false, std::nullopt;
-  return "expected yes or no";
-}
-
-Problem set_text(std::string* field, const std::string& v, const char* what) {
-  if (v.empty()) return std::string("expected ") + what;
-  *field = v;
-  return std::nullopt;
-}
-
-// One setting: INI key in [s3], environment variable, flag, and how a value is stored.
-struct Spec {
-  const char* key;
-  const char* env;   // nullptr: no variable
-  const char* flag;  // nullptr: no flag
-  const char* help;
-  std::function<Problem(S3Settings&, const std::string&)> apply;
-};
+using Spec = StageSpec<S3Settings>;
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> table = {
@@ -98,9 +66,9 @@ const std::vector<Spec>& specs() {
          return std::nullopt;
        }},
       {"access_key_id_file", nullptr, "--access-key-id-file", "File holding the access key id (root-only)",
-       [](S3Settings& s, const std::string& v) { return set_text(&s.access_key_id_file, v, "a file name"); }},
+       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.access_key_id_file, v, "a file name"); }},
       {"secret_access_key_file", nullptr, "--secret-access-key-file", "File holding the secret access key (root-only)",
-       [](S3Settings& s, const std::string& v) { return set_text(&s.secret_access_key_file, v, "a file name"); }},
+       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.secret_access_key_file, v, "a file name"); }},
       {"path_style", nullptr, "--path-style", "yes: https://endpoint/bucket/key; no: https://bucket.endpoint/key",
        [](S3Settings& s, const std::string& v) -> Problem {
          bool b = false;
@@ -115,7 +83,7 @@ const std::vector<Spec>& specs() {
       {"part_size_mb", nullptr, "--part-size-mb", "Multipart part size in MiB (default 16, at least 5)",
        [](S3Settings& s, const std::string& v) { return parse_uint(v, 5, 5120, "a whole number of MiB", &s.part_size_mb); }},
       {"ca_file", nullptr, "--ca-file", "CA certificates (PEM) to verify the endpoint with",
-       [](S3Settings& s, const std::string& v) { return set_text(&s.ca_file, v, "a file name"); }},
+       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.ca_file, v, "a file name"); }},
       {"verify", nullptr, "--verify", "Verify the endpoint's TLS certificate (default yes)",
        [](S3Settings& s, const std::string& v) { return parse_bool(v, &s.verify); }},
       {"timeout", nullptr, "--timeout", "Seconds one request may take (default 600)",
@@ -124,24 +92,6 @@ const std::vector<Spec>& specs() {
        }},
   };
   return table;
-}
-
-const Spec* find_spec(const std::string& key) {
-  for (const auto& s : specs())
-    if (key == s.key) return &s;
-  return nullptr;
-}
-
-void apply_ini(S3Settings& settings, const std::string& path) {
-  auto file = read_ini_file(path, /*required=*/false);
-  if (!file) return;
-  for (const auto& e : file->entries) {
-    if (e.section != "s3") continue;
-    const Spec* spec = find_spec(e.key);
-    if (!spec) continue;  // the schema lists it but this stage does not read it
-    if (auto p = spec->apply(settings, e.value))
-      throw ConfigError(file->where(e) + e.key + " = '" + e.value + "': " + *p);
-  }
 }
 
 // ---- hashing ----
@@ -340,29 +290,8 @@ std::string s3_object_url(const S3Settings& s, const std::string& key) {
 S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
                             const std::map<std::string, std::string>& environment) {
   S3Settings settings;
-  auto flag = flags.find("config_dir");
-  auto env_dir = environment.find("CONFIG_DIR");
-  if (flag != flags.end()) {
-    if (flag->second.empty()) throw UsageError("--config-dir '': expected a directory");
-    settings.config_dir = flag->second;
-  } else if (env_dir != environment.end() && !env_dir->second.empty()) {
-    settings.config_dir = env_dir->second;
-  }
-  apply_ini(settings, settings.config_dir + "/packet-capture.conf");
-  if (!interface_name.empty()) apply_ini(settings, settings.config_dir + "/" + interface_name + ".conf");
-  for (const auto& spec : specs()) {
-    if (!spec.env) continue;
-    auto it = environment.find(spec.env);
-    if (it == environment.end()) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw ConfigError(std::string(spec.env) + "='" + it->second + "': " + *p);
-  }
-  for (const auto& spec : specs()) {
-    auto it = flags.find(spec.key);
-    if (it == flags.end() || !spec.flag) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw UsageError(std::string(spec.flag) + " '" + it->second + "': " + *p);
-  }
+  settings.config_dir = stage_config_dir(flags, environment);
+  load_stage_settings(settings, specs(), "s3", settings.config_dir, interface_name, flags, environment);
   if (settings.bucket.empty())
     throw ConfigError("no S3 bucket: set bucket in [s3] of " + settings.config_dir +
                       "/packet-capture.conf, S3_BUCKET or --bucket");
