@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -285,6 +286,11 @@ CaptureConfig load_capture_config(const RawSettings& command_line,
   if (config.interface_name.empty() && !config.read_file.empty()) config.interface_name = ring_name;
   if (config.output_dir.empty() && !config.interface_name.empty())
     config.output_dir = std::string(kDefaultStateRoot) + "/" + config.interface_name;
+  // Hooks are promised absolute paths, whatever directory the daemon was started in.
+  std::error_code ec;
+  if (!config.output_dir.empty()) config.output_dir = std::filesystem::absolute(config.output_dir, ec).lexically_normal().string();
+  if (!config.hooks_dir.empty()) config.hooks_dir = std::filesystem::absolute(config.hooks_dir, ec).lexically_normal().string();
+  while (config.output_dir.size() > 1 && config.output_dir.back() == '/') config.output_dir.pop_back();
   validate(config);
   return config;
 }

@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitIoError = 74,      // EX_IOERR: unrecoverable file error
   kExitTempFail = 75,     // EX_TEMPFAIL: try again later (hooks: retried with backoff)
   kExitConfig = 78,       // EX_CONFIG: bad configuration (INI, environment, BPF, interface, directory)
+  kExitNotRunning = 3,    // `status`: no daemon runs for the ring (as systemctl is-active)
 };
 
 // An error that ends start-up with `code` and the one-line `what()`.

@@ -50,6 +50,7 @@ bool scan_pcap(const std::uint8_t* data, std::uint64_t size, FileScan* scan, std
   scan->format = FileFormat::kPcap;
   std::uint64_t off = kPcapFileHeaderSize;
   scan->valid_bytes = off;
+  scan->header_bytes = off;
   while (off + kPcapRecordHeaderSize <= size) {
     std::uint32_t secs = load32(data + off, swapped);
     std::uint32_t frac = load32(data + off + 4, swapped);
@@ -124,6 +125,7 @@ bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, s
         opt += 4 + ((len + 3u) & ~3u);
       }
       interfaces.push_back(r);
+      if (scan->header_bytes == 0) scan->header_bytes = off + total;
     } else if ((type == kPcapngEnhancedPacket || type == 2) && body_len >= 20) {
       std::uint32_t iface = type == 2 ? load16(body) : load32(body, false);
       std::uint64_t ticks = (static_cast<std::uint64_t>(load32(body + 4, false)) << 32) |

@@ -14,6 +14,9 @@ struct FileScan {
   FileFormat format = FileFormat::kPcap;
   std::uint64_t file_bytes = 0;   // size on disk
   std::uint64_t valid_bytes = 0;  // end of the last complete record (or header if none)
+  // End of the file header: the pcap global header, or the pcapng section header and first
+  // interface description. 0 when the header itself is incomplete: no packet can be read.
+  std::uint64_t header_bytes = 0;
   std::uint64_t packets = 0;
   NanoTime first = 0;  // 0 when there are no packets
   NanoTime last = 0;

@@ -75,18 +75,27 @@ HookState HookPipeline::state_of(std::uint64_t sequence) {
   return HookState::kIdle;
 }
 
-void HookPipeline::evicted(std::uint64_t sequence) {
+HookClaim HookPipeline::claim_for_deletion(std::uint64_t sequence) {
   std::lock_guard lock(mutex_);
+  if (running_.count(sequence)) return HookClaim::kRefused;
   auto before = state_.jobs.size();
-  std::erase_if(state_.jobs, [&](const HookJob& j) { return j.file.sequence == sequence && !running_.count(sequence); });
-  if (state_.jobs.size() != before) {
-    ++state_.stats.files_evicted;
-    persist_locked();
-  }
+  std::erase_if(state_.jobs, [&](const HookJob& j) { return j.file.sequence == sequence; });
+  if (state_.jobs.size() == before) return HookClaim::kNoJob;
+  ++state_.stats.files_evicted;
+  persist_locked();
+  return HookClaim::kEvictedJob;
 }
 
 void HookPipeline::start() {
-  for (unsigned i = 0; i < std::max(1u, options_.jobs); ++i) workers_.emplace_back([this] { worker(); });
+  for (unsigned i = 0; i < std::max(1u, options_.jobs); ++i)
+    workers_.emplace_back([this] {
+      // A worker must not take the daemon down: an unexpected error ends this worker only.
+      try {
+        worker();
+      } catch (const std::exception& e) {
+        log::error(std::string("hook worker stopped: ") + e.what());
+      }
+    });
 }
 
 void HookPipeline::stop(NanoTime drain_until) {
@@ -139,7 +148,12 @@ void HookPipeline::worker() {
   for (;;) {
     if (stopping_) return;
     NanoTime now = clock_.now();
-    auto it = std::find_if(state_.jobs.begin(), state_.jobs.end(), [&](const HookJob& j) { return runnable(j, now); });
+    // Files go through the pipeline in order: only the oldest `jobs` files are in flight, so
+    // a file waiting for a retry holds back the ones after it (a mirror such as CloudShark's
+    // ring sees files in sequence).
+    auto window_end = state_.jobs.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(state_.jobs.size(), std::max(1u, options_.jobs)));
+    auto it = std::find_if(state_.jobs.begin(), window_end, [&](const HookJob& j) { return runnable(j, now); });
+    if (it == window_end) it = state_.jobs.end();
     if (it == state_.jobs.end() || (draining_ && clock_.monotonic() >= drain_until_)) {
       // Sleep until the earliest retry is due or new work arrives.
       NanoTime next = 0;

@@ -54,8 +54,9 @@ class HookPipeline {
   void enqueue(const FileRecord& file);
   // Thread-safe, for retention.
   HookState state_of(std::uint64_t sequence);
-  // Retention deleted a file that still had stages pending.
-  void evicted(std::uint64_t sequence);
+  // Retention is about to delete a file: refused while a hook runs on it; otherwise its
+  // pending stages (if any) are dropped, under the same lock that starts hooks.
+  HookClaim claim_for_deletion(std::uint64_t sequence);
 
   void start();
   // Stops taking new work once nothing is runnable before `drain_until` (monotonic);

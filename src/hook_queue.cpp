@@ -49,7 +49,7 @@ std::optional<HookQueueState> load_hook_queue(const std::string& path) {
                                        f.value("when_ns", NanoTime{0})});
     for (const auto& jj : j.at("jobs")) {
       HookJob job;
-      if (!record_from_json_line(jj.at("file").dump(), &job.file))
+      if (!record_from_json_line(jj.at("file").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), &job.file))
         throw std::runtime_error(path + ": bad file record in hook queue");
       job.stages = jj.at("stages").get<std::vector<std::string>>();
       job.stages_resolved = jj.at("stages_resolved").get<bool>();
@@ -85,7 +85,7 @@ int save_hook_queue(const std::string& path, const HookQueueState& state) {
                          {"next_stage", job.next_stage},
                          {"attempt", job.attempt},
                          {"not_before_ns", job.not_before}});
-  std::string text = j.dump() + "\n";
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   return write_file_atomically(path, text);
 }
 

@@ -35,6 +35,7 @@ void drop_all_capabilities() {
   setpgid(0, 0);
   int devnull = ::open("/dev/null", O_RDONLY);
   if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+  else ::close(STDIN_FILENO);  // no /dev/null: no stdin at all rather than the daemon's
   dup2(out_fd, STDOUT_FILENO);
   dup2(err_fd, STDERR_FILENO);
   // Nothing else of the daemon's reaches a hook: libpcap's capture socket is not opened
@@ -43,6 +44,10 @@ void drop_all_capabilities() {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);  // the daemon blocks signals; hooks must not inherit that
+  // systemd starts services with SIGPIPE ignored; a shell pipeline in a hook expects the default.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, nullptr);
   drop_all_capabilities();
   execve(inv.argv[0].c_str(), argv, envp);
   const char* msg = "cannot execute hook: ";

@@ -70,7 +70,7 @@ int hooks_run(const RunArgs& a) {
     std::cout << stage << ": " << (outcome.succeeded() ? "ok" : outcome.describe()) << "\n";
     if (!outcome.succeeded()) {
       std::cout << "later stages skipped" << (outcome.exit_code == kExitTempFail ? " (exit 75: the daemon would retry)" : "") << "\n";
-      return outcome.started && outcome.exit_code > 0 ? outcome.exit_code : kExitFailure;
+      return outcome.started && outcome.exit_code == kExitTempFail ? kExitTempFail : kExitFailure;
     }
   }
   return kExitOk;
@@ -106,7 +106,13 @@ int hooks_status(const StatusArgs& a) {
   std::sort(paths.begin(), paths.end());
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : paths) {
-    auto state = load_hook_queue(path);
+    std::optional<HookQueueState> state;
+    try {
+      state = load_hook_queue(path);
+    } catch (const std::exception& e) {
+      std::cerr << "packet-capture: error: " << e.what() << "\n";
+      continue;
+    }
     if (!state) continue;
     std::string ring = std::filesystem::path(path).filename().string();
     ring = ring.substr(1, ring.size() - 7);
@@ -140,7 +146,7 @@ int hooks_status(const StatusArgs& a) {
     for (const auto& f : state->recent_failures)
       std::cout << "  failed:  " << format_rfc3339_ns(f.when) << " " << f.file << " " << f.stage << ": " << f.outcome << "\n";
   }
-  if (a.json) std::cout << all.dump(2) << "\n";
+  if (a.json) std::cout << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   else if (paths.empty()) std::cout << "no hook queue in " << dir << "\n";
   return kExitOk;
 }

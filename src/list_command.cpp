@@ -44,7 +44,7 @@ int list_rings(const ListOptions& options, std::ostream& out) {
   if (options.json) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
     for (const auto& r : records) array.push_back(nlohmann::ordered_json::parse(record_to_json_line(r)));
-    out << array.dump(2) << "\n";
+    out << array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   out << std::left << std::setw(32) << "FILE" << " " << std::setw(30) << "FIRST" << " "

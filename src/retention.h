@@ -26,6 +26,14 @@ enum class HookState {
   kRunning,  // a hook has it open now: never deleted
 };
 
+// The pipeline's answer when the ring is about to delete a file, given atomically with
+// respect to hooks starting on it.
+enum class HookClaim {
+  kRefused,     // a hook is running on it: keep it
+  kNoJob,       // no stage pending: delete
+  kEvictedJob,  // stages were pending; they are dropped: delete, counted as evicted
+};
+
 struct Deletion {
   std::uint64_t sequence;
   bool evicted_waiting;  // it still had hook stages pending

@@ -101,7 +101,12 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
   std::string final_name = ring_file_name(options_.id, seq, format);
   FileScan scan;
   std::string error;
-  if (!scan_capture_file(part, &scan, &error)) {
+  bool usable = scan_capture_file(part, &scan, &error);
+  if (usable && (scan.header_bytes == 0 || scan.valid_bytes < scan.header_bytes)) {
+    usable = false;
+    error = "its file header is incomplete (" + std::to_string(scan.file_bytes) + " bytes)";
+  }
+  if (!usable) {
     // Not even a whole file header: nothing of value survived the crash.
     log::warning("removing leftover " + part_name + ": " + error);
     if (::unlink(part.c_str()) != 0 && errno != ENOENT)
@@ -122,7 +127,7 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
     log::error("cannot finish recovered " + part_name + ": rename: " + errno_text(errno));
     return;
   }
-  ::fsync(dir_fd_.get());
+  if (::fsync(dir_fd_.get()) != 0) log::warning("ring directory fsync: " + errno_text(errno));
   FileRecord record{final_name, seq, scan.first, scan.last, scan.packets, scan.valid_bytes, 0};
   log::notice("recovered " + final_name + " after an unclean stop: " + std::to_string(scan.packets) +
               " packets" +
@@ -144,7 +149,7 @@ void Ring::write_batch(RecordBatch& batch) {
 }
 
 void Ring::begin_file(const std::vector<std::uint8_t>& header) {
-  enforce_retention(/*live_file=*/true, options_.file_size_bytes);
+  enforce_retention(/*live_file=*/true, /*live_bytes: the current file size limit*/ 1);
   live_header_ = header;
   live_broken_ = false;
   for (;;) {
@@ -289,8 +294,13 @@ void Ring::finish_file(std::uint64_t drops) {
   }
   direct_fd_.reset();  // its blocks are on the device; fsync below covers metadata and the tail
   if (::fsync(live_fd_.get()) != 0) {
+    // Not known to be on disk: it is not published. It stays .part, and the next start
+    // repairs and publishes what of it survived.
     ++counters_.write_errors;
-    log::error(live_name_ + ".part: fsync: " + errno_text(errno));
+    log::error(live_name_ + ".part: fsync: " + errno_text(errno) + "; kept as .part until the next start",
+               {{"PCAP_FILE", part}});
+    live_fd_.reset();
+    return;
   }
   if (int err = live_fd_.close_checked(); err != 0) {
     ++counters_.write_errors;
@@ -332,16 +342,18 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
                            [&](const FileRecord& r) { return r.sequence == seq; });
     if (it == index_.records().end()) continue;
     std::string name = it->file;
+    HookClaim c = claim(seq);
+    if (c == HookClaim::kRefused) continue;  // a hook started on it meanwhile
     if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
       log::error("cannot delete " + name + " beyond the ring's limits: " + errno_text(errno));
       continue;
     }
     index_.remove(seq);
     ++counters_.files_deleted;
-    if (evicted) {
+    if (c == HookClaim::kEvictedJob) {
       ++counters_.files_evicted;
-      log::warning("hook backlog over budget: deleted " + name + " before all its hooks ran");
-      if (on_evicted_) on_evicted_(seq);
+      log::warning("hook backlog over budget: deleted " + name + " before all its hooks ran",
+                   {{"PCAP_FILE", path_of(name)}});
     }
   }
   save_index();
@@ -350,14 +362,16 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
 bool Ring::delete_oldest() {
   // The oldest file no hook is reading; one waiting for hooks counts as evicted.
   const FileRecord* pick = nullptr;
+  HookClaim c = HookClaim::kNoJob;
   for (const auto& r : index_.records()) {
-    if (hook_state_ && hook_state_(r.sequence) == HookState::kRunning) continue;
+    c = claim(r.sequence);
+    if (c == HookClaim::kRefused) continue;
     pick = &r;
     break;
   }
   if (!pick) return false;
   FileRecord oldest = *pick;
-  bool waiting = hook_state_ && hook_state_(oldest.sequence) == HookState::kWaiting;
+  bool waiting = c == HookClaim::kEvictedJob;
   if (::unlinkat(dir_fd_.get(), oldest.file.c_str(), 0) != 0 && errno != ENOENT) {
     log::error("disk full and cannot delete " + oldest.file + ": " + errno_text(errno));
     return false;
@@ -366,10 +380,7 @@ bool Ring::delete_oldest() {
   ++counters_.files_deleted;
   log::warning("disk full: deleted the oldest file " + oldest.file + " to make room" +
                (waiting ? " (its hooks had not all run)" : ""));
-  if (waiting) {
-    ++counters_.files_evicted;
-    if (on_evicted_) on_evicted_(oldest.sequence);
-  }
+  if (waiting) ++counters_.files_evicted;
   save_index();
   return true;
 }

@@ -62,12 +62,12 @@ class Ring {
   // Called with each file that became final (rotation, stop, crash recovery).
   void set_on_finished(std::function<void(const FileRecord&)> callback) { on_finished_ = std::move(callback); }
 
-  // Lets retention keep files the hook pipeline still needs; `on_evicted` hears of files
-  // deleted anyway (backlog past its budget, disk full). Set before open().
+  // Lets retention keep files the hook pipeline still needs: `state` to choose, `claim` to
+  // commit a deletion (refused while a hook runs on the file). Set before open().
   void set_hook_state(std::function<HookState(std::uint64_t)> state,
-                      std::function<void(std::uint64_t)> on_evicted) {
+                      std::function<HookClaim(std::uint64_t)> claim) {
     hook_state_ = std::move(state);
-    on_evicted_ = std::move(on_evicted);
+    hook_claim_ = std::move(claim);
   }
 
   // Configuration reload, from any thread: applies at the next retention decision.
@@ -117,7 +117,8 @@ class Ring {
 
   std::function<void(const FileRecord&)> on_finished_;
   std::function<HookState(std::uint64_t)> hook_state_;
-  std::function<void(std::uint64_t)> on_evicted_;
+  std::function<HookClaim(std::uint64_t)> hook_claim_;
+  HookClaim claim(std::uint64_t seq) { return hook_claim_ ? hook_claim_(seq) : HookClaim::kNoJob; }
   std::uint64_t lost_reports_ = 0;
 };
 

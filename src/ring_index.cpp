@@ -26,7 +26,8 @@ std::string record_to_json_line(const FileRecord& r) {
   j["packets"] = r.packets;
   j["bytes"] = r.bytes;
   j["drops"] = r.drops;
-  return j.dump();
+  // File names are bytes; anything that is not UTF-8 is replaced rather than thrown on.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool record_from_json_line(const std::string& line, FileRecord* r) {

@@ -83,6 +83,7 @@ std::vector<std::string> restart_only_changes(const CaptureConfig& a, const Capt
   if (a.format != b.format) changed.push_back("format");
   if (a.tstamp != b.tstamp) changed.push_back("tstamp");
   if (a.hook_jobs != b.hook_jobs) changed.push_back("hook_jobs");
+  if (a.direct_io != b.direct_io) changed.push_back("direct_io");
   return changed;
 }
 
@@ -144,7 +145,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
   hooks.load();
   ring.set_on_finished([&](const FileRecord& file) { hooks.enqueue(file); });
   ring.set_hook_state([&](std::uint64_t seq) { return hooks.state_of(seq); },
-                      [&](std::uint64_t seq) { hooks.evicted(seq); });
+                      [&](std::uint64_t seq) { return hooks.claim_for_deletion(seq); });
   ring.open();
   hooks.reconcile(ring.index().records());
   hooks.start();
@@ -180,6 +181,8 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
     }
   });
 
+  // The capture thread works from its own copy: a reload changes `config` on this thread.
+  const CaptureConfig capture_config = config;
   std::jthread capture([&] {
     // A test-only fault switch: the capture loop stops making progress (to prove that the
     // watchdog then restarts the service).
@@ -199,12 +202,12 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
     };
     RecorderOptions options;
     options.stream = stream;
-    options.file_size_bytes = config.file_size_bytes();
-    options.rotate_interval = static_cast<NanoTime>(config.rotate_seconds) * kNanosPerSecond;
+    options.file_size_bytes = capture_config.file_size_bytes();
+    options.rotate_interval = static_cast<NanoTime>(capture_config.rotate_seconds) * kNanosPerSecond;
     Recorder recorder(options, queue, clock, counters);
     NanoTime reopen_at = 0;
     NanoTime reopen_backoff = kNanosPerSecond;
-    std::string current_filter = config.filter;
+    std::string current_filter = capture_config.filter;
     live.set_state("capturing");
 
     while (!stop_requested.load(std::memory_order_relaxed)) {
@@ -233,16 +236,16 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
         // The interface went away: keep the ring, retry with backoff, say so in STATUS=.
         if (clock.monotonic() >= reopen_at) {
           try {
-            LiveOptions lo = live_options(config);
+            LiveOptions lo = live_options(capture_config);
             lo.filter = current_filter;
             source = PcapSource::open_live(lo);
             live.interface_restarts.fetch_add(1);
             live.set_state("capturing");
-            log::notice("interface " + config.interface_name + " is back; capture resumed");
+            log::notice("interface " + capture_config.interface_name + " is back; capture resumed");
             reopen_backoff = kNanosPerSecond;
           } catch (const StartupError& e) {
             reopen_at = clock.monotonic() + reopen_backoff;
-            live.set_state("interface " + config.interface_name + " unavailable, retrying in " +
+            live.set_state("interface " + capture_config.interface_name + " unavailable, retrying in " +
                            std::to_string(reopen_backoff / kNanosPerSecond) + " s");
             reopen_backoff = std::min(reopen_backoff * 2, kReopenMaxBackoff);
           }
@@ -255,16 +258,16 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
       if (status == DispatchStatus::kEndOfInput) break;
       if (status == DispatchStatus::kError) {
         if (!live_capture) {
-          log::error("reading " + config.read_file + " failed: " + source->last_error());
+          log::error("reading " + capture_config.read_file + " failed: " + source->last_error());
           capture_failed = true;
           break;
         }
-        log::warning("capture on " + config.interface_name + " failed: " + source->last_error() +
+        log::warning("capture on " + capture_config.interface_name + " failed: " + source->last_error() +
                      "; the ring stays open and the interface is retried");
         before_reopen = counters();
         source.reset();
         reopen_at = clock.monotonic() + reopen_backoff;
-        live.set_state("interface " + config.interface_name + " unavailable: retrying");
+        live.set_state("interface " + capture_config.interface_name + " unavailable: retrying");
         continue;
       }
       if (rotate_requested.exchange(false)) recorder.rotate();
@@ -370,6 +373,8 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
             config.hooks_dir = next.hooks_dir;
             config.post_rotate = next.post_rotate;
             config.hook_timeout_seconds = next.hook_timeout_seconds;
+            config.hook_drain_seconds = next.hook_drain_seconds;
+            config.hook_backlog_bytes = next.hook_backlog_bytes;
             config.metrics_file = next.metrics_file;
             log::notice("configuration reloaded");
           } catch (const StartupError& e) {

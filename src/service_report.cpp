@@ -32,7 +32,7 @@ std::string status_json(const LiveSnapshot& s) {
 #define PC_PUT(f) j[#f] = s.f;
   PC_FIELDS(PC_PUT)
 #undef PC_PUT
-  return j.dump() + "\n";
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::optional<LiveSnapshot> parse_status_json(const std::string& text) {

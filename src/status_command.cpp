@@ -84,7 +84,7 @@ int status(const StatusArgs& a) {
     std::cerr << "packet-capture: no ring found"
               << (a.interface_name.empty() ? std::string() : " for interface " + a.interface_name)
               << "; has `packet-capture run` been started?\n";
-    return kExitUnavailable;
+    return kExitNotRunning;
   }
   std::string json_out = "[";
   bool any_running = false;
@@ -108,7 +108,7 @@ int status(const StatusArgs& a) {
   }
   if (a.json) std::cout << json_out << "]\n";
   // Like systemctl is-active: scripts can tell whether capture runs.
-  return any_running ? kExitOk : 3;
+  return any_running ? kExitOk : kExitNotRunning;
 }
 
 }  // namespace

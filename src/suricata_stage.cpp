@@ -374,7 +374,7 @@ std::string suricata_version_request() { return nlohmann::json{{"version", "0.2"
 
 std::string suricata_pcap_file_request(const std::string& filename, const std::string& output_dir) {
   nlohmann::json j = {{"command", "pcap-file"}, {"arguments", {{"filename", filename}, {"output-dir", output_dir}}}};
-  return j.dump() + "\n";
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 StageResult submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings) {

@@ -531,9 +531,10 @@ env | grep '^PCAP_' > "%s/$(basename "$0")"
         open(os.path.join(self.state, "fail20"), "w").close()
         os.unlink(self.log)
         p = harness.run_binary(["hooks", "run", path, "--hooks-dir", self.hooks, "-z", z])
-        self.assertEqual(p.returncode, 3, "exit status = failing hook's: %s %s"
+        self.assertEqual(p.returncode, 1, "a permanently failing stage exits 1: %s %s"
                          % (p.stdout, p.stderr))
         self.assertRegex(p.stdout, r"(?m)^10-a: ok$")
+        self.assertRegex(p.stdout, r"(?m)^20-b: exit 3$", "the hook's own status is shown")
         self.assertNotRegex(p.stdout, r"(?m)^20-b: ok$")
         self.assertEqual([l[0] for l in self.log_lines()], ["10-a", "20-b"],
                          "-z must not run after a failed stage")

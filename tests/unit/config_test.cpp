@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "exit_codes.h"
@@ -126,6 +127,12 @@ TEST_F(ConfigTest, BudgetSmallerThanOneFileIsRejected) {
   std::string msg;
   EXPECT_EQ(error_code(cli({{"interface", "eth0"}, {"file_size", "2"}, {"max_bytes", "1000"}}), {}, &msg), kExitConfig);
   EXPECT_NE(msg.find("max_bytes 1000"), std::string::npos) << msg;
+}
+
+TEST_F(ConfigTest, DirectoriesBecomeAbsoluteForHooks) {
+  CaptureConfig c = load_capture_config(cli({{"interface", "eth0"}, {"output_dir", "captures/"}, {"hooks_dir", "h.d"}}), {});
+  EXPECT_EQ(c.output_dir, (std::filesystem::current_path() / "captures").string());
+  EXPECT_EQ(c.hooks_dir, (std::filesystem::current_path() / "h.d").string());
 }
 
 TEST_F(ConfigTest, ReadFileNamesTheRingAfterItsStem) {

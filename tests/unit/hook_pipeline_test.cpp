@@ -171,8 +171,10 @@ TEST_F(HookPipelineTest, RunningFileIsPinnedAndEvictionDropsWaitingJobs) {
   EXPECT_EQ(p.state_of(1), HookState::kRunning);
   EXPECT_EQ(p.state_of(2), HookState::kWaiting);
   EXPECT_EQ(p.state_of(3), HookState::kIdle);
-  p.evicted(2);
+  EXPECT_EQ(p.claim_for_deletion(1), HookClaim::kRefused);  // a hook is running on it
+  EXPECT_EQ(p.claim_for_deletion(2), HookClaim::kEvictedJob);
   EXPECT_EQ(p.state_of(2), HookState::kIdle);
+  EXPECT_EQ(p.claim_for_deletion(3), HookClaim::kNoJob);
   p.stop(seconds_from_now(clock, 10));
   EXPECT_EQ(p.snapshot().stats.files_evicted, 1u);
   EXPECT_EQ(p.snapshot().stats.files_done, 1u);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
 
 #include "exit_codes.h"
@@ -126,6 +127,26 @@ TEST_F(RingTest, LeftoverPartIsRepairedFinishedAndIndexed) {
   EXPECT_TRUE(scan.complete());
   EXPECT_EQ(scan.packets, 3u);
   EXPECT_EQ(ring.counters().files_recovered, 1u);
+}
+
+TEST_F(RingTest, PartWithATornPcapngHeaderIsRemovedNotPublished) {
+  fs::create_directories(dir.path() + "/ring");
+  StreamParams ng;
+  ng.format = FileFormat::kPcapng;
+  ng.interface_name = "eth0";
+  std::vector<std::uint8_t> header = encode_file_header(ng);
+  // The section header block is whole, the interface description is cut short.
+  std::uint32_t shb_len;
+  std::memcpy(&shb_len, header.data() + 4, 4);
+  {
+    std::ofstream out(dir.path() + "/ring/pcap-eth0-000004.pcapng.part", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(shb_len + 10));
+  }
+  Ring ring(options(10));
+  ring.open();
+  EXPECT_TRUE(names().empty());
+  EXPECT_TRUE(ring.index().records().empty());
+  EXPECT_EQ(ring.next_sequence(), 5u);  // its number is not reused
 }
 
 TEST_F(RingTest, IndexIsRebuiltForFilesItDoesNotKnow) {
