@@ -311,7 +311,8 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
     notifier.ready(status_line(s));
     publish(s);
   }
-  log::info("capturing on " + config.interface_name + " into " + config.output_dir);
+  log::info(live_capture ? "capturing on " + config.interface_name + " into " + config.output_dir
+                         : "reading " + config.read_file + " into " + config.output_dir);
 
   // The watchdog is checked at half its interval, so one missed beat is not yet fatal.
   std::uint64_t watchdog_usec = notifier.watchdog_usec();

@@ -1,6 +1,8 @@
 #include "status_command.h"
 
-#include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include "exit_codes.h"
 #include "ring_index.h"
 #include "service_report.h"
+#include "unique_fd.h"
 
 namespace pcap_ring {
 namespace {
@@ -34,10 +37,18 @@ std::vector<std::filesystem::path> status_files(const std::string& dir, const st
   return out;
 }
 
-bool daemon_alive(std::uint64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+// A daemon holds the ring's lock file while it runs (a pid could have been reused).
+bool ring_locked(const std::filesystem::path& status_path) {
+  std::string name = status_path.filename().string();
+  std::string lock = (status_path.parent_path() / (name.substr(0, name.size() - 7) + ".lock")).string();
+  UniqueFd fd(::open(lock.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return false;
+  return errno == EWOULDBLOCK;
+}
 
 void print_one(const LiveSnapshot& s, const std::filesystem::path& status_path, std::ostream& out) {
-  bool alive = daemon_alive(s.pid) && s.state != "stopped" && s.state != "failed";
+  bool alive = ring_locked(status_path);
   std::string ring = status_path.filename().string();
   ring = ring.substr(1, ring.size() - 8);
   RingIndex index(status_path.parent_path().string() + "/." + ring + ".index");
@@ -97,7 +108,7 @@ int status(const StatusArgs& a) {
       std::cerr << "packet-capture: " << path.string() << ": unreadable status file\n";
       continue;
     }
-    any_running |= daemon_alive(s->pid) && s->state != "stopped" && s->state != "failed";
+    any_running |= ring_locked(path);
     if (a.json) {
       std::string one = status_json(*s);
       one.pop_back();
