@@ -69,6 +69,11 @@ const std::vector<SettingSpec> kSettings = {
      [](CaptureConfig& c, const std::string& v) {
        return parse_uint(v, 0, UINT64_MAX / 2, "a whole number of bytes", &c.max_bytes);
      }},
+    {"min_free", "MIN_FREE", "--min-free", "MB",
+     "Free space in millions of bytes to leave on the file system; oldest files go first (0 = none)", true,
+     [](CaptureConfig& c, const std::string& v) {
+       return parse_uint(v, 0, 100000000, "a whole number of megabytes (10^6 bytes)", &c.min_free_mb);
+     }},
     {"filter", "FILTER", "--filter", "BPF", "Capture filter (pcap-filter syntax), compiled into the kernel",
      true,
      [](CaptureConfig& c, const std::string& v) -> Result {
@@ -241,7 +246,7 @@ std::string stem_of(const std::string& path) {
 const std::vector<SettingSpec>& capture_settings() { return kSettings; }
 
 RetentionLimits CaptureConfig::retention() const {
-  RetentionLimits limits{file_limit, max_bytes, hook_backlog_bytes};
+  RetentionLimits limits{file_limit, max_bytes, hook_backlog_bytes, min_free_mb * 1000000ULL};
   if (limits.backlog_bytes == 0)
     limits.backlog_bytes = max_bytes ? max_bytes : 2 * file_limit * file_size_bytes();
   return limits;

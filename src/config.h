@@ -26,6 +26,7 @@ struct CaptureConfig {
   std::uint64_t file_limit = 10;
   std::uint64_t rotate_seconds = 0;
   std::uint64_t max_bytes = 0;  // 0 = no total budget
+  std::uint64_t min_free_mb = 0;  // free space (10^6 bytes) to leave on the file system
   std::string filter;
   std::uint32_t snaplen = 262144;
   std::uint64_t buffer_size_mb = 32;  // kernel capture ring

@@ -5,7 +5,7 @@ namespace pcap_ring {
 // One line per section; the part of the product that owns a section validates its values.
 const std::vector<IniSection>& ini_schema() {
   static const std::vector<IniSection> schema = {
-      {"capture", {"output_dir", "prefix", "file_size", "file_limit", "rotate_seconds", "max_bytes",
+      {"capture", {"output_dir", "prefix", "file_size", "file_limit", "rotate_seconds", "max_bytes", "min_free",
                    "filter", "snaplen", "buffer_size", "promisc", "format", "tstamp", "metrics_file", "direct_io"}},
       {"hooks", {"hooks_dir", "post_rotate", "timeout", "jobs", "backlog_bytes", "drain_seconds"}},
       {"cloudshark", {"url", "token_file", "ca_file", "verify", "timeout", "ring", "ring_size", "tags"}},

@@ -17,6 +17,9 @@ struct RetentionLimits {
   // Hard budget while files wait for hooks: past it the oldest waiting file is evicted.
   // 0 = waiting files are never kept beyond the limits above.
   std::uint64_t backlog_bytes = 0;
+  // Free space to leave on the file system, beyond the file being written (0 = none).
+  // Enforced by the ring, which alone can ask the file system.
+  std::uint64_t min_free_bytes = 0;
 };
 
 // Where a finished file stands with the hook pipeline.

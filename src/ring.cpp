@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -336,7 +337,7 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
     if (live_bytes) live_bytes = options_.file_size_bytes;
   }
   auto victims = select_for_deletion(index_.records(), limits, live_file, live_bytes, hook_state_);
-  if (victims.empty()) return;
+  bool changed = !victims.empty();
   for (auto [seq, evicted] : victims) {
     auto it = std::find_if(index_.records().begin(), index_.records().end(),
                            [&](const FileRecord& r) { return r.sequence == seq; });
@@ -356,10 +357,24 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
                    {{"PCAP_FILE", path_of(name)}});
     }
   }
-  save_index();
+  // The file system's own free space: other writers share it, so it is asked, not computed.
+  if (limits.min_free_bytes) {
+    for (;;) {
+      struct statvfs fs {};
+      if (::fstatvfs(dir_fd_.get(), &fs) != 0) {
+        log::warning("cannot read the free space of the ring's file system: " + errno_text(errno));
+        break;
+      }
+      std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+      if (free_bytes >= limits.min_free_bytes + live_bytes) break;
+      if (!delete_oldest("below the minimum free space")) break;
+      changed = true;
+    }
+  }
+  if (changed) save_index();
 }
 
-bool Ring::delete_oldest() {
+bool Ring::delete_oldest(const char* why) {
   // The oldest file no hook is reading; one waiting for hooks counts as evicted.
   const FileRecord* pick = nullptr;
   HookClaim c = HookClaim::kNoJob;
@@ -378,7 +393,7 @@ bool Ring::delete_oldest() {
   }
   index_.remove(oldest.sequence);
   ++counters_.files_deleted;
-  log::warning("disk full: deleted the oldest file " + oldest.file + " to make room" +
+  log::warning(std::string(why) + ": deleted the oldest file " + oldest.file + " to make room" +
                (waiting ? " (its hooks had not all run)" : ""));
   if (waiting) ++counters_.files_evicted;
   save_index();

@@ -87,7 +87,8 @@ class Ring {
   void recover_part(const std::string& name, std::uint64_t seq, FileFormat format);
   void reconcile_index();
   void enforce_retention(bool live_file, std::uint64_t live_bytes);
-  bool delete_oldest();  // frees room on a full disk; false when nothing is left to delete
+  // Frees room (full disk, minimum free space); false when nothing is left to delete.
+  bool delete_oldest(const char* why = "disk full");
   int write_at_end(const std::uint8_t* data, std::size_t size);
   void save_index();
   std::string path_of(const std::string& name) const { return options_.directory + "/" + name; }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -222,6 +223,32 @@ TEST_F(RingTest, FullDiskDeletesOldestAndCountsLostPackets) {
   ring.write_batch(big);
   EXPECT_EQ(ring.counters().packets_lost, 3000u);
   EXPECT_GT(ring.counters().write_errors, 0u);
+}
+
+// The file system's free space is a limit of its own: a 1 MiB tmpfs with 500 KB to keep free.
+TEST_F(RingTest, MinimumFreeSpaceDeletesOldestBeforeTheDiskFills) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  std::string mnt = dir.path() + "/ring";
+  fs::create_directories(mnt);
+  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m"), 0) << errno_text(errno);
+  struct Unmount {
+    std::string p;
+    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  auto o = options(1000);
+  o.file_size_bytes = 100'000;
+  o.limits.min_free_bytes = 500'000;
+  Ring ring(o);
+  ring.open();
+  for (int i = 0; i < 20; ++i) {
+    write_file(ring, 700);  // 81 KB each
+    struct statvfs st {};
+    ASSERT_EQ(statvfs(mnt.c_str(), &st), 0);
+    EXPECT_GE(static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize + 100'000, 500'000u) << "after file " << i;
+  }
+  EXPECT_GT(ring.counters().files_deleted, 10u);
+  EXPECT_EQ(ring.counters().packets_lost, 0u);  // room was made before it was needed
+  EXPECT_EQ(ring.counters().write_errors, 0u);
 }
 
 }  // namespace
