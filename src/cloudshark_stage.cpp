@@ -321,52 +321,23 @@ StageOutcome run_cloudshark_upload(const CloudSharkSettings& settings, const std
 
 void add_cloudshark_hook_command(CLI::App& hook_app, int* exit_status) {
   CLI::App* cmd = hook_app.add_subcommand("cloudshark", "Upload FILE to CloudShark (ring mode: mirror the ring)");
-  struct State {
-    std::string file;
-    std::string config_dir;
-    std::map<std::string, std::string> values;
-    std::vector<std::pair<std::string, CLI::Option*>> options;
-    CLI::Option* config_dir_option = nullptr;
-  };
-  auto state = std::make_shared<State>();
-  cmd->add_option("FILE", state->file, "Finished capture file")->required();
-  state->config_dir_option =
-      cmd->add_option("--config-dir", state->config_dir, "Directory of packet-capture.conf and IFACE.conf");
-  for (const auto& spec : specs()) {
-    std::string& slot = state->values[spec.key];
-    state->options.emplace_back(spec.key, cmd->add_option(spec.flag, slot, spec.help));
-  }
+  auto line = add_stage_flags(cmd, specs());
   cmd->footer(
       "Settings: [cloudshark] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/IFACE.conf, then CLOUDSHARK_URL,\n"
       "then flags. Token: systemd credential cloudshark-token, else token_file (a root-only file).\n"
       "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
-  cmd->callback([state, exit_status] {
-    try {
+  cmd->callback([line, exit_status] {
+    run_stage("cloudshark", exit_status, [&] {
       auto environment = current_environment();
-      std::map<std::string, std::string> flags;
-      for (const auto& [key, option] : state->options)
-        if (option->count() > 0) flags[key] = state->values[key];
-      if (state->config_dir_option->count() > 0) flags["config_dir"] = state->config_dir;
-      HookFileInfo info = hook_file_info_from_environment(state->file, environment);
-      CloudSharkSettings settings = load_cloudshark_settings(flags, info.interface_name, environment);
+      HookFileInfo info = hook_file_info_from_environment(line->file, environment);
+      CloudSharkSettings settings = load_cloudshark_settings(line->flags(), info.interface_name, environment);
       std::string token =
           read_secret({"cloudshark-token", settings.token_file, "[cloudshark] token_file"}, environment);
-      char host[256] = {};
-      if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-      StageOutcome outcome = run_cloudshark_upload(settings, token, info, host);
-      if (outcome.code == kExitOk) {
-        std::cout << outcome.message << std::endl;
-      } else {
-        log::error("cloudshark: " + mask_token(outcome.message, token));
-      }
-      *exit_status = outcome.code;
-    } catch (const StartupError& e) {
-      log::error(std::string("cloudshark: ") + e.what());
-      *exit_status = e.code();
-    } catch (const std::exception& e) {
-      log::error(std::string("cloudshark: internal error: ") + e.what());
-      *exit_status = kExitSoftware;
-    }
+      StageOutcome outcome = run_cloudshark_upload(settings, token, info, local_host_name());
+      if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
+      else log::error("cloudshark: " + mask_token(outcome.message, token));
+      return outcome.code;
+    });
   });
 }
 

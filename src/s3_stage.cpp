@@ -432,57 +432,27 @@ StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& cred
 
 void add_s3_hook_command(CLI::App& hook_app, int* exit_status) {
   CLI::App* cmd = hook_app.add_subcommand("s3", "Upload FILE to an S3-compatible object store");
-  struct State {
-    std::string file;
-    std::string config_dir;
-    std::map<std::string, std::string> values;
-    std::vector<std::pair<std::string, CLI::Option*>> options;
-    CLI::Option* config_dir_option = nullptr;
-  };
-  auto state = std::make_shared<State>();
-  cmd->add_option("FILE", state->file, "Finished capture file")->required();
-  state->config_dir_option =
-      cmd->add_option("--config-dir", state->config_dir, "Directory of packet-capture.conf and IFACE.conf");
-  for (const auto& spec : specs()) {
-    if (!spec.flag) continue;
-    std::string& slot = state->values[spec.key];
-    state->options.emplace_back(spec.key, cmd->add_option(spec.flag, slot, spec.help));
-  }
+  auto line = add_stage_flags(cmd, specs());
   cmd->footer(
       "Settings: [s3] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/IFACE.conf, then S3_ENDPOINT, S3_REGION,\n"
       "S3_BUCKET, S3_PREFIX, S3_KEY_TEMPLATE, then flags. Credentials: systemd credentials s3-access-key-id and\n"
       "s3-secret-access-key, else access_key_id_file / secret_access_key_file (root-only files).\n"
       "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
-  cmd->callback([state, exit_status] {
-    try {
+  cmd->callback([line, exit_status] {
+    run_stage("s3", exit_status, [&] {
       auto environment = current_environment();
-      std::map<std::string, std::string> flags;
-      for (const auto& [key, option] : state->options)
-        if (option->count() > 0) flags[key] = state->values[key];
-      if (state->config_dir_option->count() > 0) flags["config_dir"] = state->config_dir;
-      HookFileInfo info = hook_file_info_from_environment(state->file, environment);
-      S3Settings settings = load_s3_settings(flags, info.interface_name, environment);
+      HookFileInfo info = hook_file_info_from_environment(line->file, environment);
+      S3Settings settings = load_s3_settings(line->flags(), info.interface_name, environment);
       S3Credentials credentials;
       credentials.access_key_id = read_secret(
           {"s3-access-key-id", settings.access_key_id_file, "[s3] access_key_id_file"}, environment);
       credentials.secret_access_key = read_secret(
           {"s3-secret-access-key", settings.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
-      char host[256] = {};
-      if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-      StageOutcome outcome = run_s3_upload(settings, credentials, info, host);
-      if (outcome.code == kExitOk) {
-        std::cout << outcome.message << std::endl;
-      } else {
-        log::error("s3: " + outcome.message);
-      }
-      *exit_status = outcome.code;
-    } catch (const StartupError& e) {
-      log::error(std::string("s3: ") + e.what());
-      *exit_status = e.code();
-    } catch (const std::exception& e) {
-      log::error(std::string("s3: internal error: ") + e.what());
-      *exit_status = kExitSoftware;
-    }
+      StageOutcome outcome = run_s3_upload(settings, credentials, info, local_host_name());
+      if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
+      else log::error("s3: " + outcome.message);
+      return outcome.code;
+    });
   });
 }
 

@@ -4,8 +4,10 @@
 // /etc/packet-capture.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,5 +63,38 @@ void load_stage_settings(Settings& settings, const std::vector<StageSpec<Setting
       throw UsageError(std::string(spec.flag) + " '" + it->second + "': " + *p);
   }
 }
+
+// The command line of `packet-capture hook NAME FILE [flags]`: FILE, --config-dir and one
+// flag per setting that has one. Filled in by CLI11 when the command line is parsed.
+struct StageCommandLine {
+  std::string file;
+  std::string config_dir;
+  CLI::Option* config_dir_option = nullptr;
+  std::map<std::string, std::string> values;
+  std::vector<std::pair<std::string, CLI::Option*>> options;
+  // The flags given, by setting key (plus "config_dir").
+  std::map<std::string, std::string> flags() const;
+};
+
+template <typename Settings>
+std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<StageSpec<Settings>>& specs) {
+  auto line = std::make_shared<StageCommandLine>();
+  cmd->add_option("FILE", line->file, "Finished capture file")->required();
+  line->config_dir_option =
+      cmd->add_option("--config-dir", line->config_dir, "Directory of packet-capture.conf and IFACE.conf");
+  for (const auto& spec : specs) {
+    if (!spec.flag) continue;
+    std::string& slot = line->values[spec.key];
+    line->options.emplace_back(spec.key, cmd->add_option(spec.flag, slot, spec.help));
+  }
+  return line;
+}
+
+// Runs a stage's body and stores its exit status; a StartupError gives its own code and any
+// other exception 70, each logged as one line naming the stage.
+void run_stage(const char* stage, int* exit_status, const std::function<int()>& body);
+
+// This host's name for tags and object keys ("localhost" if it cannot be read).
+std::string local_host_name();
 
 }  // namespace pcap_ring
