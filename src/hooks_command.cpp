@@ -93,17 +93,9 @@ int hooks_status(const StatusArgs& a) {
     dir = config.output_dir;
     if (prefix.empty()) prefix = config.prefix;
   }
-  std::vector<std::string> paths;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.front() != '.' || !name.ends_with(".hooks")) continue;
-    if (!prefix.empty() && !name.starts_with("." + prefix + "-")) continue;
-    if (!a.interface_name.empty() && !name.ends_with("-" + a.interface_name + ".hooks")) continue;
-    paths.push_back(e.path().string());
-  }
-  if (ec) throw ConfigError("output directory '" + dir + "' cannot be read: " + ec.message());
-  std::sort(paths.begin(), paths.end());
+  std::string error;
+  std::vector<std::string> paths = ring_state_files(dir, ".hooks", prefix, a.interface_name, &error);
+  if (!error.empty()) throw ConfigError("output directory '" + dir + "' cannot be read: " + error);
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : paths) {
     std::optional<HookQueueState> state;

@@ -15,22 +15,8 @@ int list_rings(const ListOptions& options, std::ostream& out) {
   std::error_code ec;
   if (!std::filesystem::is_directory(options.directory, ec))
     throw ConfigError("output directory '" + options.directory + "' does not exist; expected a ring directory");
-  std::vector<std::string> index_paths;
-  if (!options.prefix.empty() && !options.interface_name.empty()) {
-    index_paths.push_back(options.directory + "/" +
-                          index_file_name({options.prefix, options.interface_name}));
-  } else {
-    for (const auto& entry : std::filesystem::directory_iterator(options.directory, ec)) {
-      std::string name = entry.path().filename().string();
-      if (name.size() > 7 && name.front() == '.' && name.ends_with(".index")) {
-        if (!options.interface_name.empty() && name.find("-" + options.interface_name + ".index") == std::string::npos)
-          continue;
-        if (!options.prefix.empty() && !name.starts_with("." + options.prefix + "-")) continue;
-        index_paths.push_back(entry.path().string());
-      }
-    }
-    std::sort(index_paths.begin(), index_paths.end());
-  }
+  std::vector<std::string> index_paths =
+      ring_state_files(options.directory, ".index", options.prefix, options.interface_name);
 
   std::vector<FileRecord> records;
   for (const auto& path : index_paths) {

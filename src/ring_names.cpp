@@ -1,6 +1,8 @@
 #include "ring_names.h"
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <cstdio>
 
 namespace pcap_ring {
@@ -37,6 +39,27 @@ std::optional<ParsedName> parse_ring_file_name(const RingId& ring, std::string_v
   // Reject "0000001" style names we never produce: they would alias another sequence.
   if (name.size() > 6 && name.front() == '0') return std::nullopt;
   return parsed;
+}
+
+std::vector<std::string> ring_state_files(const std::string& dir, const std::string& suffix,
+                                          const std::string& prefix, const std::string& interface_name,
+                                          std::string* error) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() <= suffix.size() + 1 || name.front() != '.' || !name.ends_with(suffix)) continue;
+    if (!prefix.empty() && !interface_name.empty()) {
+      if (name != "." + prefix + "-" + interface_name + suffix) continue;  // "br-eth0" is not "eth0"
+    } else {
+      if (!prefix.empty() && !name.starts_with("." + prefix + "-")) continue;
+      if (!interface_name.empty() && !name.ends_with("-" + interface_name + suffix)) continue;
+    }
+    paths.push_back(entry.path().string());
+  }
+  if (ec && error) *error = ec.message();
+  std::sort(paths.begin(), paths.end());
+  return paths;
 }
 
 bool is_valid_name_part(std::string_view part) {

@@ -31,6 +31,13 @@ struct ParsedName {
 // (other rings, other prefixes, temp files).
 std::optional<ParsedName> parse_ring_file_name(const RingId& ring, std::string_view name);
 
+// The ring state files in `dir` named ".<prefix>-<iface><suffix>" (".index", ".hooks",
+// ".status"), sorted; an empty prefix or interface matches any. Sets *error if `dir` cannot
+// be read.
+std::vector<std::string> ring_state_files(const std::string& dir, const std::string& suffix,
+                                          const std::string& prefix, const std::string& interface_name,
+                                          std::string* error = nullptr);
+
 // A prefix or interface name usable inside file names: non-empty, no '/', no leading '.'.
 bool is_valid_name_part(std::string_view part);
 

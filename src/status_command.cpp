@@ -13,6 +13,7 @@
 #include "config.h"
 #include "exit_codes.h"
 #include "ring_index.h"
+#include "ring_names.h"
 #include "service_report.h"
 #include "unique_fd.h"
 
@@ -27,13 +28,7 @@ struct StatusArgs {
 // The status files in `dir`, optionally of one interface.
 std::vector<std::filesystem::path> status_files(const std::string& dir, const std::string& iface) {
   std::vector<std::filesystem::path> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.front() != '.' || !name.ends_with(".status")) continue;
-    if (!iface.empty() && !name.ends_with("-" + iface + ".status")) continue;
-    out.push_back(e.path());
-  }
+  for (const auto& path : ring_state_files(dir, ".status", "", iface)) out.emplace_back(path);
   return out;
 }
 

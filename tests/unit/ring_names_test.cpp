@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "test_support.h"
+
 namespace pcap_ring {
 namespace {
 
@@ -39,6 +43,24 @@ TEST(RingNames, InterfaceWithDashesIsMatchedExactly) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->seq, 1u);
   EXPECT_FALSE(parse_ring_file_name(RingId{"pcap", "br"}, "pcap-br-lan-000001.pcap"));
+}
+
+TEST(RingNames, StateFilesOfARing) {
+  testing::TempDir dir;
+  for (const char* n : {".pcap-eth0.index", ".pcap-br-eth0.index", ".x-eth1.index", ".pcap-eth0.hooks", "pcap-eth0-000001.pcap"})
+    std::ofstream(dir.file(n)) << "";
+  auto names = [&](const std::string& suffix, const std::string& prefix, const std::string& iface) {
+    std::vector<std::string> out;
+    for (const auto& p : ring_state_files(dir.path(), suffix, prefix, iface)) out.push_back(p.substr(dir.path().size() + 1));
+    return out;
+  };
+  EXPECT_EQ(names(".index", "", ""), (std::vector<std::string>{".pcap-br-eth0.index", ".pcap-eth0.index", ".x-eth1.index"}));
+  EXPECT_EQ(names(".index", "pcap", "eth0"), (std::vector<std::string>{".pcap-eth0.index"}));
+  EXPECT_EQ(names(".index", "x", ""), (std::vector<std::string>{".x-eth1.index"}));
+  EXPECT_EQ(names(".hooks", "", "eth0"), (std::vector<std::string>{".pcap-eth0.hooks"}));
+  std::string error;
+  EXPECT_TRUE(ring_state_files(dir.file("missing"), ".index", "", "", &error).empty());
+  EXPECT_FALSE(error.empty());
 }
 
 TEST(RingNames, ValidNameParts) {
