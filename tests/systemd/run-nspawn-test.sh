@@ -6,11 +6,13 @@
 #   - start reaches READY (Type=notify), STATUS= is set, the watchdog is not tripped
 #   - traffic from the host end of the veth rotates files in the StateDirectory
 #   - reload (SIGHUP) keeps the process and applies a changed IFACE.conf
+#   - a hooks.d stage `packet-capture hook s3` uploads the finished files, byte for byte, to an
+#     s3rver on the host end of the veth, with the keys from LoadCredential=, inside the sandbox
 #   - stop finishes the last file (no .part) and exits 0
 #   - a configuration error fails with status 78 and is not restarted
 #   - a wedged capture loop (PACKET_CAPTURE_TEST_WEDGE_CAPTURE=1) is restarted by the watchdog
 # Traffic goes only over the veth between the host and this container, inside a private /30.
-# Everything started is stopped by PID and the veth removed, also on failure.
+# Everything started (container, s3rver) is stopped by PID and the veth removed, also on failure.
 #
 # Usage (root): tests/systemd/run-nspawn-test.sh [--binary build/packet-capture] [--units units]
 # Environment: SECURITY_GOAL (default 2.0), KEEP_WORKDIR=1 keeps the temporary files.
@@ -62,8 +64,15 @@ name="pcst$((RANDOM % 90000 + 10000))"
 host_if="ve-$name"
 nspawn_pid=""
 pid1=""
+s3rver_pid=""
 
 cleanup() {
+  if [ -n "$s3rver_pid" ] && kill -0 "$s3rver_pid" 2>/dev/null; then
+    kill -TERM "$s3rver_pid" 2>/dev/null
+    for _ in $(seq 1 25); do kill -0 "$s3rver_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$s3rver_pid" 2>/dev/null && kill -KILL "$s3rver_pid" 2>/dev/null
+    wait "$s3rver_pid" 2>/dev/null
+  fi
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
     # SIGTERM asks nspawn for an orderly shutdown of the container; then force it.
     kill -TERM "$nspawn_pid" 2>/dev/null
@@ -299,6 +308,155 @@ else
   fail "systemctl reload failed: $(cat "$work/reload.err")"
 fi
 cx rm -f "/etc/packet-capture/$iface.conf"
+
+# ---------------------------------------------------------------------------------------------
+section "upload from a hook under the hardened unit"
+# s3rver (tests/integration/s3rver, key pair S3RVER/S3RVER as in test_s3_hook.py) on the host
+# end of the veth; the unit gets the keys with LoadCredential= from a root-only directory and
+# runs `packet-capture hook s3` from hooks.d/20-s3, as the dynamic user, inside its sandbox.
+# start.js listens on 127.0.0.1 only: a launcher here passes the veth address instead.
+s3_modules="$repo/tests/integration/s3rver"
+s3_data="$work/s3rver-data"
+s3_port=""
+if ! command -v node >/dev/null || [ ! -f "$s3_modules/node_modules/@20minutes/s3rver/package.json" ]; then
+  fail "s3rver is not installed (node and $s3_modules/node_modules): run scripts/install-test-peers.sh"
+else
+  mkdir -p "$s3_data"
+  cat >"$work/s3rver-launch.js" <<'EOF'
+// node s3rver-launch.js MODULES_DIR ADDRESS PORT DIRECTORY BUCKET: start.js with an address.
+'use strict';
+const [modules, address, port, directory, bucket] = process.argv.slice(2);
+const S3rver = require(require.resolve('@20minutes/s3rver', { paths: [modules] }));
+const server = new S3rver({ address, port: Number(port), directory, silent: true,
+                            configureBuckets: [{ name: bucket }] });
+server.run().then(({ port: actual }) => process.stdout.write(`listening ${actual}\n`),
+                  (err) => { console.error(`s3rver failed to start: ${err.message}`); process.exit(1); });
+const stop = () => server.close().finally(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+EOF
+  node "$work/s3rver-launch.js" "$s3_modules" "$host_ip" 0 "$s3_data" pcaps \
+    >"$work/s3rver.out" 2>"$work/s3rver.err" </dev/null &
+  s3rver_pid=$!
+  for _ in $(seq 1 100); do
+    s3_port=$(sed -n 's/^listening \([0-9][0-9]*\)$/\1/p' "$work/s3rver.out")
+    [ -n "$s3_port" ] && break
+    kill -0 "$s3rver_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$s3_port" ]; then
+    pass "s3rver on the host end $host_ip:$s3_port (PID $s3rver_pid, bucket pcaps)"
+  else
+    fail "s3rver did not start on $host_ip:"; sed 's/^/      /' "$work/s3rver.err"
+  fi
+fi
+
+if [ -n "$s3_port" ]; then
+  # Keys in a root-only directory of the container, handed over by LoadCredential=.
+  cx install -d -m 0700 /etc/packet-capture/credentials
+  for cred in s3-access-key-id s3-secret-access-key; do
+    printf 'S3RVER\n' | cx sh -c "umask 077 && cat >/etc/packet-capture/credentials/$cred"
+  done
+  cat >"$D/30-test-s3-credentials.conf" <<'EOF'
+# Test only: the S3 key pair for hooks.d/20-s3.
+[Service]
+LoadCredential=s3-access-key-id:/etc/packet-capture/credentials/s3-access-key-id
+LoadCredential=s3-secret-access-key:/etc/packet-capture/credentials/s3-secret-access-key
+EOF
+  # The uploads cross host0 too: unfiltered, each 1 MB upload is captured into the next 1 MB
+  # file, which is uploaded in turn, and the ring never stops rotating.
+  cat >"$D/31-test-s3-filter.conf" <<EOF
+# Test only: do not capture the uploads themselves.
+[Service]
+Environment="FILTER=not (host $host_ip and tcp port $s3_port)"
+EOF
+  printf '[s3]\nendpoint = http://%s:%s\nregion = us-east-1\nbucket = pcaps\npath_style = yes\n' "$host_ip" "$s3_port" |
+    cx tee /etc/packet-capture/packet-capture.conf >/dev/null
+  cx chmod 644 /etc/packet-capture/packet-capture.conf
+  reload_units
+  # The hook is added after the restart: the process stopped here has no credentials, and
+  # its last file's hooks run while it stops.
+  if timeout 45 nsenter -t "$pid1" -a systemctl restart "$instance"; then
+    pass "restart with LoadCredential= s3-access-key-id, s3-secret-access-key"
+  else
+    fail "restart with LoadCredential= failed"; cx systemctl status --no-pager -n 20 "$instance" | sed 's/^/      /'
+  fi
+  s3_main_pid=$(prop MainPID)
+  creds=$(cx ls "/run/credentials/$instance" 2>/dev/null | tr '\n' ' ')
+  note "credentials seen by the service: ${creds:-none}"
+  printf '#!/bin/sh\nexec /opt/pc/packet-capture hook s3 "$1"\n' | cx tee /etc/packet-capture/hooks.d/20-s3 >/dev/null
+  cx chmod 755 /etc/packet-capture/hooks.d/20-s3
+
+  lines=$(journal_lines)
+  find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" -printf '%f\n' 2>/dev/null | sort >"$work/s3-before"
+  send 4000 1200
+  for _ in $(seq 1 50); do [ "$(finished)" -ge $(($(wc -l <"$work/s3-before") + 3)) ] && break; sleep 0.2; done
+  # Then until no file has finished for a second: the writer is through the burst.
+  n=$(finished)
+  for _ in $(seq 1 10); do sleep 1; [ "$(finished)" = "$n" ] && break; n=$(finished); done
+  find -H "$state_dir" -maxdepth 1 -name "pcap-$iface-*.pcap" -printf '%f\n' 2>/dev/null | sort >"$work/s3-after"
+  comm -13 "$work/s3-before" "$work/s3-after" >"$work/s3-new"
+  new_files=$(wc -l <"$work/s3-new")
+  if [ "$new_files" -ge 3 ]; then pass "$new_files files finished with hooks.d/20-s3 in place"; else fail "only $new_files new finished files"; fi
+
+  # Objects land in s3rver's directory as pcaps/KEY._S3rver_object (key {host}/{iface}/{file}).
+  object_of() { find "$s3_data/pcaps" -type f -name "$1._S3rver_object" 2>/dev/null | head -1; }
+  missing=$new_files
+  for _ in $(seq 1 100); do
+    missing=0
+    while read -r f; do [ -n "$(object_of "$f")" ] || missing=$((missing + 1)); done <"$work/s3-new"
+    [ "$missing" -eq 0 ] && break
+    grep -q "hook 20-s3 failed" <<<"$(journal_since "$lines")" && break
+    sleep 0.2
+  done
+  sleep 0.5   # s3rver renames the object into place; let the last write settle
+  if [ "$new_files" -gt 0 ] && [ "$missing" -eq 0 ]; then
+    pass "all $new_files finished files are objects in s3rver (e.g. ${s3_data#"$work"/}/pcaps/$(object_of "$(head -1 "$work/s3-new")" | sed "s|^$s3_data/pcaps/||"))"
+  else
+    fail "$missing of $new_files finished files were not uploaded within ~20 s"
+  fi
+  differ=0; compared=0
+  while read -r f; do
+    o=$(object_of "$f"); [ -n "$o" ] || continue
+    compared=$((compared + 1))
+    cmp -s "$o" "$state_dir/$f" || { differ=$((differ + 1)); note "differs: $f ($(stat -c %s "$o") vs $(stat -c %s "$state_dir/$f") bytes)"; }
+  done <"$work/s3-new"
+  if [ "$compared" -gt 0 ] && [ "$differ" -eq 0 ]; then
+    pass "uploaded objects equal the ring files byte for byte ($compared compared)"
+  elif [ "$compared" -eq 0 ]; then
+    fail "no uploaded object to compare with the ring files"
+  else
+    fail "$differ of $compared uploaded objects differ from the ring files"
+  fi
+  log=$(journal_since "$lines")
+  if grep -q "hook 20-s3 failed\|hook 20-s3 asks to retry" <<<"$log"; then
+    fail "the journal shows failed or retried uploads:"; grep "hook 20-s3" <<<"$log" | head -8 | sed 's/^/      /'
+  else
+    pass "no 'hook 20-s3 failed' lines in the journal"
+  fi
+  up=$(cx journalctl -q --no-pager -o cat HOOK=20-s3 2>/dev/null | grep "uploaded .* to s3://pcaps/" | grep -cF -f "$work/s3-new")
+  if [ "$up" -eq "$new_files" ] && [ "$up" -gt 0 ]; then
+    pass "the hook logged one 'uploaded ... to s3://pcaps/...' line per file with HOOK=20-s3 ($up)"
+  else
+    fail "$up upload lines with HOOK=20-s3 in the journal for $new_files files"
+  fi
+  sleep 1
+  if [ "$(finished)" -eq "$(wc -l <"$work/s3-after")" ]; then
+    pass "the ring is quiet after the uploads (the filter keeps them out of the capture)"
+  else
+    fail "$(($(finished) - $(wc -l <"$work/s3-after"))) more files finished after the test traffic (uploads captured?)"
+  fi
+  if [ "$(prop NRestarts)" = 0 ] && [ "$(prop MainPID)" = "$s3_main_pid" ]; then
+    pass "no restart while uploading (NRestarts 0)"
+  else
+    fail "restarted while uploading (NRestarts $(prop NRestarts), MainPID $(prop MainPID), was $s3_main_pid)"
+  fi
+  # Later phases run without the upload stage, its credentials and filter (the running
+  # process keeps them until it stops; s3rver keeps running until the clean-up).
+  cx rm -f /etc/packet-capture/hooks.d/20-s3 /etc/packet-capture/packet-capture.conf
+  rm -f "$D/30-test-s3-credentials.conf" "$D/31-test-s3-filter.conf"
+  reload_units
+fi
 
 # ---------------------------------------------------------------------------------------------
 section "stop"
