@@ -3,22 +3,8 @@
 # Idempotent: each section skips what is already installed. One section per peer; add yours
 # as a function below and call it at the end.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-
-apt_install() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing: ${missing[*]}"
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  fi
-}
+source "$REPO_ROOT/scripts/lib/apt.sh"
 
 # --- S3: npm @20minutes/s3rver 4.0.4 (verifies SigV4), pinned in tests/integration/s3rver/package.json
 install_s3rver() {

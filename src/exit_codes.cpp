@@ -1,1 +1,0 @@
-#include "exit_codes.h"
