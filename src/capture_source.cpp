@@ -147,15 +147,5 @@ CaptureCounters PcapSource::counters() {
   return total_;
 }
 
-bool check_filter(const std::string& filter, int linktype, std::uint32_t snaplen, std::string* error) {
-  PcapHandle p(pcap_open_dead(linktype, static_cast<int>(snaplen)));
-  struct bpf_program program {};
-  if (pcap_compile(p.get(), &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    *error = pcap_geterr(p.get());
-    return false;
-  }
-  pcap_freecode(&program);
-  return true;
-}
 
 }  // namespace pcap_ring

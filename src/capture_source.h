@@ -68,7 +68,4 @@ class PcapSource final : public PacketSource {
   CaptureCounters total_;
 };
 
-// Compiles `filter` for `linktype` without a capture handle (checks a BPF before use).
-bool check_filter(const std::string& filter, int linktype, std::uint32_t snaplen, std::string* error);
-
 }  // namespace pcap_ring

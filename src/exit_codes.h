@@ -14,7 +14,6 @@ enum ExitCode : int {
   kExitUsage = 64,        // EX_USAGE: bad command line
   kExitUnavailable = 69,  // EX_UNAVAILABLE: capture could not start for a run-time reason
   kExitSoftware = 70,     // EX_SOFTWARE: internal error
-  kExitIoError = 74,      // EX_IOERR: unrecoverable file error
   kExitTempFail = 75,     // EX_TEMPFAIL: try again later (hooks: retried with backoff)
   kExitConfig = 78,       // EX_CONFIG: bad configuration (INI, environment, BPF, interface, directory)
   kExitNotRunning = 3,    // `status`: no daemon runs for the ring (as systemctl is-active)

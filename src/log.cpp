@@ -5,7 +5,6 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -13,7 +12,6 @@
 
 namespace pcap_ring::log {
 namespace {
-std::atomic<int> g_threshold{static_cast<int>(Level::kInfo)};
 
 // systemd sets JOURNAL_STREAM to the device and inode of the stream it connected; only if
 // stderr is still that stream do messages belong in the journal directly.
@@ -39,10 +37,7 @@ const char* label(Level level) {
 }
 }  // namespace
 
-void set_threshold(Level level) { g_threshold = static_cast<int>(level); }
-
 void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
-  if (static_cast<int>(level) > g_threshold) return;
   if (stderr_is_journal()) {
     std::vector<std::string> items;
     items.push_back("MESSAGE=" + std::string(label(level)) + std::string(message));

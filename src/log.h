@@ -10,7 +10,7 @@
 
 namespace pcap_ring::log {
 
-enum class Level { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+enum class Level { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6 };  // syslog priorities
 
 using Field = std::pair<const char*, std::string>;  // journal field name (upper case), value
 
@@ -19,8 +19,5 @@ inline void error(std::string_view m, std::initializer_list<Field> f = {}) { wri
 inline void warning(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kWarning, m, f); }
 inline void notice(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kNotice, m, f); }
 inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::kInfo, m, f); }
-
-// Messages below `level` are not written (default: info).
-void set_threshold(Level level);
 
 }  // namespace pcap_ring::log

@@ -30,7 +30,6 @@ void Recorder::start_file() {
   file_packets_ = 0;
   file_started_ = clock_.monotonic();
   file_start_counters_ = counters_();
-  ++files_started_;
 }
 
 void Recorder::hand_over() {

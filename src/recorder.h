@@ -57,7 +57,6 @@ class Recorder final : public PacketSink {
   }
 
   std::uint64_t packets() const { return total_packets_; }
-  std::uint64_t files_started() const { return files_started_; }
 
  private:
   void start_file();
@@ -79,7 +78,6 @@ class Recorder final : public PacketSink {
   NanoTime file_started_ = 0;  // monotonic
   CaptureCounters file_start_counters_;
   std::uint64_t total_packets_ = 0;
-  std::uint64_t files_started_ = 0;
   bool finished_ = false;
 };
 

@@ -49,6 +49,18 @@ class RingTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // A real small file system at the ring's directory, unmounted after the test.
+  std::string mount_small_tmpfs(const char* options) {
+    std::string mnt = dir.path() + "/ring";
+    fs::create_directories(mnt);
+    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, options) != 0) return "";
+    mounted_ = mnt;
+    return mnt;
+  }
+  void TearDown() override {
+    if (!mounted_.empty()) umount2(mounted_.c_str(), MNT_DETACH);
+  }
+  std::string mounted_;
   testing::TempDir dir;
   StreamParams stream;
   NanoTime t = 1'700'000'000LL * kNanosPerSecond;
@@ -192,13 +204,8 @@ TEST_F(RingTest, UnusableDirectoryIsAConfigError) {
 // counts what it could not write; it never stops.
 TEST_F(RingTest, FullDiskDeletesOldestAndCountsLostPackets) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
-  std::string mnt = dir.path() + "/ring";
-  fs::create_directories(mnt);
-  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0) << errno_text(errno);
-  struct Unmount {
-    std::string p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  std::string mnt = mount_small_tmpfs("size=256k");
+  ASSERT_FALSE(mnt.empty()) << errno_text(errno);
   auto o = options(1000);
   o.file_size_bytes = 100'000;
   Ring ring(o);
@@ -228,13 +235,8 @@ TEST_F(RingTest, FullDiskDeletesOldestAndCountsLostPackets) {
 // The file system's free space is a limit of its own: a 1 MiB tmpfs with 500 KB to keep free.
 TEST_F(RingTest, MinimumFreeSpaceDeletesOldestBeforeTheDiskFills) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
-  std::string mnt = dir.path() + "/ring";
-  fs::create_directories(mnt);
-  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=1m"), 0) << errno_text(errno);
-  struct Unmount {
-    std::string p;
-    ~Unmount() { umount2(p.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  std::string mnt = mount_small_tmpfs("size=1m");
+  ASSERT_FALSE(mnt.empty()) << errno_text(errno);
   auto o = options(1000);
   o.file_size_bytes = 100'000;
   o.limits.min_free_bytes = 500'000;
