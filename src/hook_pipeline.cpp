@@ -166,8 +166,10 @@ void HookPipeline::worker() {
     }
     HookJob& job = *it;
     if (!job.stages_resolved) {
+      // The stage list is saved before any stage runs, so a restart resumes the same list.
       job.stages = resolve_stages(options_.stages.hooks_dir, options_.stages.post_rotate);
       job.stages_resolved = true;
+      persist_locked();
     }
     if (job.next_stage >= job.stages.size()) {
       ++state_.stats.files_done;
@@ -180,8 +182,7 @@ void HookPipeline::worker() {
     std::string path = path_of(job);
     FileRecord file = job.file;
     unsigned attempt = job.attempt;
-    running_.insert(seq);
-    persist_locked();
+    running_.insert(seq);  // not saved: after a crash, a running stage simply runs again
     StageContext stages = options_.stages;
     lock.unlock();
 
