@@ -1,0 +1,49 @@
+#include "cli/list_command.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "ring/ring_index.h"
+
+namespace pcap_ring {
+
+int list_rings(const ListOptions& options, std::ostream& out) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.directory, ec))
+    throw ConfigError("output directory '" + options.directory + "' does not exist; expected a ring directory");
+  std::vector<std::string> index_paths =
+      ring_state_files(options.directory, ".index", options.prefix, options.interface_name);
+
+  std::vector<FileRecord> records;
+  for (const auto& path : index_paths) {
+    RingIndex index(path);
+    std::vector<std::string> warnings;
+    index.load(&warnings);
+    for (const auto& w : warnings) log::warning(w);
+    records.insert(records.end(), index.records().begin(), index.records().end());
+  }
+
+  if (options.json) {
+    nlohmann::ordered_json array = nlohmann::ordered_json::array();
+    for (const auto& r : records) array.push_back(nlohmann::ordered_json::parse(record_to_json_line(r)));
+    out << array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  out << std::left << std::setw(32) << "FILE" << " " << std::setw(30) << "FIRST" << " "
+      << std::setw(30) << "LAST" << " " << std::right << std::setw(10) << "PACKETS" << " "
+      << std::setw(12) << "BYTES" << " " << std::setw(8) << "DROPS" << "\n";
+  for (const auto& r : records) {
+    std::string first = r.packets ? format_rfc3339_ns(r.first) : "-";
+    std::string last = r.packets ? format_rfc3339_ns(r.last) : "-";
+    out << std::left << std::setw(32) << r.file << " " << std::setw(30) << first << " "
+        << std::setw(30) << last << " " << std::right << std::setw(10) << r.packets << " "
+        << std::setw(12) << r.bytes << " " << std::setw(8) << r.drops << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace pcap_ring

@@ -1,0 +1,95 @@
+// Capture configuration: one immutable struct, filled from layers in this order (later wins):
+// built-in defaults, /etc/packet-capture/packet-capture.conf (or --config FILE),
+// /etc/packet-capture/<iface>.conf, the environment (the classic unit's FILESIZE, FILELIMIT,
+// FILTER...), the flags in ADDITIONAL_ARGS, and the command line.
+// Every value is checked where it is read, so an error names its source precisely:
+// "FILESIZE=abc", "--file-limit 0", "/etc/packet-capture/eth0.conf:3: snaplen = x".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/pcap_format.h"
+#include "ring/retention.h"
+
+namespace pcap_ring {
+
+struct CaptureConfig {
+  std::string interface_name;  // ring name; the capture interface unless read_file is set
+  std::string read_file;       // replay packets from this capture file instead
+  std::string output_dir;      // default /var/lib/packet-capture/<iface>
+  std::string prefix = "pcap";
+  std::uint64_t file_size_mb = 25;  // millions of bytes, as tcpdump -C
+  std::uint64_t file_limit = 10;
+  std::uint64_t rotate_seconds = 0;
+  std::uint64_t max_bytes = 0;  // 0 = no total budget
+  std::uint64_t min_free_mb = 0;  // free space (10^6 bytes) to leave on the file system
+  std::string filter;
+  std::uint32_t snaplen = 262144;
+  std::uint64_t buffer_size_mb = 32;  // kernel capture ring
+  bool promisc = true;
+  FileFormat format = FileFormat::kPcap;
+  TimestampPrecision tstamp = TimestampPrecision::kNano;
+  std::string config_dir = "/etc/packet-capture";
+  // Post-rotate hooks.
+  std::string hooks_dir = "/etc/packet-capture/hooks.d";
+  std::string post_rotate;                 // tcpdump -z compatible command, run after hooks.d
+  std::uint64_t hook_timeout_seconds = 300;
+  std::uint64_t hook_jobs = 1;             // files in the pipeline at once
+  std::uint64_t hook_backlog_bytes = 0;    // 0: max_bytes, or 2 x file_limit x file_size
+  std::uint64_t hook_drain_seconds = 20;   // at stop, time given to pending hooks
+  std::string config_file;  // replaces <config_dir>/packet-capture.conf when set
+  std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
+  bool direct_io = true;     // O_DIRECT block writes where the file system allows
+
+  std::uint64_t file_size_bytes() const { return file_size_mb * 1000000ULL; }
+  RetentionLimits retention() const;
+};
+
+inline constexpr const char* kDefaultStateRoot = "/var/lib/packet-capture";
+
+// Settings as text, keyed by INI key, as one layer delivered them (command line, ADDITIONAL_ARGS).
+struct RawSettings {
+  std::map<std::string, std::string> values;
+};
+
+// Where a value came from, for error messages and exit codes.
+enum class Source { kIniFile, kEnvironment, kAdditionalArgs, kCommandLine };
+
+// Builds the configuration from all layers. `command_line` holds what the command line set;
+// `environment` is consulted for the classic variable names (pass the process environment).
+// Throws StartupError (64 for command-line problems, 78 for everything else).
+CaptureConfig load_capture_config(const RawSettings& command_line,
+                                  const std::map<std::string, std::string>& environment);
+
+// The process environment as a map.
+std::map<std::string, std::string> current_environment();
+
+// Splits ADDITIONAL_ARGS like a POSIX shell would (quotes and backslashes; no expansion).
+// Returns false on an unterminated quote.
+bool split_shell_words(const std::string& text, std::vector<std::string>* words);
+
+}  // namespace pcap_ring
+
+namespace pcap_ring {
+
+// One configurable value: its INI key (section [capture]), environment variable and flag.
+struct SettingSpec {
+  const char* key;   // INI key and RawSettings key
+  const char* env;   // environment variable, or nullptr
+  const char* flag;  // long flag with its CLI11 short aliases ("-i,--interface")
+  const char* value_name;
+  const char* help;
+  bool in_ini;  // may appear in an INI file
+  // Stores `value` in `config`; returns what is allowed when the value is not acceptable.
+  std::optional<std::string> (*apply)(CaptureConfig& config, const std::string& value);
+  const char* section = "capture";  // INI section
+  const char* ini_key = nullptr;     // INI key when it differs from `key`
+};
+
+const std::vector<SettingSpec>& capture_settings();
+
+}  // namespace pcap_ring

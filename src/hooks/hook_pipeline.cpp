@@ -1,0 +1,256 @@
+#include "hooks/hook_pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+
+namespace pcap_ring {
+
+HookPipeline::HookPipeline(HookPipelineOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+HookPipeline::~HookPipeline() { stop(0); }
+
+void HookPipeline::load() {
+  try {
+    auto loaded = load_hook_queue(options_.state_path);
+    if (loaded) {
+      state_ = std::move(*loaded);
+      if (!state_.jobs.empty())
+        log::notice("hook queue: " + std::to_string(state_.jobs.size()) + " files still have stages to run");
+    }
+  } catch (const std::exception& e) {
+    std::string aside = options_.state_path + ".damaged";
+    ::rename(options_.state_path.c_str(), aside.c_str());
+    log::error(std::string(e.what()) + "; set aside as " + aside + ", starting with an empty queue");
+  }
+}
+
+void HookPipeline::reconcile(const std::vector<FileRecord>& finished) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(state_.jobs, [&](const HookJob& job) {
+    bool gone = ::access(path_of(job).c_str(), F_OK) != 0;
+    if (gone) log::warning("hook queue: " + job.file.file + " is gone; its remaining stages are dropped");
+    return gone;
+  });
+  if (!state_.last_enqueued) {
+    // A ring without a queue yet: files from before are not handed to hooks again.
+    if (!finished.empty()) state_.last_enqueued = finished.back().sequence;
+    for (const auto& job : state_.jobs)
+      state_.last_enqueued = std::max(*state_.last_enqueued, job.file.sequence);
+  } else {
+    for (const auto& r : finished) {
+      if (r.sequence <= *state_.last_enqueued) continue;
+      HookJob job;
+      job.file = r;
+      state_.jobs.push_back(job);
+      state_.last_enqueued = r.sequence;
+      log::notice("hook queue: " + r.file + " was finished but not queued; queued now");
+    }
+  }
+  persist_locked();
+}
+
+void HookPipeline::enqueue(const FileRecord& file) {
+  {
+    std::lock_guard lock(mutex_);
+    HookJob job;
+    job.file = file;
+    state_.jobs.push_back(job);
+    if (!state_.last_enqueued || file.sequence > *state_.last_enqueued) state_.last_enqueued = file.sequence;
+    persist_locked();
+  }
+  cv_.notify_all();
+}
+
+HookState HookPipeline::state_of(std::uint64_t sequence) {
+  std::lock_guard lock(mutex_);
+  if (running_.count(sequence)) return HookState::kRunning;
+  for (const auto& job : state_.jobs)
+    if (job.file.sequence == sequence) return HookState::kWaiting;
+  return HookState::kIdle;
+}
+
+HookClaim HookPipeline::claim_for_deletion(std::uint64_t sequence) {
+  std::lock_guard lock(mutex_);
+  if (running_.count(sequence)) return HookClaim::kRefused;
+  auto before = state_.jobs.size();
+  std::erase_if(state_.jobs, [&](const HookJob& j) { return j.file.sequence == sequence; });
+  if (state_.jobs.size() == before) return HookClaim::kNoJob;
+  ++state_.stats.files_evicted;
+  persist_locked();
+  return HookClaim::kEvictedJob;
+}
+
+void HookPipeline::start() {
+  for (unsigned i = 0; i < std::max(1u, options_.jobs); ++i)
+    workers_.emplace_back([this] {
+      // A worker must not take the daemon down: an unexpected error ends this worker only.
+      try {
+        worker();
+      } catch (const std::exception& e) {
+        log::error(std::string("hook worker stopped: ") + e.what());
+      }
+    });
+}
+
+void HookPipeline::stop(NanoTime drain_until) {
+  {
+    std::lock_guard lock(mutex_);
+    if (workers_.empty()) return;
+    draining_ = true;
+    drain_until_ = drain_until;
+  }
+  cv_.notify_all();
+  // Wait for the drain; past its deadline, running hooks are cancelled.
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      NanoTime now = clock_.monotonic();
+      // Retries due before the deadline are waited for too.
+      NanoTime wall_deadline = clock_.now() + (drain_until_ - now);
+      bool idle = running_.empty() &&
+                  std::none_of(state_.jobs.begin(), state_.jobs.end(),
+                               [&](const HookJob& j) { return j.not_before <= wall_deadline; });
+      if (idle || now >= drain_until_) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (!running_.empty())
+      log::warning("stopping with " + std::to_string(running_.size()) +
+                   " hooks still running: they are ended and run again at the next start");
+  }
+  cancel_ = true;
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+bool HookPipeline::runnable(const HookJob& job, NanoTime now) const {
+  return !running_.count(job.file.sequence) && job.not_before <= now;
+}
+
+NanoTime HookPipeline::backoff(unsigned attempt) const {
+  NanoTime delay = options_.backoff_initial;
+  for (unsigned i = 2; i < attempt && delay < options_.backoff_max; ++i) delay *= 2;
+  return std::min(delay, options_.backoff_max);
+}
+
+void HookPipeline::worker() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stopping_) return;
+    NanoTime now = clock_.now();
+    // Files go through the pipeline in order: only the oldest `jobs` files are in flight, so
+    // a file waiting for a retry holds back the ones after it (a mirror such as CloudShark's
+    // ring sees files in sequence).
+    auto window_end = state_.jobs.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(state_.jobs.size(), std::max(1u, options_.jobs)));
+    auto it = std::find_if(state_.jobs.begin(), window_end, [&](const HookJob& j) { return runnable(j, now); });
+    if (it == window_end) it = state_.jobs.end();
+    if (it == state_.jobs.end() || (draining_ && clock_.monotonic() >= drain_until_)) {
+      // Sleep until the earliest retry is due or new work arrives.
+      NanoTime next = 0;
+      for (const auto& j : state_.jobs)
+        if (!running_.count(j.file.sequence) && (next == 0 || j.not_before < next)) next = j.not_before;
+      auto wait = next ? std::chrono::nanoseconds(std::max<NanoTime>(next - now, 1'000'000))
+                       : std::chrono::nanoseconds(kNanosPerSecond);
+      cv_.wait_for(lock, std::min(wait, std::chrono::nanoseconds(kNanosPerSecond)));
+      continue;
+    }
+    HookJob& job = *it;
+    if (!job.stages_resolved) {
+      // The stage list is saved before any stage runs, so a restart resumes the same list.
+      job.stages = resolve_stages(options_.stages.hooks_dir, options_.stages.post_rotate);
+      job.stages_resolved = true;
+      persist_locked();
+    }
+    if (job.next_stage >= job.stages.size()) {
+      ++state_.stats.files_done;
+      state_.jobs.erase(it);
+      persist_locked();
+      continue;
+    }
+    std::uint64_t seq = job.file.sequence;
+    std::string stage = job.stages[job.next_stage];
+    std::string path = path_of(job);
+    FileRecord file = job.file;
+    unsigned attempt = job.attempt;
+    running_.insert(seq);  // not saved: after a crash, a running stage simply runs again
+    StageContext stages = options_.stages;
+    lock.unlock();
+
+    HookInvocation inv;
+    std::string why;
+    bool runnable_stage = build_invocation(stages, stage, path, file, attempt, &inv, &why);
+    HookOutcome outcome;
+    if (runnable_stage) outcome = run_hook(inv, &cancel_);
+
+    lock.lock();
+    running_.erase(seq);
+    auto job_it = std::find_if(state_.jobs.begin(), state_.jobs.end(), [&](const HookJob& j) { return j.file.sequence == seq; });
+    if (job_it == state_.jobs.end()) continue;  // evicted meanwhile
+    if (!runnable_stage) {
+      log::warning("hook " + stage + " skipped for " + file.file + ": " + why);
+      ++job_it->next_stage;
+      job_it->attempt = 1;
+    } else if (outcome.cancelled) {
+      // Shutdown: the stage did not finish; it runs again at the next start.
+    } else if (outcome.succeeded()) {
+      ++state_.stats.stages_succeeded;
+      ++job_it->next_stage;
+      job_it->attempt = 1;
+    } else if (outcome.started && outcome.exit_code == 75 && !outcome.timed_out) {
+      ++state_.stats.stages_retried;
+      NanoTime delay = backoff(attempt + 1);
+      job_it->attempt = attempt + 1;
+      job_it->not_before = clock_.now() + delay;
+      log::warning("hook " + stage + " asks to retry " + file.file + " (exit 75, attempt " +
+                   std::to_string(attempt) + "); next try in " + std::to_string(delay / kNanosPerSecond) + " s");
+    } else {
+      ++state_.stats.stages_failed;
+      if (outcome.timed_out) ++state_.stats.stages_timed_out;
+      std::string tail = outcome.stderr_tail;
+      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+      for (auto& c : tail)
+        if (c == '\n') c = '|';
+      log::error("hook " + stage + " failed for " + file.file + ": " + outcome.describe() +
+                     (tail.empty() ? "" : "; stderr: " + tail) + "; later stages skipped for this file",
+                 {{"HOOK", stage}, {"PCAP_FILE", path}});
+      state_.recent_failures.push_back({file.file, stage, outcome.describe(), outcome.stderr_tail, clock_.now()});
+      while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
+      state_.jobs.erase(job_it);
+      persist_locked();
+      continue;
+    }
+    if (job_it->next_stage >= job_it->stages.size()) {
+      ++state_.stats.files_done;
+      state_.jobs.erase(job_it);
+    }
+    persist_locked();
+    cv_.notify_all();
+  }
+}
+
+void HookPipeline::persist_locked() {
+  if (int err = save_hook_queue(options_.state_path, state_); err != 0)
+    log::warning("cannot save the hook queue " + options_.state_path + ": " + errno_text(err));
+}
+
+void HookPipeline::update_stages(const StageContext& stages) {
+  std::lock_guard lock(mutex_);
+  options_.stages = stages;
+}
+
+HookPipelineSnapshot HookPipeline::snapshot() {
+  std::lock_guard lock(mutex_);
+  return {state_.jobs.size(), running_.size(), state_.stats, state_.recent_failures};
+}
+
+}  // namespace pcap_ring

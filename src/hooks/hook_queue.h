@@ -1,0 +1,61 @@
+// The durable hook queue: which finished files still have stages to run, how far each got,
+// and the pipeline's counters. Kept in the ring directory as ".<prefix>-<iface>.hooks" (JSON,
+// rewritten atomically after every change), so a restart resumes every file after its last
+// successful stage and never runs a stage that succeeded again.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ring/ring_index.h"
+#include "ring/ring_names.h"
+#include "common/timestamp.h"
+
+namespace pcap_ring {
+
+struct HookJob {
+  FileRecord file;
+  std::vector<std::string> stages;  // taken when the file starts its pipeline
+  bool stages_resolved = false;
+  std::size_t next_stage = 0;
+  unsigned attempt = 1;    // of next_stage
+  NanoTime not_before = 0;  // wall clock; retry backoff
+};
+
+struct HookFailure {
+  std::string file;
+  std::string stage;
+  std::string outcome;  // "exit 3", "killed by KILL after its timeout"
+  std::string stderr_tail;
+  NanoTime when = 0;
+};
+
+struct HookStats {
+  std::uint64_t stages_succeeded = 0;
+  std::uint64_t stages_failed = 0;
+  std::uint64_t stages_retried = 0;
+  std::uint64_t stages_timed_out = 0;
+  std::uint64_t files_done = 0;
+  std::uint64_t files_evicted = 0;
+};
+
+struct HookQueueState {
+  std::vector<HookJob> jobs;  // in pipeline order
+  HookStats stats;
+  std::deque<HookFailure> recent_failures;  // newest last, at most kRecentFailures
+  std::optional<std::uint64_t> last_enqueued;  // highest sequence ever queued
+  static constexpr std::size_t kRecentFailures = 10;
+};
+
+std::string hook_queue_file_name(const RingId& ring);
+
+// Reads the state; a missing file is nullopt (a ring that never had a hook queue).
+// Throws std::runtime_error naming the file when it cannot be parsed.
+std::optional<HookQueueState> load_hook_queue(const std::string& path);
+// Atomic rewrite (temp file, fsync, rename). Returns 0 or errno.
+int save_hook_queue(const std::string& path, const HookQueueState& state);
+
+}  // namespace pcap_ring

@@ -1,0 +1,184 @@
+#include "hooks/hook_pipeline.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "hooks/stage_list.h"
+#include "support/test_support.h"
+
+namespace pcap_ring {
+namespace {
+
+class HookPipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(hooks());
+    std::filesystem::create_directories(ring());
+  }
+  std::string hooks() { return dir.file("hooks.d"); }
+  std::string ring() { return dir.file("ring"); }
+  std::string log_path() { return dir.file("log"); }
+  void hook(const std::string& name, const std::string& body, mode_t mode = 0755) {
+    std::string path = hooks() + "/" + name;
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    chmod(path.c_str(), mode);
+  }
+  // A finished file on disk and its record.
+  FileRecord file(std::uint64_t seq) {
+    std::string name = "pcap-t-" + std::to_string(100000 + seq).substr(0) + ".pcap";
+    std::ofstream(ring() + "/" + name) << "data";
+    return {name, seq, 1, 2, 1, 4, 0};
+  }
+  HookPipelineOptions options() {
+    HookPipelineOptions o;
+    o.state_path = ring() + "/.pcap-t.hooks";
+    o.ring_dir = ring();
+    o.stages.hooks_dir = hooks();
+    o.stages.interface_name = "t";
+    o.stages.base_env = {"PATH=/usr/bin:/bin", "LOG=" + log_path()};
+    o.stages.timeout = std::chrono::seconds(10);
+    o.backoff_initial = kNanosPerSecond / 20;
+    return o;
+  }
+  std::vector<std::string> log_lines() {
+    std::ifstream in(log_path());
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  }
+  testing::TempDir dir;
+  SystemClock clock;
+};
+
+NanoTime seconds_from_now(const Clock& c, int s) { return c.monotonic() + s * kNanosPerSecond; }
+
+TEST_F(HookPipelineTest, StagesRunInOrderWithRunPartsRules) {
+  hook("20-second", "echo \"second $PCAP_SEQUENCE $PCAP_PACKETS\" >> $LOG");
+  hook("10-first", "echo \"first $PCAP_SEQUENCE\" >> $LOG");
+  hook(".hidden", "echo hidden >> $LOG");
+  hook("30-old~", "echo backup >> $LOG");
+  hook("40-x.dpkg-old", "echo dpkg >> $LOG");
+  hook("50-notexec", "echo notexec >> $LOG", 0644);
+  EXPECT_EQ(list_hook_executables(hooks()), (std::vector<std::string>{"10-first", "20-second"}));
+  auto o = options();
+  o.stages.post_rotate = "/bin/sh -c 'echo post >> $LOG'";
+  HookPipeline p(o, clock);
+  p.load();
+  p.reconcile({});
+  p.start();
+  p.enqueue(file(1));
+  p.enqueue(file(2));
+  p.stop(seconds_from_now(clock, 10));
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"first 1", "second 1 1", "post", "first 2", "second 2 1", "post"}));
+  auto snap = p.snapshot();
+  EXPECT_EQ(snap.backlog, 0u);
+  EXPECT_EQ(snap.stats.stages_succeeded, 6u);
+  EXPECT_EQ(snap.stats.files_done, 2u);
+}
+
+TEST_F(HookPipelineTest, TempFailRetriesWithBackoffAndLaterStagesWait) {
+  hook("10-flaky", "echo \"flaky $PCAP_HOOK_ATTEMPT\" >> $LOG\n[ $PCAP_HOOK_ATTEMPT -ge 3 ] || exit 75");
+  hook("20-after", "echo after >> $LOG");
+  HookPipeline p(options(), clock);
+  p.load();
+  p.reconcile({});
+  p.start();
+  p.enqueue(file(1));
+  p.stop(seconds_from_now(clock, 10));
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"flaky 1", "flaky 2", "flaky 3", "after"}));
+  EXPECT_EQ(p.snapshot().stats.stages_retried, 2u);
+}
+
+TEST_F(HookPipelineTest, FailureSkipsLaterStagesAndIsRecorded) {
+  hook("10-fail", "echo boom >&2\nexit 3");
+  hook("20-after", "echo after >> $LOG");
+  HookPipeline p(options(), clock);
+  p.load();
+  p.reconcile({});
+  p.start();
+  p.enqueue(file(1));
+  p.stop(seconds_from_now(clock, 10));
+  EXPECT_TRUE(log_lines().empty());
+  auto snap = p.snapshot();
+  EXPECT_EQ(snap.stats.stages_failed, 1u);
+  ASSERT_EQ(snap.recent_failures.size(), 1u);
+  EXPECT_EQ(snap.recent_failures[0].stage, "10-fail");
+  EXPECT_EQ(snap.recent_failures[0].outcome, "exit 3");
+  EXPECT_EQ(snap.recent_failures[0].stderr_tail, "boom\n");
+}
+
+TEST_F(HookPipelineTest, QueueSurvivesARestartAndSucceededStagesDoNotRunAgain) {
+  hook("10-once", "echo \"once $PCAP_SEQUENCE\" >> $LOG");
+  hook("20-later", "[ -e " + dir.file("go") + " ] || exit 75\necho \"later $PCAP_SEQUENCE\" >> $LOG");
+  auto o = options();
+  o.backoff_initial = 60 * kNanosPerSecond;  // the retry is not due before the stop
+  {
+    HookPipeline p(o, clock);
+    p.load();
+    p.reconcile({});
+    p.start();
+    p.enqueue(file(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    p.stop(clock.monotonic());  // no drain: stop now
+    EXPECT_EQ(p.snapshot().backlog, 1u);
+  }
+  std::ofstream(dir.file("go")) << "";
+  o.backoff_initial = kNanosPerSecond / 20;
+  HookPipeline again(o, clock);
+  again.load();
+  EXPECT_EQ(again.state_of(1), HookState::kWaiting);
+  again.reconcile({file(1)});
+  again.start();
+  // The retry time stored before the restart is a minute away: the state says so.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(again.snapshot().backlog, 1u);
+  again.stop(clock.monotonic());
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"once 1"}));
+}
+
+TEST_F(HookPipelineTest, FilesFinishedButNotQueuedBeforeACrashAreQueuedAtStart) {
+  hook("10-log", "echo \"seen $PCAP_SEQUENCE\" >> $LOG");
+  {
+    HookPipeline p(options(), clock);
+    p.load();
+    p.reconcile({file(1)});  // first start: existing files are not handed to hooks
+    p.start();
+    p.stop(clock.monotonic());
+  }
+  HookPipeline p(options(), clock);
+  p.load();
+  p.reconcile({file(1), file(2), file(3)});  // 2 and 3 were finished, never queued
+  p.start();
+  p.stop(seconds_from_now(clock, 10));
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"seen 2", "seen 3"}));
+}
+
+TEST_F(HookPipelineTest, RunningFileIsPinnedAndEvictionDropsWaitingJobs) {
+  hook("10-slow", "touch " + dir.file("started") + "\nsleep 1");
+  auto o = options();
+  HookPipeline p(o, clock);
+  p.load();
+  p.reconcile({});
+  p.start();
+  p.enqueue(file(1));
+  p.enqueue(file(2));
+  for (int i = 0; i < 100 && !std::filesystem::exists(dir.file("started")); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(p.state_of(1), HookState::kRunning);
+  EXPECT_EQ(p.state_of(2), HookState::kWaiting);
+  EXPECT_EQ(p.state_of(3), HookState::kIdle);
+  EXPECT_EQ(p.claim_for_deletion(1), HookClaim::kRefused);  // a hook is running on it
+  EXPECT_EQ(p.claim_for_deletion(2), HookClaim::kEvictedJob);
+  EXPECT_EQ(p.state_of(2), HookState::kIdle);
+  EXPECT_EQ(p.claim_for_deletion(3), HookClaim::kNoJob);
+  p.stop(seconds_from_now(clock, 10));
+  EXPECT_EQ(p.snapshot().stats.files_evicted, 1u);
+  EXPECT_EQ(p.snapshot().stats.files_done, 1u);
+}
+
+}  // namespace
+}  // namespace pcap_ring

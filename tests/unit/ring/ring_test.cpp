@@ -1,0 +1,257 @@
+#include "ring/ring.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+
+#include "common/exit_codes.h"
+#include "format/capture_scanner.h"
+#include "support/test_support.h"
+
+namespace pcap_ring {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RingTest : public ::testing::Test {
+ protected:
+  RingOptions options(std::uint64_t limit = 3, std::uint64_t max_bytes = 0) {
+    RingOptions o;
+    o.directory = dir.path() + "/ring";
+    o.id = {"pcap", "eth0"};
+    o.limits = {limit, max_bytes};
+    o.file_size_bytes = 10'000;
+    return o;
+  }
+  // One whole file: header, `packets` records of 100 bytes, close.
+  void write_file(Ring& ring, int packets, std::uint64_t drops = 0) {
+    RecordBatch b(1 << 20);
+    b.file_header = encode_file_header(stream);
+    for (int i = 0; i < packets; ++i) {
+      b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
+      if (b.packets++ == 0) b.first = t;
+      b.last = t;
+      t += 1000;
+    }
+    b.closes_file = true;
+    b.file_drops = drops;
+    ring.write_batch(b);
+  }
+  std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir.path() + "/ring"))
+      if (e.path().filename().string().front() != '.') out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // A real small file system at the ring's directory, unmounted after the test.
+  std::string mount_small_tmpfs(const char* options) {
+    std::string mnt = dir.path() + "/ring";
+    fs::create_directories(mnt);
+    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, options) != 0) return "";
+    mounted_ = mnt;
+    return mnt;
+  }
+  void TearDown() override {
+    if (!mounted_.empty()) umount2(mounted_.c_str(), MNT_DETACH);
+  }
+  std::string mounted_;
+  testing::TempDir dir;
+  StreamParams stream;
+  NanoTime t = 1'700'000'000LL * kNanosPerSecond;
+  std::uint8_t payload[100] = {};
+};
+
+TEST_F(RingTest, FinishedFilesAreRenamedIndexedAndOldestDeleted) {
+  Ring ring(options(3));
+  std::vector<FileRecord> finished;
+  ring.set_on_finished([&](const FileRecord& r) { finished.push_back(r); });
+  ring.open();
+  for (int i = 0; i < 5; ++i) write_file(ring, 2 + i, i);
+  // Limit 3 counts the file being written; with none open, 3 finished files remain.
+  EXPECT_EQ(names(), (std::vector<std::string>{"pcap-eth0-000002.pcap", "pcap-eth0-000003.pcap",
+                                               "pcap-eth0-000004.pcap"}));
+  ASSERT_EQ(finished.size(), 5u);
+  EXPECT_EQ(finished[4].packets, 6u);
+  EXPECT_EQ(finished[4].drops, 4u);
+  EXPECT_EQ(finished[4].bytes, 24u + 6 * 116u);
+  EXPECT_EQ(ring.counters().files_deleted, 2u);
+  ASSERT_EQ(ring.index().records().size(), 3u);
+  EXPECT_EQ(ring.index().records().front().sequence, 2u);
+}
+
+TEST_F(RingTest, ByteBudgetHoldsWithTheLiveFileIncluded) {
+  Ring ring(options(100, 25'000));
+  ring.open();
+  for (int i = 0; i < 6; ++i) write_file(ring, 50);  // 5824 bytes each
+  std::uint64_t total = 0;
+  for (const auto& n : names()) total += fs::file_size(dir.path() + "/ring/" + n);
+  EXPECT_LE(total + 10'000, 25'000u + 5824u);  // room for the next file was kept before each
+  EXPECT_LE(total, 25'000u);
+  EXPECT_EQ(names().size(), 3u);  // 2 kept when the 6th started, plus the 6th
+}
+
+TEST_F(RingTest, NumberingResumesAfterRestartAndNothingIsOverwritten) {
+  {
+    Ring ring(options(10));
+    ring.open();
+    write_file(ring, 1);
+    write_file(ring, 1);
+  }
+  auto before = fs::last_write_time(dir.path() + "/ring/pcap-eth0-000001.pcap");
+  Ring ring(options(10));
+  ring.open();
+  EXPECT_EQ(ring.next_sequence(), 2u);
+  write_file(ring, 1);
+  EXPECT_EQ(names().back(), "pcap-eth0-000002.pcap");
+  EXPECT_EQ(fs::last_write_time(dir.path() + "/ring/pcap-eth0-000001.pcap"), before);
+}
+
+TEST_F(RingTest, LeftoverPartIsRepairedFinishedAndIndexed) {
+  fs::create_directories(dir.path() + "/ring");
+  std::vector<std::uint8_t> bytes = encode_file_header(stream);
+  for (int i = 0; i < 3; ++i) {
+    std::size_t at = bytes.size();
+    bytes.resize(at + record_size(stream, 100));
+    encode_record(stream, bytes.data() + at, t + i, 100, 100, payload);
+  }
+  bytes.insert(bytes.end(), {1, 2, 3, 4, 5, 6, 7});  // a torn record
+  {
+    std::ofstream out(dir.path() + "/ring/pcap-eth0-000007.pcap.part", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::ofstream(dir.path() + "/ring/pcap-eth0-000008.pcap.part") << "";  // empty: removed
+  Ring ring(options(10));
+  std::vector<FileRecord> finished;
+  ring.set_on_finished([&](const FileRecord& r) { finished.push_back(r); });
+  ring.open();
+  EXPECT_EQ(names(), (std::vector<std::string>{"pcap-eth0-000007.pcap"}));
+  EXPECT_EQ(ring.next_sequence(), 9u);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0].packets, 3u);
+  FileScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_capture_file(dir.path() + "/ring/pcap-eth0-000007.pcap", &scan, &error));
+  EXPECT_TRUE(scan.complete());
+  EXPECT_EQ(scan.packets, 3u);
+  EXPECT_EQ(ring.counters().files_recovered, 1u);
+}
+
+TEST_F(RingTest, PartWithATornPcapngHeaderIsRemovedNotPublished) {
+  fs::create_directories(dir.path() + "/ring");
+  StreamParams ng;
+  ng.format = FileFormat::kPcapng;
+  ng.interface_name = "eth0";
+  std::vector<std::uint8_t> header = encode_file_header(ng);
+  // The section header block is whole, the interface description is cut short.
+  std::uint32_t shb_len;
+  std::memcpy(&shb_len, header.data() + 4, 4);
+  {
+    std::ofstream out(dir.path() + "/ring/pcap-eth0-000004.pcapng.part", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(shb_len + 10));
+  }
+  Ring ring(options(10));
+  ring.open();
+  EXPECT_TRUE(names().empty());
+  EXPECT_TRUE(ring.index().records().empty());
+  EXPECT_EQ(ring.next_sequence(), 5u);  // its number is not reused
+}
+
+TEST_F(RingTest, IndexIsRebuiltForFilesItDoesNotKnow) {
+  {
+    Ring ring(options(10));
+    ring.open();
+    write_file(ring, 4);
+  }
+  fs::remove(dir.path() + "/ring/.pcap-eth0.index");
+  Ring ring(options(10));
+  ring.open();
+  ASSERT_EQ(ring.index().records().size(), 1u);
+  EXPECT_EQ(ring.index().records()[0].packets, 4u);
+}
+
+TEST_F(RingTest, SecondWriterOnTheSameRingIsRefused) {
+  Ring first(options());
+  first.open();
+  Ring second(options());
+  try {
+    second.open();
+    FAIL() << "second writer was allowed";
+  } catch (const StartupError& e) {
+    EXPECT_EQ(e.code(), kExitUnavailable);
+  }
+}
+
+TEST_F(RingTest, UnusableDirectoryIsAConfigError) {
+  auto o = options();
+  o.directory = "/dev/null/ring";
+  Ring ring(o);
+  try {
+    ring.open();
+    FAIL();
+  } catch (const StartupError& e) {
+    EXPECT_EQ(e.code(), kExitConfig);
+    EXPECT_NE(std::string(e.what()).find("/dev/null/ring"), std::string::npos);
+  }
+}
+
+// A real full disk: a 1 MiB tmpfs. The ring deletes its oldest files to continue and
+// counts what it could not write; it never stops.
+TEST_F(RingTest, FullDiskDeletesOldestAndCountsLostPackets) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  std::string mnt = mount_small_tmpfs("size=256k");
+  ASSERT_FALSE(mnt.empty()) << errno_text(errno);
+  auto o = options(1000);
+  o.file_size_bytes = 100'000;
+  Ring ring(o);
+  ring.open();
+  for (int i = 0; i < 12; ++i) write_file(ring, 400);  // 46 KB each, 550 KB in all
+  EXPECT_GT(ring.counters().files_deleted, 0u);
+  EXPECT_GE(ring.counters().files_finished, 10u);
+  for (const auto& n : names()) {
+    FileScan scan;
+    std::string error;
+    ASSERT_TRUE(scan_capture_file(mnt + "/" + n, &scan, &error)) << n << ": " << error;
+    EXPECT_TRUE(scan.complete()) << n;
+  }
+  // One file bigger than the whole disk: written as far as possible, the rest counted lost.
+  RecordBatch big(1 << 20);
+  big.file_header = encode_file_header(stream);
+  for (int i = 0; i < 3000; ++i) {
+    big.size += encode_record(stream, big.data.get() + big.size, t, 100, 100, payload);
+    ++big.packets;
+  }
+  big.closes_file = true;
+  ring.write_batch(big);
+  EXPECT_EQ(ring.counters().packets_lost, 3000u);
+  EXPECT_GT(ring.counters().write_errors, 0u);
+}
+
+// The file system's free space is a limit of its own: a 1 MiB tmpfs with 500 KB to keep free.
+TEST_F(RingTest, MinimumFreeSpaceDeletesOldestBeforeTheDiskFills) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  std::string mnt = mount_small_tmpfs("size=1m");
+  ASSERT_FALSE(mnt.empty()) << errno_text(errno);
+  auto o = options(1000);
+  o.file_size_bytes = 100'000;
+  o.limits.min_free_bytes = 500'000;
+  Ring ring(o);
+  ring.open();
+  for (int i = 0; i < 20; ++i) {
+    write_file(ring, 700);  // 81 KB each
+    struct statvfs st {};
+    ASSERT_EQ(statvfs(mnt.c_str(), &st), 0);
+    EXPECT_GE(static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize + 100'000, 500'000u) << "after file " << i;
+  }
+  EXPECT_GT(ring.counters().files_deleted, 10u);
+  EXPECT_EQ(ring.counters().packets_lost, 0u);  // room was made before it was needed
+  EXPECT_EQ(ring.counters().write_errors, 0u);
+}
+
+}  // namespace
+}  // namespace pcap_ring
