@@ -416,6 +416,31 @@ class Daemon:
         except FileNotFoundError:
             return []
 
+    def captured_seqs(self):
+        """Sequence numbers of the pair's test packets in the ring now: finished files and
+        the live .part (read up to its last whole record)."""
+        seqs = set()
+        try:
+            names = os.listdir(self.output_dir)
+        except FileNotFoundError:
+            return seqs
+        for name in names:
+            if name.startswith(".") or not (name.endswith(".part") or ".pcap" in name):
+                continue
+            try:
+                cap = read_capture(os.path.join(self.output_dir, name), strict=False)
+            except (OSError, PcapError, struct.error):
+                continue   # renamed, deleted or not yet holding a header
+            seqs.update(m[0] for m in packet_marks(cap, self.pair.token))
+        return seqs
+
+    def wait_captured(self, seq, timeout=10.0):
+        """Waits until the packet numbered ``seq`` (see VethPair.send_udp) is in the ring,
+        so a test can act on packets it sent knowing the daemon has written them."""
+        ok = wait_for(lambda: seq in self.captured_seqs(), timeout)
+        assert ok, "packet %d not in the ring after %.0f s: %s\n%s" % (
+            seq, timeout, sorted(os.listdir(self.output_dir)), self.stderr()[-2000:])
+
     def wait_ready(self, timeout=10.0):
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -143,7 +143,7 @@ exit 0
         self.wait_log(lambda l: len(l) >= 4, 10, "hooks for the two size-rotated files", d)
         self.rotate(d, 2)               # third file finished by SIGUSR1
         pair.send_udp(50, size=PAYLOAD, start=n1)
-        time.sleep(0.5)
+        d.wait_captured(n1 + 50 - 1)
         err, summary = self.stop_clean(d)   # fourth file finished at stop
 
         files = harness.ring_files(self.out)
@@ -228,14 +228,14 @@ exit 0
         pair = self.veth()
         d = self.start(pair)
         pair.send_udp(20, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(19)
         self.rotate(d, 0)
         self.wait_log(lambda l: len(l) >= 2, 10, "hooks for file 0", d)
         time.sleep(0.5)
         # a hook added now runs for the next file (and not again for file 0)
         self.hook("15-new", rec)
         pair.send_udp(20, size=PAYLOAD, start=20)
-        time.sleep(0.3)
+        d.wait_captured(39)
         err, summary = self.stop_clean(d)
         got = [(l[0], int(l[1])) for l in self.log_lines()]
         self.assertEqual(got, [("10-run", 0), ("20-run", 0),
@@ -260,13 +260,13 @@ echo "20-after $PCAP_SEQUENCE $PCAP_HOOK_ATTEMPT $(date +%%s.%%N)" >> "%s"
         pair = self.veth()
         d = self.start(pair)
         pair.send_udp(20, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(19)
         self.rotate(d, 0)
         self.wait_log(lambda l: any(x[0] == "20-after" and x[1] == "0" for x in l), 15,
                       "20-after for file 0 after two retries", d)
         st = self.status()
         pair.send_udp(20, size=PAYLOAD, start=20)
-        time.sleep(0.3)
+        d.wait_captured(39)
         err, summary = self.stop_clean(d)
         lines = self.log_lines()
         f0 = [l for l in lines if l[1] == "0"]
@@ -299,7 +299,7 @@ exit 0
         pair = self.veth()
         d = self.start(pair)
         pair.send_udp(20, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(19)
         self.rotate(d, 0)
         self.wait_log(lambda l: len(l) >= 1, 10, "10-fail for file 0", d)
         harness.wait_for(lambda: self.status()["stages_failed"] >= 1, 5)
@@ -307,7 +307,7 @@ exit 0
         st = self.status()
         txt = harness.hooks_status(self.out, as_json=False)
         pair.send_udp(20, size=PAYLOAD, start=20)
-        time.sleep(0.3)
+        d.wait_captured(39)
         err, summary = self.stop_clean(d)
 
         got = [(l[0], l[1], l[2]) for l in self.log_lines()]
@@ -351,7 +351,7 @@ echo "10-hang-after-wait $PCAP_SEQUENCE" >> "%s"
         pair = self.veth()
         d = self.start(pair, "--hook-timeout", str(timeout_s))
         pair.send_udp(20, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(19)
         self.rotate(d, 0)
         ok = harness.wait_for(lambda: os.path.exists(pids) and len(read_text(pids).split()) == 2,
                               10)
@@ -370,7 +370,7 @@ echo "10-hang-after-wait $PCAP_SEQUENCE" >> "%s"
         st = self.status()
         self.assertTrue(ok, "timed-out hook not counted as failed: %s" % st)
         pair.send_udp(20, size=PAYLOAD, start=20)
-        time.sleep(0.3)
+        d.wait_captured(39)
         err, summary = self.stop_clean(d)
         got = [l[0] for l in self.log_lines() if l[1] == "0"]
         self.assertEqual(got, ["10-hang"], "file 0: later stage must be skipped after the "
@@ -412,7 +412,7 @@ echo done >> "%s"
             dcaps = dict(l.split(":", 1) for l in f.read().splitlines() if l.startswith("Cap"))
         self.assertNotEqual(int(dcaps["CapEff"].strip(), 16), 0, "daemon has no capabilities?")
         pair.send_udp(10, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(9)
         self.rotate(d, 0)
         self.wait_log(lambda l: len(l) >= 1, 10, "10-caps", d)
         self.stop_clean(d)
@@ -448,7 +448,7 @@ with open(%r, "w") as f:
         pair = self.veth()
         d = self.start(pair)
         pair.send_udp(10, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(9)
         self.rotate(d, 0)
         ok = harness.wait_for(lambda: os.path.exists(fds) and os.path.getsize(fds) > 0, 10)
         self.assertTrue(ok, "hook 10-fds did not run: %s" % d.stderr())
@@ -471,10 +471,10 @@ with open(%r, "w") as f:
         pair = self.veth()
         d = self.start(pair, env={"ADDITIONAL_ARGS": "-z" + z})
         pair.send_udp(15, size=PAYLOAD)
-        time.sleep(0.3)
+        d.wait_captured(14)
         self.rotate(d, 0)
         pair.send_udp(7, size=PAYLOAD, start=15)
-        time.sleep(0.3)
+        d.wait_captured(21)
         err, summary = self.stop_clean(d)
         got = self.log_lines()
         exp = []

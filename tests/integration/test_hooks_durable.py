@@ -108,7 +108,7 @@ exit 0
         open(no75, "w").close()         # files from now on pass at their first attempt
         d2 = self.daemon(pair, self.out, *args).start()
         pair.send_udp(30, size=1000, start=count)
-        time.sleep(0.3)
+        d2.wait_captured(count + 30 - 1)
 
         def drained():
             st = self.status()
@@ -270,7 +270,7 @@ exit 0
         # send in slices and watch the ring between them
         for i in range(0, count, 1000):
             pair.send_udp(1000, size=1000, start=i, rate=10000)
-            time.sleep(0.15)
+            d.wait_captured(i + 1000 - 1)
             total = 0
             for f in os.listdir(self.out):
                 if f.startswith("pcap-"):

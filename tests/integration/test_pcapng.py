@@ -21,7 +21,7 @@ class Pcapng(harness.IntegrationTest):
         self.assertEqual(d.part_files(), ["pcap-vethrx-000000.pcapng.part"],
                          "pcapng live file name")
         pair.send_udp(COUNT, size=200)
-        time.sleep(0.4)
+        d.wait_captured(COUNT - 1)
         rc, err = d.stop()
         self.assert_clean_stop(rc, err, out)
         files = harness.ring_files(out, ext="pcapng")
@@ -91,13 +91,13 @@ class Pcapng(harness.IntegrationTest):
         out = self.mkdir("ring")
         d = self.daemon(pair, out, "--format", "pcapng").start()
         pair.send_udp(50, size=100)
-        time.sleep(0.3)
+        d.wait_captured(49)
         d.send_signal(harness.signal.SIGUSR1)
         self.assertTrue(harness.wait_for(lambda: d.part_files() ==
                                          ["pcap-vethrx-000001.pcapng.part"], 5),
                         "no rotation on SIGUSR1: %s" % os.listdir(out))
         pair.send_udp(50, size=100, start=50)
-        time.sleep(0.3)
+        d.wait_captured(99)
         rc, err = d.stop()
         self.assert_clean_stop(rc, err, out)
         files = harness.ring_files(out, ext="pcapng")

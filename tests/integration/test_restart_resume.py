@@ -25,7 +25,7 @@ class RestartResume(harness.IntegrationTest):
         if expect_part is not None:
             self.assertEqual(d.part_files(), [expect_part], "live file name at start")
         pair.send_udp(count, size=100, start=start_seq)
-        time.sleep(0.3)
+        d.wait_captured(start_seq + count - 1)
         rc, err = d.stop()
         self.assert_clean_stop(rc, err, out)
 
@@ -67,7 +67,7 @@ class RestartResume(harness.IntegrationTest):
         d = self.daemon(pair, out, "--file-limit", "2").start()
         for i in range(3):
             pair.send_udp(30, size=100, start=30 * i)
-            time.sleep(0.3)
+            d.wait_captured(30 * i + 30 - 1)
             d.send_signal(signal.SIGUSR1)
             self.assertTrue(harness.wait_for(
                 lambda: d.part_files() == ["pcap-vethrx-%06d.pcap.part" % (i + 1)], 5),
