@@ -101,8 +101,9 @@ tool_cmd() { # tool dir -> command words, one per line
   case $1 in
     ours)    printf '%s\n' "$OURBIN" run --interface "$IF_RX" --output-dir "$2" \
                --file-size "$FILE_MB" --file-limit "$FILE_LIMIT" --buffer-size "$BUF_MIB";;
-    tcpdump) printf '%s\n' tcpdump -i "$IF_RX" -w "$2/ring" -C "$FILE_MB" -W "$FILE_LIMIT" -Z root;;
-    dumpcap) printf '%s\n' dumpcap -i "$IF_RX" -w "$2/ring.pcap" -b "filesize:$((FILE_MB * 1000))" -b "files:$FILE_LIMIT";;
+    # Every tool gets the same kernel buffer: tcpdump -B takes KiB, dumpcap -B MiB.
+    tcpdump) printf '%s\n' tcpdump -i "$IF_RX" -w "$2/ring" -C "$FILE_MB" -W "$FILE_LIMIT" -Z root -B "$((BUF_MIB * 1024))";;
+    dumpcap) printf '%s\n' dumpcap -i "$IF_RX" -w "$2/ring.pcap" -b "filesize:$((FILE_MB * 1000))" -b "files:$FILE_LIMIT" -B "$BUF_MIB";;
   esac
 }
 
@@ -265,7 +266,7 @@ one_run() {
 printf 'tool\tsize\trate\trep\tsent\twritten\tdropped\tloss_pct\tcpu_s\tus_per_pkt\trss_mib\trss_minus_buf_mib\twrapped\tnote\tcpu_live_s\tsend_pps\n' > "$RUNS"
 RATES=$(echo "$RATES" | sed 's/\b0\b/max/g')
 log "results: $OUT   count=$COUNT reps=$REPS sizes=[$SIZES] rates=[$RATES] limit=${LIMIT}s ($PINDESC)"
-log "ring ${FILE_MB} MB x $FILE_LIMIT files; our kernel buffer ${BUF_MIB} MiB; binary $OURBIN"
+log "ring ${FILE_MB} MB x $FILE_LIMIT files; kernel buffer ${BUF_MIB} MiB for every tool; binary $OURBIN"
 RUN_TOOLS=""
 for t in $TOOLS; do
   case $t in ours) [ $HAVE_OURS = 1 ] && RUN_TOOLS+="$t ";; tcpdump|dumpcap) RUN_TOOLS+="$t ";;
