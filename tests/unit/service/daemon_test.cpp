@@ -31,6 +31,7 @@ struct FakeTraffic {
   std::mutex mutex;
   std::string filter;
   int opened = 0;
+  std::atomic<bool> fail_next_dispatch{false};  // as when the interface goes away
 
   std::string current_filter() {
     std::lock_guard lock(mutex);
@@ -44,18 +45,20 @@ class FakeSource final : public PacketSource {
   int linktype() const override { return 1; }
   std::uint32_t snaplen() const override { return 65535; }
   DispatchStatus dispatch(PacketSink& sink, int wait_ms) override {
+    if (traffic_.fail_next_dispatch.exchange(false)) return DispatchStatus::kError;
     int delivered = 0;
     while (traffic_.delivered < traffic_.available && delivered < 1000) {
       ts_ += 1000;
       sink.on_packet(ts_, kPacketBytes, kPacketBytes, payload_.data());
       ++traffic_.delivered;
       ++delivered;
+      ++received_;
     }
     if (delivered == 0) std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait_ms, 5)));
     return DispatchStatus::kOk;
   }
-  CaptureCounters counters() override { return {traffic_.delivered.load(), 0}; }
-  std::string last_error() const override { return ""; }
+  CaptureCounters counters() override { return {received_, 0}; }
+  std::string last_error() const override { return "interface gone"; }
   bool set_filter(const std::string& filter, std::string*) override {
     std::lock_guard lock(traffic_.mutex);
     traffic_.filter = filter;
@@ -64,6 +67,7 @@ class FakeSource final : public PacketSource {
 
  private:
   FakeTraffic& traffic_;
+  std::uint64_t received_ = 0;
   NanoTime ts_ = 1'700'000'000LL * kNanosPerSecond;
   std::vector<std::uint8_t> payload_ = std::vector<std::uint8_t>(kPacketBytes, 0x5a);
 };
@@ -212,6 +216,27 @@ TEST_F(DaemonTest, RotateRequestStartsANewFile) {
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(packets_in(files[0]), 10u);
   EXPECT_EQ(packets_in(files[1]), 5u);
+}
+
+TEST_F(DaemonTest, LostInterfaceIsReopenedAndTheRingKept) {
+  start(config());
+  send(10);
+  traffic.fail_next_dispatch = true;
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(traffic.mutex);
+    return traffic.opened == 2;
+  }));
+  send(5);
+  stop();
+  EXPECT_EQ(exit_status, kExitOk);
+  auto files = ring_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(packets_in(files[0]), 15u);
+  std::ifstream status(dir.file("ring/" + status_file_name("pcap", "fake0")));
+  std::string text((std::istreambuf_iterator<char>(status)), std::istreambuf_iterator<char>());
+  auto snapshot = parse_status_json(text);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->interface_restarts, 1u);
 }
 
 TEST_F(DaemonTest, StopFinishesTheLastFileAndHandsItToTheHooks) {
