@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "capture/recorder.h"
+#include "capture/packet_source.h"
 
 namespace pcap_ring {
 
@@ -26,19 +26,6 @@ struct LiveOptions {
   int block_timeout_ms = 100;  // how long the kernel holds a partly filled block
 };
 
-enum class DispatchStatus { kOk, kEndOfInput, kError };
-
-class PacketSource {
- public:
-  virtual ~PacketSource() = default;
-  virtual int linktype() const = 0;
-  virtual std::uint32_t snaplen() const = 0;
-  // Waits up to `wait_ms` for packets and delivers what is there. kError: see last_error().
-  virtual DispatchStatus dispatch(PacketSink& sink, int wait_ms) = 0;
-  virtual CaptureCounters counters() = 0;
-  virtual std::string last_error() const = 0;
-};
-
 class PcapSource final : public PacketSource {
  public:
   // Start-up: throw StartupError (78) naming the interface, file or filter at fault.
@@ -50,8 +37,7 @@ class PcapSource final : public PacketSource {
   DispatchStatus dispatch(PacketSink& sink, int wait_ms) override;
   CaptureCounters counters() override;
   std::string last_error() const override { return last_error_; }
-  // Replaces the kernel filter (configuration reload). Returns false with *error.
-  bool set_filter(const std::string& filter, std::string* error);
+  bool set_filter(const std::string& filter, std::string* error) override;
   // Warnings pcap_activate returned (e.g. promiscuous mode not supported); empty if none.
   const std::string& activation_warning() const { return activation_warning_; }
 

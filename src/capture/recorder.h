@@ -7,25 +7,12 @@
 #include <functional>
 #include <memory>
 
+#include "capture/packet_source.h"
 #include "format/pcap_format.h"
 #include "ring/record_batch.h"
 #include "common/timestamp.h"
 
 namespace pcap_ring {
-
-// Cumulative capture counters of the packet source.
-struct CaptureCounters {
-  std::uint64_t received = 0;
-  std::uint64_t dropped = 0;  // by the kernel (buffer full)
-};
-
-// Receives packets from a PacketSource.
-class PacketSink {
- public:
-  virtual ~PacketSink() = default;
-  virtual void on_packet(NanoTime ts, std::uint32_t caplen, std::uint32_t origlen,
-                         const std::uint8_t* data) = 0;
-};
 
 struct RecorderOptions {
   StreamParams stream;

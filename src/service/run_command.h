@@ -1,12 +1,11 @@
-// `packet-capture run`: wires the packet source, the recorder (capture thread), the ring
-// (writer thread), the hook pipeline and the main thread, which owns signals, service
-// notifications, the status file and metrics.
+// `packet-capture run`: the Daemon on a libpcap source, with the process's signals.
 #pragma once
 
 #include <functional>
 
-#include "config/capture_config.h"
 #include "common/exit_codes.h"
+#include "config/capture_config.h"
+#include "service/capture_loop.h"
 
 namespace pcap_ring {
 
@@ -14,5 +13,12 @@ namespace pcap_ring {
 // StartupError before any ring file is touched; returns the process exit status.
 // `reload` reads the configuration again (SIGHUP); it throws StartupError on bad input.
 int run_capture(const CaptureConfig& config, std::function<CaptureConfig()> reload);
+
+// The libpcap source the configuration names: the file given with --read, or the interface.
+SourceOpener pcap_source_opener(const CaptureConfig& config);
+
+// The test-only fault switch of the service test (PACKET_CAPTURE_TEST_WEDGE_CAPTURE set):
+// the capture loop stops beating so that the watchdog restarts the service.
+bool wedge_capture_requested_by_environment();
 
 }  // namespace pcap_ring
