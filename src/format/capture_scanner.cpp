@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/safe_open.h"
 #include "common/unique_fd.h"
 
 namespace pcap_ring {
@@ -47,6 +48,8 @@ bool scan_pcap(const std::uint8_t* data, std::uint64_t size, FileScan* scan, std
   bool swapped = magic == __builtin_bswap32(kPcapMagicMicro) || magic == __builtin_bswap32(kPcapMagicNano);
   std::uint32_t native = swapped ? __builtin_bswap32(magic) : magic;
   bool nano = native == kPcapMagicNano;
+  std::uint32_t snaplen = load32(data + 16, swapped);
+  if (snaplen == 0 || snaplen > kMaxRecordBytes) snaplen = kMaxRecordBytes;
   scan->format = FileFormat::kPcap;
   std::uint64_t off = kPcapFileHeaderSize;
   scan->valid_bytes = off;
@@ -55,7 +58,11 @@ bool scan_pcap(const std::uint8_t* data, std::uint64_t size, FileScan* scan, std
     std::uint32_t secs = load32(data + off, swapped);
     std::uint32_t frac = load32(data + off + 4, swapped);
     std::uint32_t caplen = load32(data + off + 8, swapped);
-    if (caplen > kMaxRecordBytes || (nano ? frac >= 1000000000u : frac >= 1000000u)) break;
+    std::uint32_t origlen = load32(data + off + 12, swapped);
+    if (caplen > snaplen || origlen < caplen || (nano ? frac >= 1000000000u : frac >= 1000000u)) break;
+    // Zeros where records should be: the tail a power loss leaves (the size was updated, the
+    // data never reached the disk). No genuine record is empty and stamped 1970-01-01.
+    if (caplen == 0 && secs == 0 && frac == 0) break;
     if (off + kPcapRecordHeaderSize + caplen > size) break;
     NanoTime ts = static_cast<NanoTime>(secs) * kNanosPerSecond +
                   (nano ? static_cast<NanoTime>(frac) : static_cast<NanoTime>(frac) * 1000);
@@ -127,6 +134,10 @@ bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, s
       interfaces.push_back(r);
       if (scan->header_bytes == 0) scan->header_bytes = off + total;
     } else if ((type == kPcapngEnhancedPacket || type == 2) && body_len >= 20) {
+      // A captured length beyond the block or above the original length is not a record.
+      if (type == kPcapngEnhancedPacket &&
+          (load32(body + 12, false) > body_len - 20 || load32(body + 16, false) < load32(body + 12, false)))
+        break;
       std::uint32_t iface = type == 2 ? load16(body) : load32(body, false);
       std::uint64_t ticks = (static_cast<std::uint64_t>(load32(body + 4, false)) << 32) |
                             load32(body + 8, false);
@@ -167,19 +178,28 @@ bool scan_capture_bytes(const std::uint8_t* data, std::uint64_t size, FileScan* 
 }
 
 bool scan_capture_file(const std::string& path, FileScan* scan, std::string* error) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  return scan_capture_at(AT_FDCWD, path, scan, error);
+}
+
+bool scan_capture_at(int dir_fd, const std::string& name, FileScan* scan, std::string* error) {
+  std::string why;
+  UniqueFd fd = open_regular_at(dir_fd, name, O_RDONLY, &why);
   if (!fd.valid()) {
-    *error = "cannot open: " + errno_text(errno);
+    *error = "cannot open: " + why;
     return false;
   }
+  return scan_capture_fd(fd.get(), scan, error);
+}
+
+bool scan_capture_fd(int fd, FileScan* scan, std::string* error) {
   struct stat st {};
-  if (fstat(fd.get(), &st) != 0) {
+  if (fstat(fd, &st) != 0) {
     *error = "cannot stat: " + errno_text(errno);
     return false;
   }
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (size == 0) return scan_capture_bytes(nullptr, 0, scan, error);
-  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) {
     *error = "cannot map: " + errno_text(errno);
     return false;

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "hooks/hook_trust.h"
 
 namespace pcap_ring {
 
@@ -20,6 +21,8 @@ void HookPipeline::load() {
     auto loaded = load_hook_queue(options_.state_path);
     if (loaded) {
       state_ = std::move(*loaded);
+      drop_unsafe_jobs();
+      retry_times_from_wall_clock();
       if (!state_.jobs.empty())
         log::notice("hook queue: " + std::to_string(state_.jobs.size()) + " files still have stages to run");
     }
@@ -27,6 +30,38 @@ void HookPipeline::load() {
     std::string aside = options_.state_path + ".damaged";
     ::rename(options_.state_path.c_str(), aside.c_str());
     log::error(std::string(e.what()) + "; set aside as " + aside + ", starting with an empty queue");
+  }
+}
+
+void HookPipeline::drop_unsafe_jobs() {
+  // The queue file lives in the ring directory: its names become paths and programs to run,
+  // so each must be a name the daemon itself could have written there.
+  std::erase_if(state_.jobs, [&](const HookJob& job) {
+    const std::string& name = job.file.file;
+    std::string why;
+    if (name.empty() || name.front() == '.' || name.find('/') != std::string::npos)
+      why = "file name '" + name + "' is not a ring file name";
+    for (const auto& stage : job.stages)
+      if (why.empty() && !is_run_parts_name(stage))
+        why = "stage name '" + stage + "' is not a hooks.d name (only letters, digits, '_' and '-')";
+    if (!why.empty()) {
+      log::error("hook queue " + options_.state_path + ": " + why + "; this entry fails and no hook runs for it");
+      ++state_.stats.stages_failed;
+    }
+    return !why.empty();
+  });
+}
+
+void HookPipeline::retry_times_from_wall_clock() {
+  // The file holds wall-clock retry times; in memory they are monotonic, so a clock step
+  // cannot move them. A time further ahead than the longest backoff (a clock that was set
+  // back, or a planted entry) is due one longest backoff from now.
+  NanoTime wall = clock_.now();
+  NanoTime mono = clock_.monotonic();
+  for (auto& job : state_.jobs) {
+    if (job.not_before == 0) continue;
+    NanoTime delay = std::clamp<NanoTime>(job.not_before - wall, 0, options_.backoff_max);
+    job.not_before = mono + delay;
   }
 }
 
@@ -112,10 +147,9 @@ void HookPipeline::stop(NanoTime drain_until) {
       std::unique_lock lock(mutex_);
       NanoTime now = clock_.monotonic();
       // Retries due before the deadline are waited for too.
-      NanoTime wall_deadline = clock_.now() + (drain_until_ - now);
       bool idle = running_.empty() &&
                   std::none_of(state_.jobs.begin(), state_.jobs.end(),
-                               [&](const HookJob& j) { return j.not_before <= wall_deadline; });
+                               [&](const HookJob& j) { return j.not_before <= drain_until_; });
       if (idle || now >= drain_until_) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -147,7 +181,7 @@ void HookPipeline::worker() {
   std::unique_lock lock(mutex_);
   for (;;) {
     if (stopping_) return;
-    NanoTime now = clock_.now();
+    NanoTime now = clock_.monotonic();
     // Files go through the pipeline in order: only the oldest `jobs` files are in flight, so
     // a file waiting for a retry holds back the ones after it (a mirror such as CloudShark's
     // ring sees files in sequence).
@@ -197,9 +231,14 @@ void HookPipeline::worker() {
     auto job_it = std::find_if(state_.jobs.begin(), state_.jobs.end(), [&](const HookJob& j) { return j.file.sequence == seq; });
     if (job_it == state_.jobs.end()) continue;  // evicted meanwhile
     if (!runnable_stage) {
-      log::warning("hook " + stage + " skipped for " + file.file + ": " + why);
-      ++job_it->next_stage;
-      job_it->attempt = 1;
+      ++state_.stats.stages_failed;
+      log::error("hook " + stage + " cannot run for " + file.file + ": " + why + "; later stages skipped for this file",
+                 {{"HOOK", stage}, {"PCAP_FILE", path}});
+      state_.recent_failures.push_back({file.file, stage, "not run: " + why, "", clock_.now()});
+      while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
+      state_.jobs.erase(job_it);
+      persist_locked();
+      continue;
     } else if (outcome.cancelled) {
       // Shutdown: the stage did not finish; it runs again at the next start.
     } else if (outcome.succeeded()) {
@@ -210,7 +249,7 @@ void HookPipeline::worker() {
       ++state_.stats.stages_retried;
       NanoTime delay = backoff(attempt + 1);
       job_it->attempt = attempt + 1;
-      job_it->not_before = clock_.now() + delay;
+      job_it->not_before = clock_.monotonic() + delay;
       log::warning("hook " + stage + " asks to retry " + file.file + " (exit 75, attempt " +
                    std::to_string(attempt) + "); next try in " + std::to_string(delay / kNanosPerSecond) + " s");
     } else {
@@ -239,7 +278,14 @@ void HookPipeline::worker() {
 }
 
 void HookPipeline::persist_locked() {
-  if (int err = save_hook_queue(options_.state_path, state_); err != 0)
+  // Retry times are monotonic in memory and wall clock in the file (read back by
+  // retry_times_from_wall_clock).
+  HookQueueState saved = state_;
+  NanoTime wall = clock_.now();
+  NanoTime mono = clock_.monotonic();
+  for (auto& job : saved.jobs)
+    if (job.not_before != 0) job.not_before = wall + (job.not_before - mono);
+  if (int err = save_hook_queue(options_.state_path, saved); err != 0)
     log::warning("cannot save the hook queue " + options_.state_path + ": " + errno_text(err));
 }
 

@@ -73,6 +73,8 @@ class HookPipeline {
   void worker();
   bool runnable(const HookJob& job, NanoTime now) const;
   void persist_locked();
+  void drop_unsafe_jobs();             // load(): entries whose names cannot be trusted
+  void retry_times_from_wall_clock();  // load(): clamped, then monotonic
   NanoTime backoff(unsigned attempt) const;
   std::string path_of(const HookJob& job) const { return options_.ring_dir + "/" + job.file.file; }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/atomic_file.h"
+#include "common/safe_open.h"
 
 namespace pcap_ring {
 
@@ -27,11 +28,14 @@ json record_json(const FileRecord& r) {
 }  // namespace
 
 std::optional<HookQueueState> load_hook_queue(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
+  std::string text;
+  if (int err = read_regular_file(path, &text); err == ENOENT) {
+    return std::nullopt;
+  } else if (err != 0) {
+    throw std::runtime_error(path + ": hook queue cannot be read: " +
+                             (err == ELOOP ? "is a symlink" : err == EINVAL ? "is not a regular file" : errno_text(err)));
+  }
+  json j = json::parse(text, nullptr, false);
   if (!j.is_object()) throw std::runtime_error(path + ": hook queue is not valid JSON");
   HookQueueState state;
   try {

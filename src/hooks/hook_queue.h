@@ -22,7 +22,7 @@ struct HookJob {
   bool stages_resolved = false;
   std::size_t next_stage = 0;
   unsigned attempt = 1;    // of next_stage
-  NanoTime not_before = 0;  // wall clock; retry backoff
+  NanoTime not_before = 0;  // retry backoff: wall clock in the file, monotonic in HookPipeline
 };
 
 struct HookFailure {

@@ -12,8 +12,10 @@ namespace pcap_ring {
 
 inline constexpr const char* kPostRotateStage = "post-rotate";
 
-// Names in `dir` that run-parts would run: regular executable files, skipping dotfiles,
-// "*~", "*.dpkg-*" and "*.rpm*". A missing directory has no hooks.
+// Names in `dir` that run-parts would run: regular executable files named ^[A-Za-z0-9_-]+$
+// (other names are skipped and logged once), owned by root or the daemon's user and not
+// writable by group or others (others are refused and logged once; see hook_trust.h).
+// A missing directory has no hooks; an untrusted one runs none.
 std::vector<std::string> list_hook_executables(const std::string& dir);
 
 // hooks.d names, then kPostRotateStage when a post-rotate command is set.
@@ -28,7 +30,8 @@ struct StageContext {
 };
 
 // The invocation of `stage` for `file` (absolute path) on attempt `attempt`.
-// Returns false when the stage can no longer run (its executable was removed).
+// Returns false when the stage cannot run: its name is not a hooks.d name, its executable was
+// removed or is not trusted (hook_trust.h), or `path` is not a regular file.
 bool build_invocation(const StageContext& ctx, const std::string& stage, const std::string& path,
                       const FileRecord& file, unsigned attempt, HookInvocation* out, std::string* why);
 

@@ -16,8 +16,28 @@
 #include "common/exit_codes.h"
 #include "format/capture_scanner.h"
 #include "common/log.h"
+#include "common/safe_open.h"
+#include "ring/ring_directory_trust.h"
 
 namespace pcap_ring {
+namespace {
+
+// The live file again with O_DIRECT, by name relative to the ring directory without following
+// a symlink; refused unless it is the very file `created_fd` refers to. Invalid when the
+// file system has no O_DIRECT (EINVAL) or the name was replaced meanwhile.
+UniqueFd reopen_direct(int dir_fd, const std::string& part_name, int created_fd) {
+  UniqueFd fd(::openat(dir_fd, part_name.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return fd;
+  struct stat reopened {}, created {};
+  if (::fstat(fd.get(), &reopened) != 0 || ::fstat(created_fd, &created) != 0 ||
+      reopened.st_dev != created.st_dev || reopened.st_ino != created.st_ino) {
+    log::warning(part_name + " was replaced after it was created; writing it without direct I/O");
+    return {};
+  }
+  return fd;
+}
+
+}  // namespace
 
 Ring::Ring(RingOptions options)
     : options_(std::move(options)),
@@ -41,12 +61,15 @@ void Ring::open() {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw ConfigError("output directory '" + dir + "' is not writable: " + errno_text(errno) +
                       "; expected a writable directory");
+  if (std::string why = untrusted_ring_directory(dir_fd_.get()); !why.empty())
+    throw ConfigError("output directory '" + dir + "' " + why);
   // One writer per ring: a second daemon would interleave sequence numbers.
-  std::string lock_path = path_of("." + options_.id.prefix + "-" + options_.id.interface_name + ".lock");
-  lock_fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
+  std::string lock_name = "." + options_.id.prefix + "-" + options_.id.interface_name + ".lock";
+  std::string lock_why;
+  lock_fd_ = open_regular_at(dir_fd_.get(), lock_name, O_RDWR | O_CREAT, &lock_why, 0600);
   if (!lock_fd_.valid())
-    throw ConfigError("output directory '" + dir + "' is not writable: " + errno_text(errno) +
-                      "; expected a writable directory");
+    throw ConfigError("output directory '" + dir + "': cannot open the lock file " + lock_name + ": " +
+                      lock_why + "; expected a writable directory");
   if (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0)
     throw StartupError(kExitUnavailable, "ring '" + options_.id.prefix + "-" + options_.id.interface_name +
                                              "' in '" + dir + "' is in use by another packet-capture");
@@ -60,6 +83,12 @@ void Ring::open() {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     auto parsed = parse_ring_file_name(options_.id, entry.path().filename().string());
     if (!parsed) continue;
+    if (!is_regular_at(dir_fd_.get(), entry.path().filename().string())) {
+      // A symlink, FIFO or device under a ring file's name: never read, repaired or published.
+      log::warning("skipping " + entry.path().filename().string() +
+                   " in the ring directory: not a regular file (a symlink, FIFO or device)");
+      continue;
+    }
     next_seq_ = std::max(next_seq_, parsed->seq + 1);
     if (parsed->partial) parts[parsed->seq] = *parsed;
   }
@@ -78,7 +107,7 @@ void Ring::reconcile_index() {
   // Entries whose file is gone (deleted by hand) leave the index...
   std::vector<std::uint64_t> gone;
   for (const auto& r : index_.records())
-    if (::faccessat(dir_fd_.get(), r.file.c_str(), F_OK, 0) != 0) gone.push_back(r.sequence);
+    if (!is_regular_at(dir_fd_.get(), r.file)) gone.push_back(r.sequence);
   for (auto seq : gone) index_.remove(seq);
   // ...and finished files the index does not know (a crash between rename and index
   // update, or an index lost) are scanned and added.
@@ -87,9 +116,10 @@ void Ring::reconcile_index() {
     std::string name = entry.path().filename().string();
     auto parsed = parse_ring_file_name(options_.id, name);
     if (!parsed || parsed->partial || index_.contains(parsed->seq)) continue;
+    if (!is_regular_at(dir_fd_.get(), name)) continue;  // warned about while listing
     FileScan scan;
     std::string error;
-    if (!scan_capture_file(entry.path().string(), &scan, &error)) {
+    if (!scan_capture_at(dir_fd_.get(), name, &scan, &error)) {
       log::warning(name + ": not added to the ring index: " + error);
       continue;
     }
@@ -98,11 +128,15 @@ void Ring::reconcile_index() {
 }
 
 void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFormat format) {
-  std::string part = path_of(part_name);
   std::string final_name = ring_file_name(options_.id, seq, format);
-  FileScan scan;
   std::string error;
-  bool usable = scan_capture_file(part, &scan, &error);
+  UniqueFd part_fd = open_regular_at(dir_fd_.get(), part_name, O_RDWR, &error);
+  if (!part_fd.valid()) {
+    log::warning("skipping leftover " + part_name + ": " + error + "; it is not repaired or published");
+    return;
+  }
+  FileScan scan;
+  bool usable = scan_capture_fd(part_fd.get(), &scan, &error);
   if (usable && (scan.header_bytes == 0 || scan.valid_bytes < scan.header_bytes)) {
     usable = false;
     error = "its file header is incomplete (" + std::to_string(scan.file_bytes) + " bytes)";
@@ -110,21 +144,18 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
   if (!usable) {
     // Not even a whole file header: nothing of value survived the crash.
     log::warning("removing leftover " + part_name + ": " + error);
-    if (::unlink(part.c_str()) != 0 && errno != ENOENT)
+    if (::unlinkat(dir_fd_.get(), part_name.c_str(), 0) != 0 && errno != ENOENT)
       log::error("cannot remove " + part_name + ": " + errno_text(errno));
     return;
   }
   if (!scan.complete()) {
-    if (::truncate(part.c_str(), static_cast<off_t>(scan.valid_bytes)) != 0) {
+    if (::ftruncate(part_fd.get(), static_cast<off_t>(scan.valid_bytes)) != 0) {
       log::error("cannot repair " + part_name + ": truncate: " + errno_text(errno));
       return;
     }
   }
-  {
-    UniqueFd fd(::open(part.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.valid() && ::fsync(fd.get()) != 0) log::warning(part_name + ": fsync: " + errno_text(errno));
-  }
-  if (::rename(part.c_str(), path_of(final_name).c_str()) != 0) {
+  if (::fsync(part_fd.get()) != 0) log::warning(part_name + ": fsync: " + errno_text(errno));
+  if (::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), final_name.c_str()) != 0) {
     log::error("cannot finish recovered " + part_name + ": rename: " + errno_text(errno));
     return;
   }
@@ -155,8 +186,8 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   live_broken_ = false;
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
-    std::string part = path_of(live_name_ + std::string(kPartSuffix));
-    live_fd_.reset(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+    std::string part = live_name_ + std::string(kPartSuffix);
+    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
     if (err == EEXIST) {  // never overwrite: take the next number
@@ -180,8 +211,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   }
   direct_fd_.reset();
   if (options_.direct_io && header.size() < kDirectIoAlign) {
-    std::string part = path_of(live_name_ + std::string(kPartSuffix));
-    direct_fd_.reset(::open(part.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));  // EINVAL: not supported here
+    direct_fd_ = reopen_direct(dir_fd_.get(), live_name_ + std::string(kPartSuffix), live_fd_.get());
     if (direct_fd_.valid()) {
       if (!tail_) tail_.reset(static_cast<std::uint8_t*>(std::aligned_alloc(kDirectIoAlign, kDirectIoAlign)));
       std::memcpy(tail_.get(), header.data(), header.size());
@@ -287,10 +317,10 @@ void Ring::append(RecordBatch& batch) {
 void Ring::finish_file(std::uint64_t drops) {
   if (!live_fd_.valid()) return;
   std::string part = path_of(live_name_ + std::string(kPartSuffix));
-  std::string final_path = path_of(live_name_);
+  std::string part_name = live_name_ + std::string(kPartSuffix);
   if (live_broken_) {  // no header: not a capture file; nothing to publish
     live_fd_.reset();
-    ::unlink(part.c_str());
+    ::unlinkat(dir_fd_.get(), part_name.c_str(), 0);
     return;
   }
   direct_fd_.reset();  // its blocks are on the device; fsync below covers metadata and the tail
@@ -307,7 +337,7 @@ void Ring::finish_file(std::uint64_t drops) {
     ++counters_.write_errors;
     log::error(live_name_ + ".part: close: " + errno_text(err));
   }
-  if (::rename(part.c_str(), final_path.c_str()) != 0) {
+  if (::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), live_name_.c_str()) != 0) {
     ++counters_.write_errors;
     log::error("cannot finish " + live_name_ + ": rename: " + errno_text(errno) +
                " (it stays .part and is recovered at the next start)");

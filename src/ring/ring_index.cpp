@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
+#include "common/safe_open.h"
 
 namespace pcap_ring {
 
@@ -49,8 +51,13 @@ bool record_from_json_line(const std::string& line, FileRecord* r) {
 
 bool RingIndex::load(std::vector<std::string>* warnings) {
   records_.clear();
-  std::ifstream in(path_);
-  if (!in) return errno == ENOENT;
+  std::string text;
+  if (int err = read_regular_file(path_, &text); err != 0) {
+    if (err != ENOENT && warnings)
+      warnings->push_back(path_ + ": not read: " + (err == ELOOP ? "is a symlink" : err == EINVAL ? "is not a regular file" : errno_text(err)));
+    return err == ENOENT;
+  }
+  std::istringstream in(text);
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {

@@ -65,6 +65,38 @@ TEST_P(FileStatsBothFormats, TornLastRecordIsExcluded) {
 INSTANTIATE_TEST_SUITE_P(Formats, FileStatsBothFormats,
                          ::testing::Values(FileFormat::kPcap, FileFormat::kPcapng));
 
+// What a power loss leaves: the file's size grew, its last blocks never reached the disk.
+TEST_P(FileStatsBothFormats, ZeroFilledTailEndsTheValidPart) {
+  StreamParams p;
+  p.format = GetParam();
+  Bytes b = encode_stream(p, 3, 1'700'000'000LL * kNanosPerSecond);
+  std::size_t real = b.size();
+  b.resize(real + 65536, 0);
+  FileScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_capture_bytes(b.data(), b.size(), &scan, &error)) << error;
+  EXPECT_EQ(scan.packets, 3u);
+  EXPECT_EQ(scan.valid_bytes, real);
+  EXPECT_EQ(scan.first, 1'700'000'000LL * kNanosPerSecond);
+}
+
+TEST(FileStats, CaplenAboveSnaplenOrOriglenBelowCaplenEndsTheValidPart) {
+  StreamParams p;
+  p.snaplen = 64;
+  std::uint8_t payload[100] = {};
+  for (auto [caplen, origlen] : {std::pair{80u, 80u}, std::pair{40u, 20u}}) {
+    Bytes b = encode_stream(p, 2, 1000);
+    std::size_t real = b.size();
+    b.resize(real + record_size(p, caplen));
+    encode_record(p, b.data() + real, 5000, caplen, origlen, payload);
+    FileScan scan;
+    std::string error;
+    ASSERT_TRUE(scan_capture_bytes(b.data(), b.size(), &scan, &error)) << error;
+    EXPECT_EQ(scan.packets, 2u) << caplen << "/" << origlen;
+    EXPECT_EQ(scan.valid_bytes, real);
+  }
+}
+
 TEST(FileStats, GarbageLengthStopsTheScan) {
   StreamParams p;
   Bytes b = encode_stream(p, 3, 1000);

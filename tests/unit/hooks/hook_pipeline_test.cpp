@@ -180,5 +180,68 @@ TEST_F(HookPipelineTest, RunningFileIsPinnedAndEvictionDropsWaitingJobs) {
   EXPECT_EQ(p.snapshot().stats.files_done, 1u);
 }
 
+// A queue file as an attacker who can write the ring directory would plant it.
+void plant_queue(const std::string& path, const FileRecord& file, std::vector<std::string> stages,
+                 NanoTime not_before = 0) {
+  HookQueueState state;
+  HookJob job;
+  job.file = file;
+  job.stages = std::move(stages);
+  job.stages_resolved = true;
+  job.not_before = not_before;
+  state.jobs.push_back(job);
+  state.last_enqueued = file.sequence;
+  ASSERT_EQ(save_hook_queue(path, state), 0);
+}
+
+TEST_F(HookPipelineTest, PlantedQueueStageOutsideHooksDirNeverRuns) {
+  std::filesystem::create_directories(dir.file("att"));
+  std::ofstream(dir.file("att/x")) << "#!/bin/sh\ntouch " << dir.file("ran") << "\n";
+  chmod(dir.file("att/x").c_str(), 0755);
+  auto o = options();
+  FileRecord f = file(1);
+  plant_queue(o.state_path, f, {"../att/x"});
+  HookPipeline p(o, clock);
+  p.load();
+  p.reconcile({f});
+  p.start();
+  p.stop(seconds_from_now(clock, 5));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));
+  EXPECT_EQ(p.snapshot().backlog, 0u);
+  EXPECT_EQ(p.snapshot().stats.stages_failed, 1u);
+}
+
+TEST_F(HookPipelineTest, QueuedStageNoLongerInHooksDirFailsTheFile) {
+  hook("20-after", "echo after >> $LOG");
+  auto o = options();
+  FileRecord f = file(1);
+  plant_queue(o.state_path, f, {"10-gone", "20-after"});
+  HookPipeline p(o, clock);
+  p.load();
+  p.reconcile({f});
+  p.start();
+  p.stop(seconds_from_now(clock, 5));
+  EXPECT_TRUE(log_lines().empty());
+  auto snap = p.snapshot();
+  EXPECT_EQ(snap.backlog, 0u);
+  EXPECT_EQ(snap.stats.stages_failed, 1u);
+  ASSERT_EQ(snap.recent_failures.size(), 1u);
+  EXPECT_EQ(snap.recent_failures[0].stage, "10-gone");
+}
+
+TEST_F(HookPipelineTest, RetryTimeADayAheadIsDueWithinOneLongestBackoff) {
+  hook("10-log", "echo \"seen $PCAP_SEQUENCE\" >> $LOG");
+  auto o = options();
+  o.backoff_max = kNanosPerSecond;
+  FileRecord f = file(1);
+  plant_queue(o.state_path, f, {"10-log"}, clock.now() + 86400 * kNanosPerSecond);
+  HookPipeline p(o, clock);
+  p.load();
+  p.reconcile({f});
+  p.start();
+  p.stop(seconds_from_now(clock, 5));  // drains retries due before the deadline
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"seen 1"}));
+}
+
 }  // namespace
 }  // namespace pcap_ring

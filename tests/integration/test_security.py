@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""A local attacker against the daemon running as root: files planted in the ring directory
+(symlinks, FIFOs, a forged hook queue, a zero-filled tail) and in hooks.d (badly named,
+foreign or writable hooks). Each is refused with a log line, nothing outside the ring is
+touched, no planted program runs, and capture goes on.
+"""
+
+import json
+import os
+import signal
+import stat
+import struct
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+IFACE = "vethrx"
+NOBODY = 65534
+EX_CONFIG = 78
+PAYLOAD = 1000
+
+
+def ring_name(seq, part=False):
+    return "pcap-%s-%06d.pcap%s" % (IFACE, seq, ".part" if part else "")
+
+
+def pcap_bytes(records, zero_tail=0):
+    """A nanosecond pcap with ``records`` 60-byte records and ``zero_tail`` zero bytes after."""
+    out = struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 262144, 1)
+    for i in range(records):
+        out += struct.pack("<IIII", 1700000000 + i, 0, 60, 60) + bytes(60)
+    return out + bytes(zero_tail)
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Security(harness.IntegrationTest):
+
+    def setUp(self):
+        super().setUp()
+        self.out = self.mkdir("ring")
+        self.hooks = self.mkdir("hooks.d")
+        self.evidence = self.mkdir("evidence")
+        for d in (self.out, self.hooks):
+            os.chmod(d, 0o755)
+        self.log = os.path.join(self.evidence, "log")
+
+    def marker_hook(self, path, marker):
+        return harness.write_script(path, 'touch "%s"\n' % os.path.join(self.evidence, marker))
+
+    def planted_symlink(self, target, name):
+        """A symlink in the ring directory, as a user other than the daemon's would own it."""
+        link = os.path.join(self.out, name)
+        os.symlink(target, link)
+        os.lchown(link, NOBODY, NOBODY)
+        return link
+
+    def plant_queue(self, jobs):
+        queue = {"last_enqueued": max(j["file"]["sequence"] for j in jobs),
+                 "stats": {}, "failures": [], "jobs": jobs}
+        path = os.path.join(self.out, ".pcap-%s.hooks" % IFACE)
+        with open(path, "w") as f:
+            json.dump(queue, f)
+        return path
+
+    @staticmethod
+    def queue_job(seq, stages, not_before_ns=0):
+        return {"file": {"file": ring_name(seq), "sequence": seq, "first": "", "last": "",
+                         "first_ns": 0, "last_ns": 0, "packets": 0, "bytes": 24, "drops": 0},
+                "stages": stages, "stages_resolved": True, "next_stage": 0, "attempt": 1,
+                "not_before_ns": not_before_ns}
+
+    def finish_one_file(self, pair, daemon, seq):
+        pair.send_udp(20, size=PAYLOAD)
+        time.sleep(0.3)
+        daemon.send_signal(signal.SIGUSR1)
+        ok = harness.wait_for(lambda: os.path.exists(os.path.join(self.out, ring_name(seq))), 5)
+        self.assertTrue(ok, "file %d not finished; ring: %s; stderr: %s"
+                        % (seq, sorted(os.listdir(self.out)), daemon.stderr()))
+
+    def test_planted_ring_files_and_hooks_are_refused(self):
+        # Outside the ring: a root-only file and a root-only capture.
+        secret = os.path.join(self.tmp, "root-file")
+        write_bytes(secret, b"secret\n")
+        outside_pcap = os.path.join(self.tmp, "outside.pcap")
+        write_bytes(outside_pcap, pcap_bytes(3) + b"torn")
+        outside_size = os.path.getsize(outside_pcap)
+        # Attacker's program.
+        os.makedirs(os.path.join(self.tmp, "att"))
+        self.marker_hook(os.path.join(self.tmp, "att", "x"), "att-ran")
+
+        # (2) state file temporaries, (3) ring files, (5) FIFOs, (7) a zero-filled tail.
+        self.planted_symlink(secret, ".pcap-%s.status.tmp" % IFACE)
+        self.planted_symlink(secret, ".pcap-%s.index.tmp" % IFACE)
+        self.planted_symlink(outside_pcap, ring_name(60, part=True))
+        self.planted_symlink(outside_pcap, ring_name(70))
+        os.mkfifo(os.path.join(self.out, ring_name(80, part=True)))
+        os.mkfifo(os.path.join(self.out, ring_name(81)))
+        write_bytes(os.path.join(self.out, ring_name(40, part=True)), pcap_bytes(3, 65536))
+        # (1) a queue entry naming a program outside hooks.d, for a file that exists.
+        write_bytes(os.path.join(self.out, ring_name(50)), pcap_bytes(1))
+        self.plant_queue([self.queue_job(50, ["../att/x"])])
+
+        # (6) hooks.d: one good hook, badly named ones, a foreign one, a writable one, and a
+        # symlink to another user's program.
+        harness.write_script(os.path.join(self.hooks, "10-good"),
+                             'echo "$(basename "$0") $PCAP_SEQUENCE" >> "%s"\n' % self.log)
+        bad_names = ["20-x.disabled", "30-y.bak", "40-z.orig", "90 space", "a;$(id)"]
+        for i, name in enumerate(bad_names):
+            self.marker_hook(os.path.join(self.hooks, name), "bad-name-%d" % i)
+        foreign = self.marker_hook(os.path.join(self.hooks, "50-foreign"), "foreign-ran")
+        os.chown(foreign, NOBODY, NOBODY)
+        writable = self.marker_hook(os.path.join(self.hooks, "55-writable"), "writable-ran")
+        os.chmod(writable, 0o777)
+        theirs = self.marker_hook(os.path.join(self.tmp, "theirs"), "link-ran")
+        os.chown(theirs, NOBODY, NOBODY)
+        os.symlink(theirs, os.path.join(self.hooks, "60-link"))
+
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, "--file-size", "1")
+        d.start(wait_ready=False)  # the planted .part names would look like readiness
+        # The daemon numbers on after what it adopted (the recovered 40 and the real 50):
+        # start-up did not hang on the FIFOs.
+        live = os.path.join(self.out, ring_name(51, part=True))
+        ok = harness.wait_for(lambda: os.path.exists(live), 10)
+        self.assertTrue(ok, "no %s; ring: %s; stderr: %s" % (live, sorted(os.listdir(self.out)), d.stderr()))
+        time.sleep(0.3)
+        self.finish_one_file(pair, d, 51)
+        self.finish_one_file(pair, d, 52)
+        ok = harness.wait_for(lambda: os.path.exists(self.log) and
+                              b"10-good 52" in read_bytes(self.log), 10)
+        self.assertTrue(ok, "the good hook did not run for 52; stderr: %s" % d.stderr())
+        self.assertTrue(d.alive(), "capture stopped: %s" % d.stderr())
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+
+        # Nothing outside the ring was touched, nothing planted ran.
+        self.assertEqual(read_bytes(secret), b"secret\n")
+        self.assertEqual(os.path.getsize(outside_pcap), outside_size)
+        ran = sorted(os.listdir(self.evidence))
+        self.assertEqual(ran, ["log"], "planted programs ran: %s; stderr: %s" % (ran, err))
+        ran_for = [l.split() for l in read_bytes(self.log).decode().splitlines()]
+        self.assertEqual({l[0] for l in ran_for}, {"10-good"})
+        self.assertNotIn("50", [l[1] for l in ran_for], "the forged queue entry was run")
+        self.assertIn("stage name '../att/x'", err)
+        # Planted ring entries: still what they were, never published or indexed.
+        for name in (ring_name(60, part=True), ring_name(70)):
+            self.assertTrue(os.path.islink(os.path.join(self.out, name)), name)
+            self.assertRegex(err, r"skipping %s.*not a regular file" % name.replace(".", r"\."))
+        self.assertFalse(os.path.lexists(os.path.join(self.out, ring_name(60))))
+        self.assertTrue(stat.S_ISFIFO(os.lstat(os.path.join(self.out, ring_name(80, part=True))).st_mode))
+        index = [json.loads(l) for l in read_bytes(os.path.join(self.out, ".pcap-%s.index" % IFACE)).splitlines()]
+        seqs = {r["sequence"] for r in index}
+        self.assertFalse(seqs & {60, 70, 80, 81}, "planted files indexed: %s" % sorted(seqs))
+        # (7) the zero-filled tail is cut off: 3 packets, as capinfos counts them too.
+        rec40 = [r for r in index if r["sequence"] == 40]
+        self.assertEqual(len(rec40), 1, "40 not recovered: %s" % err)
+        self.assertEqual(rec40[0]["packets"], 3, err)
+        self.assertEqual(harness.capinfos_read(self, os.path.join(self.out, ring_name(40)))["packets"], 3)
+        # (6) each badly named hook logged once as skipped, each untrusted one refused.
+        for name in bad_names:
+            self.assertEqual(err.count("skipping %s: not a run-parts name" % os.path.join(self.hooks, name)),
+                             1, "%r: %s" % (name, err))
+        self.assertRegex(err, r"refusing to run \S*50-foreign: it is owned by uid 65534")
+        self.assertRegex(err, r"refusing to run \S*55-writable: it is writable by group or others")
+        self.assertRegex(err, r"refusing to run \S*60-link: it is a symlink whose target is owned by uid 65534")
+        self.assertTrue(os.path.islink(os.path.join(self.out, ".pcap-%s.status.tmp" % IFACE)))
+
+    def test_symlinked_lock_file_refused(self):
+        target = os.path.join(self.tmp, "nologin")
+        self.planted_symlink(target, ".pcap-%s.lock" % IFACE)
+        pair = self.veth()
+        d = self.daemon(pair, self.out)
+        d.start(wait_ready=False)
+        rc, err = d.wait(timeout=20)
+        self.assertEqual(rc, EX_CONFIG, err)
+        self.assertIn("lock file", err)
+        self.assertFalse(os.path.lexists(target), "the lock symlink's target was created")
+
+    def test_ring_directory_others_control_refused(self):
+        pair = self.veth()
+        for mode, owner, why in ((0o777, 0, "writable by group or others"),
+                                 (0o755, NOBODY, "owned by uid 65534")):
+            os.chmod(self.out, mode)
+            os.chown(self.out, owner, owner)
+            d = self.daemon(pair, self.out)
+            d.start(wait_ready=False)
+            rc, err = d.wait(timeout=20)
+            self.assertEqual(rc, EX_CONFIG, err)
+            self.assertIn(why, err)
+            self.assertEqual(len(err.strip().splitlines()), 1, "one line: %r" % err)
+
+    def test_retry_time_a_day_ahead_is_clamped(self):
+        write_bytes(os.path.join(self.out, ring_name(5)), pcap_bytes(1))
+        day_ahead = time.time_ns() + 86400 * 10**9
+        queue = self.plant_queue([self.queue_job(5, ["10-good"], day_ahead)])
+        harness.write_script(os.path.join(self.hooks, "10-good"), "exit 0\n")
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+        with open(queue) as f:
+            saved = json.load(f)
+        d.kill()  # the held-back job would make a clean stop wait out the hook drain
+        jobs = [j for j in saved["jobs"] if j["file"]["sequence"] == 5]
+        self.assertEqual(len(jobs), 1, saved)
+        # At most one longest backoff (300 s) from now, not a day.
+        self.assertLessEqual(jobs[0]["not_before_ns"], time.time_ns() + 301 * 10**9, saved)
+
+
+if __name__ == "__main__":
+    harness.main()
