@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "config/capture_config.h"
+#include "common/environment.h"
 
 namespace pcap_ring {
 
