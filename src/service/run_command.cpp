@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "config/reload_plan.h"
 #include "capture/pcap_source.h"
 #include "service/heartbeat.h"
 #include "hooks/hook_pipeline.h"
@@ -70,21 +71,6 @@ StageContext stage_context(const CaptureConfig& config) {
   ctx.timeout = std::chrono::seconds(config.hook_timeout_seconds);
   for (const auto& [key, value] : current_environment()) ctx.base_env.push_back(key + "=" + value);
   return ctx;
-}
-
-// Settings a reload cannot change on a running capture; they wait for a restart.
-std::vector<std::string> restart_only_changes(const CaptureConfig& a, const CaptureConfig& b) {
-  std::vector<std::string> changed;
-  if (a.output_dir != b.output_dir) changed.push_back("output_dir");
-  if (a.prefix != b.prefix) changed.push_back("prefix");
-  if (a.snaplen != b.snaplen) changed.push_back("snaplen");
-  if (a.buffer_size_mb != b.buffer_size_mb) changed.push_back("buffer_size");
-  if (a.promisc != b.promisc) changed.push_back("promisc");
-  if (a.format != b.format) changed.push_back("format");
-  if (a.tstamp != b.tstamp) changed.push_back("tstamp");
-  if (a.hook_jobs != b.hook_jobs) changed.push_back("hook_jobs");
-  if (a.direct_io != b.direct_io) changed.push_back("direct_io");
-  return changed;
 }
 
 // What a reload hands to the capture thread.
@@ -353,10 +339,12 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
         case SIGHUP: {
           notifier.reloading();
           try {
-            CaptureConfig next = reload();
-            if (next.interface_name != config.interface_name) throw ConfigError("the interface cannot change on reload");
-            for (const auto& name : restart_only_changes(config, next))
+            CaptureConfig reread = reload();
+            if (reread.interface_name != config.interface_name) throw ConfigError("the interface cannot change on reload");
+            ReloadPlan plan = plan_reload(config, reread);
+            for (const auto& name : plan.needs_restart)
               log::warning("reload: " + name + " changed; it takes effect after a restart");
+            const CaptureConfig& next = plan.config;
             {
               std::lock_guard lock(capture_reload.mutex);
               capture_reload.pending = true;
@@ -366,17 +354,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
             }
             ring.set_limits(next.retention(), next.file_size_bytes());
             hooks.update_stages(stage_context(next));
-            config.filter = next.filter;
-            config.file_size_mb = next.file_size_mb;
-            config.rotate_seconds = next.rotate_seconds;
-            config.file_limit = next.file_limit;
-            config.max_bytes = next.max_bytes;
-            config.hooks_dir = next.hooks_dir;
-            config.post_rotate = next.post_rotate;
-            config.hook_timeout_seconds = next.hook_timeout_seconds;
-            config.hook_drain_seconds = next.hook_drain_seconds;
-            config.hook_backlog_bytes = next.hook_backlog_bytes;
-            config.metrics_file = next.metrics_file;
+            config = plan.config;
             log::notice("configuration reloaded");
           } catch (const StartupError& e) {
             log::error(std::string("reload failed, keeping the running configuration: ") + e.what());
