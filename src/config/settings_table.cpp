@@ -93,6 +93,7 @@ Problem set_suricata_seconds(double* field, const std::string& v) {
 }
 
 std::vector<SettingSpec> capture_rows();
+std::vector<SettingSpec> packet_rows();
 std::vector<SettingSpec> hooks_rows();
 std::vector<SettingSpec> cloudshark_rows();
 std::vector<SettingSpec> s3_rows();
@@ -108,7 +109,7 @@ std::string SettingSpec::long_flag() const {
 const std::vector<SettingSpec>& settings_table() {
   static const std::vector<SettingSpec> table = [] {
     std::vector<SettingSpec> all;
-    for (auto rows : {capture_rows(), hooks_rows(), cloudshark_rows(), s3_rows(), suricata_rows()})
+    for (auto rows : {capture_rows(), packet_rows(), hooks_rows(), cloudshark_rows(), s3_rows(), suricata_rows()})
       for (auto& row : rows) all.push_back(std::move(row));
     return all;
   }();
@@ -119,8 +120,8 @@ namespace {
 
 using C = CaptureConfig;
 
-// [capture], in --help order; the rows without an INI key come from the command line or the
-// environment only.
+// [capture]: the ring's location, size and retention, in --help order; the rows without an INI
+// key come from the command line or the environment only.
 std::vector<SettingSpec> capture_rows() {
   return {
       {.section = "capture", .name = "interface", .flag = "-i,--interface", .value_name = "IFACE",
@@ -171,6 +172,12 @@ std::vector<SettingSpec> capture_rows() {
        .parse = parser<C>([](C& c, const std::string& v) {
          return parse_uint(v, 0, 100000000, "a whole number of megabytes (10^6 bytes)", &c.min_free_mb);
        })},
+  };
+}
+
+// [capture]: what is captured and how it is written.
+std::vector<SettingSpec> packet_rows() {
+  return {
       {.section = "capture", .name = "filter", .ini_key = "filter", .env = "FILTER", .flag = "--filter", .value_name = "BPF",
        .help = "Capture filter (pcap-filter syntax), compiled into the kernel", .reloadable = true,
        .field = stored_in<&C::filter>(), .parse = parser<C>([](C& c, const std::string& v) { return set_any(&c.filter, v); })},
