@@ -1,23 +1,24 @@
 #include "cli/capture_flags.h"
 
-#include <algorithm>
+#include "config/settings_table.h"
 
 namespace pcap_ring {
 
 CaptureFlags::CaptureFlags(CLI::App& app) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  for (const auto& spec : capture_settings()) {
-    if (std::string(spec.key) == "promisc") {
-      promisc_ = app.add_flag("--promisc")->description(spec.help);
+  for (const SettingSpec* spec : settings_for<CaptureConfig>()) {
+    if (spec->flag.empty()) continue;
+    if (spec->name == "promisc") {
+      promisc_ = app.add_flag("--promisc")->description(spec->help);
       no_promisc_ = app.add_flag("--no-promisc")->description("Capture only traffic addressed to the interface");
       continue;
     }
     auto value = std::make_unique<std::string>();
-    std::string help = spec.help;
-    if (spec.env) help += " [env " + std::string(spec.env) + "]";
-    CLI::Option* opt = app.add_option(spec.flag, *value, help)->type_name(spec.value_name);
-    options_[spec.key] = opt;
-    storage_[spec.key] = std::move(value);
+    std::string help = spec->help;
+    if (!spec->env.empty()) help += " [env " + spec->env + "]";
+    CLI::Option* opt = app.add_option(spec->flag, *value, help)->type_name(spec->value_name);
+    options_[spec->name] = opt;
+    storage_[spec->name] = std::move(value);
   }
 }
 
@@ -30,20 +31,17 @@ RawSettings CaptureFlags::collect() const {
   return raw;
 }
 
-bool parse_capture_flag_words(const std::vector<std::string>& words, RawSettings* settings,
-                              std::string* error) {
+RawSettings parse_capture_flag_words(const std::vector<std::string>& words) {
   CLI::App app{"ADDITIONAL_ARGS"};
   app.set_help_flag();
   CaptureFlags flags(app);
   std::vector<std::string> reversed(words.rbegin(), words.rend());  // CLI11 pops from the back
-  try {
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    *error = e.what();
-    return false;
-  }
-  *settings = flags.collect();
-  return true;
+  app.parse(reversed);  // CLI::ParseError is a std::exception with a one-line what()
+  return flags.collect();
+}
+
+CaptureConfig load_capture_config(const RawSettings& command_line, const Environment& environment) {
+  return load_capture_config(command_line, environment, parse_capture_flag_words);
 }
 
 }  // namespace pcap_ring

@@ -1,5 +1,6 @@
-// The capture settings as CLI11 flags: used for `run` on the real command line and for the
-// words of ADDITIONAL_ARGS, so both accept exactly the same flags.
+// The capture settings as CLI11 flags, generated from the settings table: used for `run` on
+// the real command line and for the words of ADDITIONAL_ARGS, so both accept exactly the same
+// flags.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -14,12 +15,12 @@ namespace pcap_ring {
 
 class CaptureFlags {
  public:
-  // Adds every capture setting as a flag of `app` (plus --promisc/--no-promisc).
+  // Adds every capture setting that has a flag to `app` (plus --promisc/--no-promisc).
   explicit CaptureFlags(CLI::App& app);
   CaptureFlags(const CaptureFlags&) = delete;
   CaptureFlags& operator=(const CaptureFlags&) = delete;
 
-  // After parsing: the settings the flags set, by INI key.
+  // After parsing: the settings the flags set, by setting name.
   RawSettings collect() const;
 
  private:
@@ -29,8 +30,10 @@ class CaptureFlags {
   CLI::Option* no_promisc_ = nullptr;
 };
 
-// Parses flag words (from ADDITIONAL_ARGS). Returns false with a one-line *error.
-bool parse_capture_flag_words(const std::vector<std::string>& words, RawSettings* settings,
-                              std::string* error);
+// Parses flag words (from ADDITIONAL_ARGS); throws std::exception with a one-line message.
+RawSettings parse_capture_flag_words(const std::vector<std::string>& words);
+
+// The capture configuration from every layer, ADDITIONAL_ARGS parsed with the `run` flags.
+CaptureConfig load_capture_config(const RawSettings& command_line, const Environment& environment);
 
 }  // namespace pcap_ring

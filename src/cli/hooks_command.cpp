@@ -2,10 +2,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/capture_flags.h"
-#include "config/capture_config.h"
 #include "common/exit_codes.h"
 #include "hooks/hook_queue.h"
 #include "hooks/hook_environment.h"
@@ -145,25 +145,27 @@ int hooks_status(const StatusArgs& a) {
 
 }  // namespace
 
-void add_hooks_commands(CLI::App& hooks_app, int* exit_status) {
-  auto run_args = std::make_shared<RunArgs>();
+Subcommand add_hooks_run_command(CLI::App& hooks_app) {
+  auto args = std::make_shared<RunArgs>();
   CLI::App* run = hooks_app.add_subcommand("run", "Run the hook pipeline once on FILE, in the foreground");
-  run->add_option("file", run_args->file, "A finished capture file")->required();
-  run->add_option("-i,--interface", run_args->interface_name, "Interface passed to hooks (default: from the file name)");
-  run->add_option("--hooks-dir", run_args->hooks_dir, "Hooks directory (default from configuration)");
-  run->add_option("-z,--post-rotate", run_args->post_rotate, "Post-rotate command run after hooks.d");
-  run->add_option("--hook-timeout", run_args->timeout, "Seconds before a hook is ended");
-  run->add_option("--config-dir", run_args->config_dir, "Configuration directory");
-  run->callback([run_args, exit_status] { *exit_status = hooks_run(*run_args); });
+  run->add_option("file", args->file, "A finished capture file")->required();
+  run->add_option("-i,--interface", args->interface_name, "Interface passed to hooks (default: from the file name)");
+  run->add_option("--hooks-dir", args->hooks_dir, "Hooks directory (default from configuration)");
+  run->add_option("-z,--post-rotate", args->post_rotate, "Post-rotate command run after hooks.d");
+  run->add_option("--hook-timeout", args->timeout, "Seconds before a hook is ended");
+  run->add_option("--config-dir", args->config_dir, "Configuration directory");
+  return {run, [args] { return hooks_run(*args); }};
+}
 
-  auto status_args = std::make_shared<StatusArgs>();
+Subcommand add_hooks_status_command(CLI::App& hooks_app) {
+  auto args = std::make_shared<StatusArgs>();
   CLI::App* status = hooks_app.add_subcommand("status", "Show the hook backlog and the last failures");
-  status->add_option("-o,--output-dir", status_args->output_dir, "Ring directory");
-  status->add_option("-i,--interface", status_args->interface_name, "Ring of this interface");
-  status->add_option("--prefix", status_args->prefix, "Only rings with this prefix");
-  status->add_option("--config-dir", status_args->config_dir, "Configuration directory");
-  status->add_flag("--json", status_args->json, "JSON output");
-  status->callback([status_args, exit_status] { *exit_status = hooks_status(*status_args); });
+  status->add_option("-o,--output-dir", args->output_dir, "Ring directory");
+  status->add_option("-i,--interface", args->interface_name, "Ring of this interface");
+  status->add_option("--prefix", args->prefix, "Only rings with this prefix");
+  status->add_option("--config-dir", args->config_dir, "Configuration directory");
+  status->add_flag("--json", args->json, "JSON output");
+  return {status, [args] { return hooks_status(*args); }};
 }
 
 }  // namespace pcap_ring

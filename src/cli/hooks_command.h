@@ -2,11 +2,11 @@
 // hooks) and `packet-capture hooks status` (backlog and recent failures of a ring).
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "cli/subcommand.h"
 
 namespace pcap_ring {
 
-// Adds `run` and `status` under `hooks_app`; their callbacks store the exit status.
-void add_hooks_commands(CLI::App& hooks_app, int* exit_status);
+Subcommand add_hooks_run_command(CLI::App& hooks_app);
+Subcommand add_hooks_status_command(CLI::App& hooks_app);
 
 }  // namespace pcap_ring

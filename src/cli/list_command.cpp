@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <iomanip>
+#include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/capture_flags.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "ring/ring_index.h"
@@ -44,6 +47,47 @@ int list_rings(const ListOptions& options, std::ostream& out) {
         << std::setw(12) << r.bytes << " " << std::setw(8) << r.drops << "\n";
   }
   return kExitOk;
+}
+
+namespace {
+
+struct ListArgs {
+  std::string output_dir, interface_name, prefix, config_dir;
+  bool json = false;
+};
+
+int list(const ListArgs& a) {
+  ListOptions options;
+  options.json = a.json;
+  options.prefix = a.prefix;
+  options.interface_name = a.interface_name;
+  if (!a.output_dir.empty()) {
+    options.directory = a.output_dir;
+  } else if (!a.interface_name.empty()) {
+    RawSettings raw;
+    raw.values["interface"] = a.interface_name;
+    if (!a.config_dir.empty()) raw.values["config_dir"] = a.config_dir;
+    CaptureConfig config = load_capture_config(raw, current_environment());
+    options.directory = config.output_dir;
+    if (options.prefix.empty()) options.prefix = config.prefix;
+  } else {
+    throw UsageError("list needs --output-dir DIR or --interface IFACE");
+  }
+  return list_rings(options, std::cout);
+}
+
+}  // namespace
+
+Subcommand add_list_command(CLI::App& app) {
+  auto args = std::make_shared<ListArgs>();
+  CLI::App* cmd = app.add_subcommand("list", "List the finished files of a ring");
+  cmd->add_option("-o,--output-dir", args->output_dir, "Ring directory");
+  cmd->add_option("-i,--interface", args->interface_name,
+                  "Ring of this interface (its directory from the configuration unless --output-dir is given)");
+  cmd->add_option("--prefix", args->prefix, "Only rings with this prefix");
+  cmd->add_option("--config-dir", args->config_dir, "Directory of packet-capture.conf and IFACE.conf");
+  cmd->add_flag("--json", args->json, "JSON array of {file, sequence, first, last, packets, bytes, drops}");
+  return {cmd, [args] { return list(*args); }};
 }
 
 }  // namespace pcap_ring

@@ -5,6 +5,8 @@
 #include <ostream>
 #include <string>
 
+#include "cli/subcommand.h"
+
 namespace pcap_ring {
 
 struct ListOptions {
@@ -16,5 +18,8 @@ struct ListOptions {
 
 // Prints the listing to `out`; returns the exit status (errors go to the log as one line).
 int list_rings(const ListOptions& options, std::ostream& out);
+
+// Adds `list`; prints to standard output.
+Subcommand add_list_command(CLI::App& app);
 
 }  // namespace pcap_ring

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "config/capture_config.h"
+#include "cli/capture_flags.h"
 #include "common/exit_codes.h"
 #include "ring/ring_index.h"
 #include "ring/ring_names.h"
@@ -119,14 +119,14 @@ int status(const StatusArgs& a) {
 
 }  // namespace
 
-void add_status_command(CLI::App& app, int* exit_status) {
+Subcommand add_status_command(CLI::App& app) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* cmd = app.add_subcommand("status", "Summary of a ring: state, current file, totals, drops, hook backlog (exit 3 if not running)");
   cmd->add_option("interface", args->interface_name, "Interface (default: every ring under /var/lib/packet-capture)");
   cmd->add_option("-o,--output-dir", args->output_dir, "Ring directory");
   cmd->add_option("--config-dir", args->config_dir, "Configuration directory");
   cmd->add_flag("--json", args->json, "The status files as a JSON array");
-  cmd->callback([args, exit_status] { *exit_status = status(*args); });
+  return {cmd, [args] { return status(*args); }};
 }
 
 }  // namespace pcap_ring

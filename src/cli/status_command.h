@@ -2,10 +2,10 @@
 // journals: whether the daemon runs, its current file, totals, drops and hook backlog.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "cli/subcommand.h"
 
 namespace pcap_ring {
 
-void add_status_command(CLI::App& app, int* exit_status);
+Subcommand add_status_command(CLI::App& app);
 
 }  // namespace pcap_ring

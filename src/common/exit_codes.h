@@ -1,7 +1,16 @@
-// Process exit statuses (sysexits.h values) and the start-up errors that carry them.
-// Start-up problems stop the program with one line and a distinct status so that
-// systemd's RestartPreventExitStatus= can tell "fix your configuration" from a crash.
+// Process exit statuses (<sysexits.h> names) and the start-up errors that carry them.
+//
+// Error convention, used everywhere:
+// - Fatal start-up errors (bad command line, bad configuration) are exceptions: throw
+//   UsageError (EX_USAGE, 64) or ConfigError (EX_CONFIG, 78), both StartupError. They are
+//   caught once, in the command-line layer (src/cli), printed as one line, and become the exit
+//   status, so systemd's RestartPreventExitStatus= can tell "fix your configuration" from a crash.
+// - Expected run-time failures (a hook that fails, a network error, a full disk) are returned
+//   values (an exit code, an outcome struct, or false with a message), never exceptions.
+// - Anything else that escapes is a bug: EX_SOFTWARE (70).
 #pragma once
+
+#include <sysexits.h>
 
 #include <stdexcept>
 #include <string>
@@ -9,14 +18,14 @@
 namespace pcap_ring {
 
 enum ExitCode : int {
-  kExitOk = 0,
+  kExitOk = EX_OK,
   kExitFailure = 1,
-  kExitUsage = 64,        // EX_USAGE: bad command line
-  kExitUnavailable = 69,  // EX_UNAVAILABLE: capture could not start for a run-time reason
-  kExitSoftware = 70,     // EX_SOFTWARE: internal error
-  kExitTempFail = 75,     // EX_TEMPFAIL: try again later (hooks: retried with backoff)
-  kExitConfig = 78,       // EX_CONFIG: bad configuration (INI, environment, BPF, interface, directory)
-  kExitNotRunning = 3,    // `status`: no daemon runs for the ring (as systemctl is-active)
+  kExitUsage = EX_USAGE,              // bad command line
+  kExitUnavailable = EX_UNAVAILABLE,  // capture could not start for a run-time reason
+  kExitSoftware = EX_SOFTWARE,        // internal error
+  kExitTempFail = EX_TEMPFAIL,        // try again later (hooks: retried with backoff)
+  kExitConfig = EX_CONFIG,            // bad configuration (INI, environment, BPF, interface, directory)
+  kExitNotRunning = 3,                // `status`: no daemon runs for the ring (as systemctl is-active)
 };
 
 // An error that ends start-up with `code` and the one-line `what()`.

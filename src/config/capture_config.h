@@ -1,16 +1,21 @@
 // Capture configuration: one immutable struct, filled from layers in this order (later wins):
-// built-in defaults, /etc/packet-capture/packet-capture.conf (or --config FILE),
-// /etc/packet-capture/<iface>.conf, the environment (the classic unit's FILESIZE, FILELIMIT,
+// built-in defaults, CONFIG_DIR/packet-capture.conf (or --config FILE),
+// CONFIG_DIR/<iface>.conf, the environment (the classic unit's FILESIZE, FILELIMIT,
 // FILTER...), the flags in ADDITIONAL_ARGS, and the command line.
 // Every value is checked where it is read, so an error names its source precisely:
-// "FILESIZE=abc", "--file-limit 0", "/etc/packet-capture/eth0.conf:3: snaplen = x".
+// "FILESIZE=abc", "--file-limit 0", "CONFIG_DIR/eth0.conf:3: snaplen = x". Each setting is a row of config/settings_table.h.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/environment.h"
+#include "config/defaults.h"
+#include "config/setting_values.h"
 
 #include "format/pcap_format.h"
 #include "ring/retention.h"
@@ -33,9 +38,9 @@ struct CaptureConfig {
   bool promisc = true;
   FileFormat format = FileFormat::kPcap;
   TimestampPrecision tstamp = TimestampPrecision::kNano;
-  std::string config_dir = "/etc/packet-capture";
+  std::string config_dir = kDefaultConfigDir;
   // Post-rotate hooks.
-  std::string hooks_dir = "/etc/packet-capture/hooks.d";
+  std::string hooks_dir = std::string(kDefaultConfigDir) + "/hooks.d";
   std::string post_rotate;                 // tcpdump -z compatible command, run after hooks.d
   std::uint64_t hook_timeout_seconds = 300;
   std::uint64_t hook_jobs = 1;             // files in the pipeline at once
@@ -49,47 +54,19 @@ struct CaptureConfig {
   RetentionLimits retention() const;
 };
 
-inline constexpr const char* kDefaultStateRoot = "/var/lib/packet-capture";
-
-// Settings as text, keyed by INI key, as one layer delivered them (command line, ADDITIONAL_ARGS).
+// Settings as text, keyed by setting name, as one layer delivered them (command line, ADDITIONAL_ARGS).
 struct RawSettings {
   std::map<std::string, std::string> values;
 };
 
-// Where a value came from, for error messages and exit codes.
-enum class Source { kIniFile, kEnvironment, kAdditionalArgs, kCommandLine };
+// Turns the words of ADDITIONAL_ARGS into settings, exactly as the `run` flags would; throws
+// std::exception with a one-line message. Provided by the command-line layer.
+using FlagWordsParser = std::function<RawSettings(const std::vector<std::string>& words)>;
 
 // Builds the configuration from all layers. `command_line` holds what the command line set;
 // `environment` is consulted for the classic variable names (pass the process environment).
 // Throws StartupError (64 for command-line problems, 78 for everything else).
-CaptureConfig load_capture_config(const RawSettings& command_line,
-                                  const std::map<std::string, std::string>& environment);
-
-// The process environment as a map.
-std::map<std::string, std::string> current_environment();
-
-// Splits ADDITIONAL_ARGS like a POSIX shell would (quotes and backslashes; no expansion).
-// Returns false on an unterminated quote.
-bool split_shell_words(const std::string& text, std::vector<std::string>* words);
-
-}  // namespace pcap_ring
-
-namespace pcap_ring {
-
-// One configurable value: its INI key (section [capture]), environment variable and flag.
-struct SettingSpec {
-  const char* key;   // INI key and RawSettings key
-  const char* env;   // environment variable, or nullptr
-  const char* flag;  // long flag with its CLI11 short aliases ("-i,--interface")
-  const char* value_name;
-  const char* help;
-  bool in_ini;  // may appear in an INI file
-  // Stores `value` in `config`; returns what is allowed when the value is not acceptable.
-  std::optional<std::string> (*apply)(CaptureConfig& config, const std::string& value);
-  const char* section = "capture";  // INI section
-  const char* ini_key = nullptr;     // INI key when it differs from `key`
-};
-
-const std::vector<SettingSpec>& capture_settings();
+CaptureConfig load_capture_config(const RawSettings& command_line, const Environment& environment,
+                                  const FlagWordsParser& parse_flag_words);
 
 }  // namespace pcap_ring

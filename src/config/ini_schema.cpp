@@ -1,19 +1,23 @@
+#include <algorithm>
+
 #include "config/ini_file.h"
+#include "config/settings_table.h"
 
 namespace pcap_ring {
 
-// One line per section; the part of the product that owns a section validates its values.
+// Derived from the settings table: each row with an INI key adds it to its section, sections
+// in the order their first row appears.
 const std::vector<IniSection>& ini_schema() {
-  static const std::vector<IniSection> schema = {
-      {"capture", {"output_dir", "prefix", "file_size", "file_limit", "rotate_seconds", "max_bytes", "min_free",
-                   "filter", "snaplen", "buffer_size", "promisc", "format", "tstamp", "metrics_file", "direct_io"}},
-      {"hooks", {"hooks_dir", "post_rotate", "timeout", "jobs", "backlog_bytes", "drain_seconds"}},
-      {"cloudshark", {"url", "token_file", "ca_file", "verify", "timeout", "ring", "ring_size", "tags"}},
-      {"s3", {"endpoint", "region", "bucket", "key_template", "prefix", "access_key_id_file",
-              "secret_access_key_file", "path_style", "multipart_threshold_mb", "part_size_mb",
-              "ca_file", "verify", "timeout"}},
-      {"suricata", {"socket", "output_dir", "continuous_dir", "timeout"}},
-  };
+  static const std::vector<IniSection> schema = [] {
+    std::vector<IniSection> sections;
+    for (const auto& row : settings_table()) {
+      if (row.ini_key.empty()) continue;
+      auto it = std::find_if(sections.begin(), sections.end(), [&](const IniSection& s) { return s.name == row.section; });
+      if (it == sections.end()) it = sections.insert(sections.end(), IniSection{row.section, {}});
+      it->keys.push_back(row.ini_key);
+    }
+    return sections;
+  }();
   return schema;
 }
 

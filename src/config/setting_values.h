@@ -11,6 +11,9 @@ namespace pcap_ring {
 
 using Problem = std::optional<std::string>;
 
+// Which layer delivered a value: errors name it, and exit 64 for the command line, 78 otherwise.
+enum class Source { kIniFile, kEnvironment, kAdditionalArgs, kCommandLine };
+
 Problem parse_uint(const std::string& text, std::uint64_t min, std::uint64_t max, const char* what,
                    std::uint64_t* out);
 Problem parse_bool(const std::string& text, bool* out);  // yes/no, true/false, on/off, 1/0

@@ -2,28 +2,80 @@
 
 #include <unistd.h>
 
-#include "common/log.h"
+#include <algorithm>
+
+#include "common/exit_codes.h"
+#include "config/ini_file.h"
+#include "config/settings_table.h"
 
 namespace pcap_ring {
+namespace {
 
-std::map<std::string, std::string> StageCommandLine::flags() const {
-  std::map<std::string, std::string> out;
-  for (const auto& [key, option] : options)
-    if (option->count() > 0) out[key] = values.at(key);
-  if (config_dir_option->count() > 0) out["config_dir"] = config_dir;
-  return out;
+// IFACE.conf is read only for a name that stays inside the configuration directory.
+bool safe_interface_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
 }
 
-void run_stage(const char* stage, int* exit_status, const std::function<int()>& body) {
-  try {
-    *exit_status = body();
-  } catch (const StartupError& e) {
-    log::error(std::string(stage) + ": " + e.what());
-    *exit_status = e.code();
-  } catch (const std::exception& e) {
-    log::error(std::string(stage) + ": internal error: " + e.what());
-    *exit_status = kExitSoftware;
+// One line naming where a bad value came from. Suricata's lines name the key in every layer
+// ("--timeout: timeout = 0: ..."); the other stages quote the value ("--ring-size '0': ...").
+std::string bad_value(const SettingSpec& row, Source source, const std::string& where, const std::string& value,
+                      const std::string& problem) {
+  if (row.section == "suricata") {
+    std::string origin = source == Source::kIniFile ? where : (source == Source::kEnvironment ? row.env : row.flag) + ": ";
+    return origin + row.ini_key + " = " + value + ": " + problem;
   }
+  if (source == Source::kIniFile) return where + row.ini_key + " = '" + value + "': " + problem;
+  if (source == Source::kEnvironment) return row.env + "='" + value + "': " + problem;
+  return row.flag + " '" + value + "': " + problem;
+}
+
+template <typename Settings>
+void apply_stage_ini(Settings& settings, const std::vector<const SettingSpec*>& rows, const std::string& path) {
+  auto file = read_ini_file(path, /*required=*/false);
+  if (!file) return;
+  for (const auto& e : file->entries)
+    for (const SettingSpec* row : rows)
+      if (e.section == row->section && e.key == row->ini_key)
+        if (auto p = row->apply(settings, e.value, Source::kIniFile))
+          throw ConfigError(bad_value(*row, Source::kIniFile, file->where(e), e.value, *p));
+}
+
+}  // namespace
+
+template <typename Settings>
+void load_stage_settings(Settings& settings, const std::string& config_dir, const std::string& interface_name,
+                         const std::map<std::string, std::string>& flags, const Environment& environment) {
+  const std::vector<const SettingSpec*> rows = settings_for<Settings>();
+  apply_stage_ini(settings, rows, config_dir + "/packet-capture.conf");
+  if (safe_interface_name(interface_name)) apply_stage_ini(settings, rows, config_dir + "/" + interface_name + ".conf");
+  for (const SettingSpec* row : rows) {
+    auto it = row->env.empty() ? environment.end() : environment.find(row->env);
+    if (it == environment.end()) continue;
+    if (auto p = row->apply(settings, it->second, Source::kEnvironment))
+      throw ConfigError(bad_value(*row, Source::kEnvironment, "", it->second, *p));
+  }
+  for (const SettingSpec* row : rows) {
+    auto it = flags.find(row->name);
+    if (it == flags.end() || row->flag.empty()) continue;
+    if (auto p = row->apply(settings, it->second, Source::kCommandLine))
+      throw UsageError(bad_value(*row, Source::kCommandLine, "", it->second, *p));
+  }
+}
+
+template void load_stage_settings(CloudSharkSettings&, const std::string&, const std::string&,
+                                  const std::map<std::string, std::string>&, const Environment&);
+template void load_stage_settings(S3Settings&, const std::string&, const std::string&,
+                                  const std::map<std::string, std::string>&, const Environment&);
+template void load_stage_settings(SuricataSettings&, const std::string&, const std::string&,
+                                  const std::map<std::string, std::string>&, const Environment&);
+
+std::string stage_config_dir(const std::map<std::string, std::string>& flags, const Environment& environment) {
+  if (auto flag = flags.find("config_dir"); flag != flags.end()) {
+    if (flag->second.empty()) throw UsageError("--config-dir '': expected a directory");
+    return flag->second;
+  }
+  if (auto env = environment.find("CONFIG_DIR"); env != environment.end() && !env->second.empty()) return env->second;
+  return kDefaultConfigDir;
 }
 
 std::string local_host_name() {
@@ -32,14 +84,22 @@ std::string local_host_name() {
   return host;
 }
 
-std::string stage_config_dir(const std::map<std::string, std::string>& flags,
-                             const std::map<std::string, std::string>& environment) {
-  if (auto flag = flags.find("config_dir"); flag != flags.end()) {
-    if (flag->second.empty()) throw UsageError("--config-dir '': expected a directory");
-    return flag->second;
+std::optional<std::string> check_key_template(const std::string& t) {
+  static const std::vector<std::string> names = {"prefix", "host", "iface", "filename", "sequence"};
+  bool has_filename_or_sequence = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == '}') return "unmatched '}'; placeholders are {prefix} {host} {iface} {filename} {sequence}";
+    if (t[i] != '{') continue;
+    auto end = t.find('}', i);
+    if (end == std::string::npos) return "unmatched '{'; placeholders are {prefix} {host} {iface} {filename} {sequence}";
+    std::string name = t.substr(i + 1, end - i - 1);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      return "unknown placeholder {" + name + "}; allowed: {prefix} {host} {iface} {filename} {sequence}";
+    if (name == "filename" || name == "sequence") has_filename_or_sequence = true;
+    i = end;
   }
-  if (auto env = environment.find("CONFIG_DIR"); env != environment.end() && !env->second.empty()) return env->second;
-  return "/etc/packet-capture";
+  if (!has_filename_or_sequence) return "expected a template with {filename} or {sequence}, so keys differ per file";
+  return std::nullopt;
 }
 
 }  // namespace pcap_ring

@@ -1,98 +1,85 @@
-// Settings of a built-in stage, layered like the capture configuration: defaults,
-// CONFIG_DIR/packet-capture.conf, CONFIG_DIR/<interface>.conf (the stage's INI section),
-// the environment, then flags. CONFIG_DIR comes from --config-dir, $CONFIG_DIR or
-// /etc/packet-capture.
+// Settings of the built-in stages (`packet-capture hook cloudshark|s3|suricata FILE`), layered
+// like the capture configuration: defaults, CONFIG_DIR/packet-capture.conf, CONFIG_DIR/<iface>.conf
+// (the stage's INI section), the environment, then flags. CONFIG_DIR comes from --config-dir,
+// $CONFIG_DIR or the built-in default. Their keys, variables and flags are rows of the
+// settings table (config/settings_table.h).
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <functional>
+#include <cstdint>
 #include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "common/exit_codes.h"
-#include "config/ini_file.h"
-#include "config/setting_values.h"
+#include "common/environment.h"
+#include "config/defaults.h"
 
 namespace pcap_ring {
 
-template <typename Settings>
-struct StageSpec {
-  const char* key;   // INI key in the stage's section, and the flag map's key
-  const char* env;   // environment variable, or nullptr
-  const char* flag;  // flag, or nullptr
-  const char* help;
-  std::function<Problem(Settings&, const std::string&)> apply;
+struct CloudSharkSettings {
+  std::string url;  // base, e.g. https://cloudshark.example.com (no trailing '/')
+  std::string token_file;
+  std::string ca_file;
+  bool verify = true;
+  std::uint64_t timeout_seconds = 600;
+  bool ring = false;
+  std::uint64_t ring_size = 10;
+  std::vector<std::string> tags;  // extra tags for every upload
+  std::string config_dir = kDefaultConfigDir;
 };
 
-// The configuration directory for a stage run (throws UsageError for an empty --config-dir).
-std::string stage_config_dir(const std::map<std::string, std::string>& flags,
-                             const std::map<std::string, std::string>& environment);
+struct S3Settings {
+  std::string endpoint;  // "" = AWS: https://s3.REGION.amazonaws.com
+  std::string region = "us-east-1";
+  std::string bucket;
+  std::string key_template = "{prefix}/{host}/{iface}/{filename}";
+  std::string prefix;
+  std::string access_key_id_file;
+  std::string secret_access_key_file;
+  std::optional<bool> path_style;  // unset: yes for a custom endpoint, no for AWS
+  std::uint64_t multipart_threshold_mb = 64;
+  std::uint64_t part_size_mb = 16;
+  std::string ca_file;
+  bool verify = true;
+  std::uint64_t timeout_seconds = 600;
+  std::string config_dir = kDefaultConfigDir;
 
-template <typename Settings>
-void load_stage_settings(Settings& settings, const std::vector<StageSpec<Settings>>& specs, const std::string& section,
-                         const std::string& config_dir, const std::string& interface_name,
-                         const std::map<std::string, std::string>& flags,
-                         const std::map<std::string, std::string>& environment) {
-  auto apply_ini = [&](const std::string& path) {
-    auto file = read_ini_file(path, /*required=*/false);
-    if (!file) return;
-    for (const auto& e : file->entries) {
-      if (e.section != section) continue;
-      for (const auto& spec : specs) {
-        if (e.key != spec.key) continue;
-        if (auto p = spec.apply(settings, e.value))
-          throw ConfigError(file->where(e) + e.key + " = '" + e.value + "': " + *p);
-      }
-    }
-  };
-  apply_ini(config_dir + "/packet-capture.conf");
-  if (!interface_name.empty()) apply_ini(config_dir + "/" + interface_name + ".conf");
-  for (const auto& spec : specs) {
-    if (!spec.env) continue;
-    auto it = environment.find(spec.env);
-    if (it == environment.end()) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw ConfigError(std::string(spec.env) + "='" + it->second + "': " + *p);
-  }
-  for (const auto& spec : specs) {
-    auto it = flags.find(spec.key);
-    if (it == flags.end() || !spec.flag) continue;
-    if (auto p = spec.apply(settings, it->second))
-      throw UsageError(std::string(spec.flag) + " '" + it->second + "': " + *p);
-  }
-}
-
-// The command line of `packet-capture hook NAME FILE [flags]`: FILE, --config-dir and one
-// flag per setting that has one. Filled in by CLI11 when the command line is parsed.
-struct StageCommandLine {
-  std::string file;
-  std::string config_dir;
-  CLI::Option* config_dir_option = nullptr;
-  std::map<std::string, std::string> values;
-  std::vector<std::pair<std::string, CLI::Option*>> options;
-  // The flags given, by setting key (plus "config_dir").
-  std::map<std::string, std::string> flags() const;
+  bool use_path_style() const { return path_style.value_or(!endpoint.empty()); }
 };
 
-template <typename Settings>
-std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<StageSpec<Settings>>& specs) {
-  auto line = std::make_shared<StageCommandLine>();
-  cmd->add_option("FILE", line->file, "Finished capture file")->required();
-  line->config_dir_option =
-      cmd->add_option("--config-dir", line->config_dir, "Directory of packet-capture.conf and IFACE.conf");
-  for (const auto& spec : specs) {
-    if (!spec.flag) continue;
-    std::string& slot = line->values[spec.key];
-    line->options.emplace_back(spec.key, cmd->add_option(spec.flag, slot, spec.help));
-  }
-  return line;
-}
+// Debian's /etc/suricata/suricata.yaml (unix-command.filename).
+inline constexpr const char* kDefaultSuricataSocket = "/var/run/suricata-command.socket";
+inline constexpr double kDefaultSuricataTimeout = 30.0;
 
-// Runs a stage's body and stores its exit status; a StartupError gives its own code and any
-// other exception 70, each logged as one line naming the stage.
-void run_stage(const char* stage, int* exit_status, const std::function<int()>& body);
+struct SuricataSettings {
+  std::string socket_path = kDefaultSuricataSocket;
+  std::string output_dir;      // socket mode: Suricata's log directory for the file (required)
+  std::string continuous_dir;  // set: continuous mode instead of socket mode
+  double timeout_seconds = kDefaultSuricataTimeout;  // whole socket exchange
+
+  bool continuous() const { return !continuous_dir.empty(); }
+};
+
+// Nothing if `t` is a valid S3 key template, else what is allowed (unknown placeholder...).
+std::optional<std::string> check_key_template(const std::string& t);
+
+// The configuration directory for a stage run: the "config_dir" flag, else CONFIG_DIR, else
+// the default (throws UsageError for an empty --config-dir).
+std::string stage_config_dir(const std::map<std::string, std::string>& flags, const Environment& environment);
+
+// Fills `settings` from every layer, using the rows of the settings table for its type.
+// `flags` maps setting names to what the command line gave. Throws StartupError: 64 for a bad
+// flag, 78 for a bad file or environment value.
+template <typename Settings>
+void load_stage_settings(Settings& settings, const std::string& config_dir, const std::string& interface_name,
+                         const std::map<std::string, std::string>& flags, const Environment& environment);
+
+extern template void load_stage_settings(CloudSharkSettings&, const std::string&, const std::string&,
+                                         const std::map<std::string, std::string>&, const Environment&);
+extern template void load_stage_settings(S3Settings&, const std::string&, const std::string&,
+                                         const std::map<std::string, std::string>&, const Environment&);
+extern template void load_stage_settings(SuricataSettings&, const std::string&, const std::string&,
+                                         const std::map<std::string, std::string>&, const Environment&);
 
 // This host's name for tags and object keys ("localhost" if it cannot be read).
 std::string local_host_name();

@@ -2,7 +2,6 @@
 // learns about the finished file and how it registers its subcommand.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <map>
 #include <string>

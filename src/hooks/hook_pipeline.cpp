@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "hooks/hook_trust.h"
@@ -245,7 +246,7 @@ void HookPipeline::worker() {
       ++state_.stats.stages_succeeded;
       ++job_it->next_stage;
       job_it->attempt = 1;
-    } else if (outcome.started && outcome.exit_code == 75 && !outcome.timed_out) {
+    } else if (outcome.started && outcome.exit_code == kExitTempFail && !outcome.timed_out) {
       ++state_.stats.stages_retried;
       NanoTime delay = backoff(attempt + 1);
       job_it->attempt = attempt + 1;

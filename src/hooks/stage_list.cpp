@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/environment.h"
 #include "config/capture_config.h"
 #include "hooks/hook_trust.h"
 

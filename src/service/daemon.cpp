@@ -270,11 +270,11 @@ void Daemon::reload() {
   Parts& p = *parts_;
   p.notifier.reloading();
   try {
-    CaptureConfig next = options_.reload();
-    apply_reload(config_, next);
-    p.capture->post_limits(capture_limits(next));
-    p.ring->set_limits(next.retention(), next.file_size_bytes());
-    p.hooks->update_stages(stage_context(next));
+    apply_reload(config_, options_.reload());
+    // Only what the plan took over applies: the settings-table rows marked reloadable.
+    p.capture->post_limits(capture_limits(config_));
+    p.ring->set_limits(config_.retention(), config_.file_size_bytes());
+    p.hooks->update_stages(stage_context(config_));
     log::notice("configuration reloaded");
   } catch (const StartupError& e) {
     log::error(std::string("reload failed, keeping the running configuration: ") + e.what());

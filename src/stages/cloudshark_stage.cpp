@@ -36,65 +36,6 @@ std::string clean_tag(std::string tag) {
   return tag;
 }
 
-using Spec = StageSpec<CloudSharkSettings>;
-
-const std::vector<Spec>& specs() {
-  static const std::vector<Spec> table = {
-      {"url", "CLOUDSHARK_URL", "--url", "CloudShark base URL, e.g. https://cloudshark.example.com",
-       [](CloudSharkSettings& s, const std::string& v) -> Problem {
-         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-           return "expected a URL starting with http:// or https://";
-         s.url = v;
-         while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
-         return std::nullopt;
-       }},
-      {"token_file", nullptr, "--token-file", "File holding the API token (root-only)",
-       [](CloudSharkSettings& s, const std::string& v) -> Problem {
-         if (v.empty()) return "expected a file name";
-         s.token_file = v;
-         return std::nullopt;
-       }},
-      {"ca_file", nullptr, "--ca-file", "CA certificates (PEM) to verify the server with",
-       [](CloudSharkSettings& s, const std::string& v) -> Problem {
-         if (v.empty()) return "expected a file name";
-         s.ca_file = v;
-         return std::nullopt;
-       }},
-      {"verify", nullptr, "--verify", "Verify the server's TLS certificate (default yes)",
-       [](CloudSharkSettings& s, const std::string& v) { return parse_bool(v, &s.verify); }},
-      {"timeout", nullptr, "--timeout", "Seconds one request may take (default 600)",
-       [](CloudSharkSettings& s, const std::string& v) {
-         return parse_uint(v, 1, 86400, "a whole number of seconds", &s.timeout_seconds);
-       }},
-      {"ring", nullptr, "--ring", "yes: keep CloudShark a mirror of the ring (delete uploads beyond ring_size)",
-       [](CloudSharkSettings& s, const std::string& v) { return parse_bool(v, &s.ring); }},
-      {"ring_size", nullptr, "--ring-size", "Files of this ring to keep on CloudShark in ring mode (default 10)",
-       [](CloudSharkSettings& s, const std::string& v) {
-         return parse_uint(v, 1, 1000000, "a whole number of files", &s.ring_size);
-       }},
-      {"tags", nullptr, "--tags", "Extra tags for every upload, comma-separated",
-       [](CloudSharkSettings& s, const std::string& v) -> Problem {
-         s.tags.clear();
-         std::size_t start = 0;
-         while (start <= v.size()) {
-           auto comma = v.find(',', start);
-           std::string tag = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-           auto first = tag.find_first_not_of(" \t");
-           auto last = tag.find_last_not_of(" \t");
-           tag = first == std::string::npos ? "" : tag.substr(first, last - first + 1);
-           if (!tag.empty()) {
-             if (tag.find_first_of(" \t") != std::string::npos) return "expected comma-separated tags without spaces";
-             s.tags.push_back(tag);
-           }
-           if (comma == std::string::npos) break;
-           start = comma + 1;
-         }
-         return std::nullopt;
-       }},
-  };
-  return table;
-}
-
 std::optional<std::uint64_t> ring_sequence(const std::string& filename, const std::string& prefix) {
   if (prefix.empty() || filename.rfind(prefix, 0) != 0) return std::nullopt;
   std::string rest = filename.substr(prefix.size());
@@ -205,7 +146,7 @@ CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::str
                                             const std::map<std::string, std::string>& environment) {
   CloudSharkSettings settings;
   settings.config_dir = stage_config_dir(flags, environment);
-  load_stage_settings(settings, specs(), "cloudshark", settings.config_dir, interface_name, flags, environment);
+  load_stage_settings(settings, settings.config_dir, interface_name, flags, environment);
   if (settings.url.empty())
     throw ConfigError("no CloudShark URL: set url in [cloudshark] of " + settings.config_dir +
                       "/packet-capture.conf, CLOUDSHARK_URL or --url");
@@ -319,26 +260,12 @@ StageOutcome run_cloudshark_upload(const CloudSharkSettings& settings, const std
   return {kExitOk, "uploaded " + file.path + " to CloudShark as " + id};
 }
 
-void add_cloudshark_hook_command(CLI::App& hook_app, int* exit_status) {
-  CLI::App* cmd = hook_app.add_subcommand("cloudshark", "Upload FILE to CloudShark (ring mode: mirror the ring)");
-  auto line = add_stage_flags(cmd, specs());
-  cmd->footer(
-      "Settings: [cloudshark] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/IFACE.conf, then CLOUDSHARK_URL,\n"
-      "then flags. Token: systemd credential cloudshark-token, else token_file (a root-only file).\n"
-      "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
-  cmd->callback([line, exit_status] {
-    run_stage("cloudshark", exit_status, [&] {
-      auto environment = current_environment();
-      HookFileInfo info = hook_file_info_from_environment(line->file, environment);
-      CloudSharkSettings settings = load_cloudshark_settings(line->flags(), info.interface_name, environment);
-      std::string token =
-          read_secret({"cloudshark-token", settings.token_file, "[cloudshark] token_file"}, environment);
-      StageOutcome outcome = run_cloudshark_upload(settings, token, info, local_host_name());
-      if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
-      else log::error("cloudshark: " + mask_token(outcome.message, token));
-      return outcome.code;
-    });
-  });
+int run_cloudshark_hook(const CloudSharkSettings& settings, const HookFileInfo& file, const Environment& environment) {
+  std::string token = read_secret({"cloudshark-token", settings.token_file, "[cloudshark] token_file"}, environment);
+  StageOutcome outcome = run_cloudshark_upload(settings, token, file, local_host_name());
+  if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
+  else log::error("cloudshark: " + mask_token(outcome.message, token));
+  return outcome.code;
 }
 
 }  // namespace pcap_ring

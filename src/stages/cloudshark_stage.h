@@ -4,7 +4,7 @@
 // Contract:
 // - Settings, lowest precedence first: defaults, [cloudshark] in <config_dir>/packet-capture.conf,
 //   [cloudshark] in <config_dir>/<PCAP_INTERFACE>.conf, environment (CLOUDSHARK_URL), flags.
-//   config_dir: --config-dir, else CONFIG_DIR, else /etc/packet-capture.
+//   config_dir: --config-dir, else CONFIG_DIR, else the built-in configuration directory.
 // - Token: systemd credential `cloudshark-token`, else token_file (root-only; see secrets.h).
 //   The token is part of every API URL; it is replaced by "***" in anything printed.
 // - Upload: POST {url}/api/v1/{token}/upload, multipart fields `file`, `filename` and
@@ -20,28 +20,16 @@
 //   capture); 78 bad settings or refused token; 64 bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "config/stage_settings.h"
 #include "stages/curl_handle.h"
 #include "hooks/hook_environment.h"
 
 namespace pcap_ring {
-
-struct CloudSharkSettings {
-  std::string url;  // base, e.g. https://cloudshark.example.com (no trailing '/')
-  std::string token_file;
-  std::string ca_file;
-  bool verify = true;
-  std::uint64_t timeout_seconds = 600;
-  bool ring = false;
-  std::uint64_t ring_size = 10;
-  std::vector<std::string> tags;  // extra tags for every upload
-  std::string config_dir = "/etc/packet-capture";
-};
 
 // Builds the settings from all layers; `flags` maps INI key names to what the command line
 // gave. Throws StartupError.
@@ -75,7 +63,8 @@ std::vector<std::string> captures_beyond_ring(const std::vector<CloudSharkCaptur
 StageOutcome run_cloudshark_upload(const CloudSharkSettings& settings, const std::string& token,
                                    const HookFileInfo& file, const std::string& host);
 
-// Adds `cloudshark FILE` with its flags to `hook_app`; its callback stores the exit status.
-void add_cloudshark_hook_command(CLI::App& hook_app, int* exit_status);
+// The stage's work for one file, settings loaded: reads the token, uploads, prints one line;
+// returns the exit status.
+int run_cloudshark_hook(const CloudSharkSettings& settings, const HookFileInfo& file, const Environment& environment);
 
 }  // namespace pcap_ring

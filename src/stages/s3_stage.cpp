@@ -28,72 +28,6 @@ namespace {
 constexpr std::uint64_t kMiB = 1024 * 1024;
 constexpr std::uint64_t kMaxParts = 10000;
 
-using Spec = StageSpec<S3Settings>;
-
-const std::vector<Spec>& specs() {
-  static const std::vector<Spec> table = {
-      {"endpoint", "S3_ENDPOINT", "--endpoint", "S3 endpoint URL (default AWS: https://s3.REGION.amazonaws.com)",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-           return "expected a URL starting with http:// or https://";
-         s.endpoint = v;
-         while (!s.endpoint.empty() && s.endpoint.back() == '/') s.endpoint.pop_back();
-         return std::nullopt;
-       }},
-      {"region", "S3_REGION", "--region", "Signing region (default us-east-1)",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         if (v.empty() || v.find_first_of(":/ ") != std::string::npos) return "expected a region name such as us-east-1";
-         s.region = v;
-         return std::nullopt;
-       }},
-      {"bucket", "S3_BUCKET", "--bucket", "Bucket name",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         if (v.size() < 3 || v.size() > 63 || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos)
-           return "expected a bucket name: 3 to 63 lower-case letters, digits, '.' or '-'";
-         s.bucket = v;
-         return std::nullopt;
-       }},
-      {"key_template", "S3_KEY_TEMPLATE", "--key-template",
-       "Object key; placeholders {prefix} {host} {iface} {filename} {sequence} (default {prefix}/{host}/{iface}/{filename})",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         if (auto p = check_key_template(v)) return p;
-         s.key_template = v;
-         return std::nullopt;
-       }},
-      {"prefix", "S3_PREFIX", "--prefix", "Value of {prefix} in the key (default empty)",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         s.prefix = v;
-         return std::nullopt;
-       }},
-      {"access_key_id_file", nullptr, "--access-key-id-file", "File holding the access key id (root-only)",
-       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.access_key_id_file, v, "a file name"); }},
-      {"secret_access_key_file", nullptr, "--secret-access-key-file", "File holding the secret access key (root-only)",
-       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.secret_access_key_file, v, "a file name"); }},
-      {"path_style", nullptr, "--path-style", "yes: https://endpoint/bucket/key; no: https://bucket.endpoint/key",
-       [](S3Settings& s, const std::string& v) -> Problem {
-         bool b = false;
-         if (auto p = parse_bool(v, &b)) return p;
-         s.path_style = b;
-         return std::nullopt;
-       }},
-      {"multipart_threshold_mb", nullptr, "--multipart-threshold-mb", "Multipart upload above this many MiB (default 64)",
-       [](S3Settings& s, const std::string& v) {
-         return parse_uint(v, 1, 5120, "a whole number of MiB", &s.multipart_threshold_mb);
-       }},
-      {"part_size_mb", nullptr, "--part-size-mb", "Multipart part size in MiB (default 16, at least 5)",
-       [](S3Settings& s, const std::string& v) { return parse_uint(v, 5, 5120, "a whole number of MiB", &s.part_size_mb); }},
-      {"ca_file", nullptr, "--ca-file", "CA certificates (PEM) to verify the endpoint with",
-       [](S3Settings& s, const std::string& v) { return set_nonempty(&s.ca_file, v, "a file name"); }},
-      {"verify", nullptr, "--verify", "Verify the endpoint's TLS certificate (default yes)",
-       [](S3Settings& s, const std::string& v) { return parse_bool(v, &s.verify); }},
-      {"timeout", nullptr, "--timeout", "Seconds one request may take (default 600)",
-       [](S3Settings& s, const std::string& v) {
-         return parse_uint(v, 1, 86400, "a whole number of seconds", &s.timeout_seconds);
-       }},
-  };
-  return table;
-}
-
 // ---- hashing ----
 
 struct EvpCtxDeleter {
@@ -227,24 +161,6 @@ const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93
 
 }  // namespace
 
-std::optional<std::string> check_key_template(const std::string& t) {
-  static const std::vector<std::string> names = {"prefix", "host", "iface", "filename", "sequence"};
-  bool has_filename_or_sequence = false;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if (t[i] == '}') return "unmatched '}'; placeholders are {prefix} {host} {iface} {filename} {sequence}";
-    if (t[i] != '{') continue;
-    auto end = t.find('}', i);
-    if (end == std::string::npos) return "unmatched '{'; placeholders are {prefix} {host} {iface} {filename} {sequence}";
-    std::string name = t.substr(i + 1, end - i - 1);
-    if (std::find(names.begin(), names.end(), name) == names.end())
-      return "unknown placeholder {" + name + "}; allowed: {prefix} {host} {iface} {filename} {sequence}";
-    if (name == "filename" || name == "sequence") has_filename_or_sequence = true;
-    i = end;
-  }
-  if (!has_filename_or_sequence) return "expected a template with {filename} or {sequence}, so keys differ per file";
-  return std::nullopt;
-}
-
 std::string expand_key_template(const std::string& t, const S3KeyFields& f) {
   std::string out;
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -291,7 +207,7 @@ S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, con
                             const std::map<std::string, std::string>& environment) {
   S3Settings settings;
   settings.config_dir = stage_config_dir(flags, environment);
-  load_stage_settings(settings, specs(), "s3", settings.config_dir, interface_name, flags, environment);
+  load_stage_settings(settings, settings.config_dir, interface_name, flags, environment);
   if (settings.bucket.empty())
     throw ConfigError("no S3 bucket: set bucket in [s3] of " + settings.config_dir +
                       "/packet-capture.conf, S3_BUCKET or --bucket");
@@ -430,30 +346,16 @@ StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& cred
                        std::to_string(part_md5s.size()) + " parts)"};
 }
 
-void add_s3_hook_command(CLI::App& hook_app, int* exit_status) {
-  CLI::App* cmd = hook_app.add_subcommand("s3", "Upload FILE to an S3-compatible object store");
-  auto line = add_stage_flags(cmd, specs());
-  cmd->footer(
-      "Settings: [s3] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/IFACE.conf, then S3_ENDPOINT, S3_REGION,\n"
-      "S3_BUCKET, S3_PREFIX, S3_KEY_TEMPLATE, then flags. Credentials: systemd credentials s3-access-key-id and\n"
-      "s3-secret-access-key, else access_key_id_file / secret_access_key_file (root-only files).\n"
-      "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
-  cmd->callback([line, exit_status] {
-    run_stage("s3", exit_status, [&] {
-      auto environment = current_environment();
-      HookFileInfo info = hook_file_info_from_environment(line->file, environment);
-      S3Settings settings = load_s3_settings(line->flags(), info.interface_name, environment);
-      S3Credentials credentials;
-      credentials.access_key_id = read_secret(
-          {"s3-access-key-id", settings.access_key_id_file, "[s3] access_key_id_file"}, environment);
-      credentials.secret_access_key = read_secret(
-          {"s3-secret-access-key", settings.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
-      StageOutcome outcome = run_s3_upload(settings, credentials, info, local_host_name());
-      if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
-      else log::error("s3: " + outcome.message);
-      return outcome.code;
-    });
-  });
+int run_s3_hook(const S3Settings& settings, const HookFileInfo& file, const Environment& environment) {
+  S3Credentials credentials;
+  credentials.access_key_id =
+      read_secret({"s3-access-key-id", settings.access_key_id_file, "[s3] access_key_id_file"}, environment);
+  credentials.secret_access_key = read_secret(
+      {"s3-secret-access-key", settings.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
+  StageOutcome outcome = run_s3_upload(settings, credentials, file, local_host_name());
+  if (outcome.code == kExitOk) std::cout << outcome.message << std::endl;
+  else log::error("s3: " + outcome.message);
+  return outcome.code;
 }
 
 }  // namespace pcap_ring

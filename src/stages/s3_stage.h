@@ -4,7 +4,7 @@
 // - Settings, lowest precedence first: defaults, [s3] in <config_dir>/packet-capture.conf, [s3]
 //   in <config_dir>/<PCAP_INTERFACE>.conf, environment (S3_ENDPOINT, S3_REGION, S3_BUCKET,
 //   S3_PREFIX, S3_KEY_TEMPLATE), flags. config_dir: --config-dir, else CONFIG_DIR, else
-//   /etc/packet-capture. A bad value is one line naming file:line, variable or flag (78; 64 for flags).
+//   the built-in configuration directory. A bad value is one line naming file:line, variable or flag (78; 64 for flags).
 // - Credentials: systemd credentials s3-access-key-id / s3-secret-access-key, else the files
 //   access_key_id_file / secret_access_key_file (root-only; see secrets.h).
 // - Requests are signed by libcurl (CURLOPT_AWS_SIGV4, "aws:amz:REGION:s3"); the payload hash
@@ -17,37 +17,18 @@
 //   (403 bad signature, 404 no bucket); 78 bad settings or refused secrets; 64 bad flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/stage_settings.h"
 #include "stages/curl_handle.h"
 #include "common/exit_codes.h"
 #include "hooks/hook_environment.h"
 
 namespace pcap_ring {
-
-struct S3Settings {
-  std::string endpoint;  // "" = AWS: https://s3.REGION.amazonaws.com
-  std::string region = "us-east-1";
-  std::string bucket;
-  std::string key_template = "{prefix}/{host}/{iface}/{filename}";
-  std::string prefix;
-  std::string access_key_id_file;
-  std::string secret_access_key_file;
-  std::optional<bool> path_style;  // unset: yes for a custom endpoint, no for AWS
-  std::uint64_t multipart_threshold_mb = 64;
-  std::uint64_t part_size_mb = 16;
-  std::string ca_file;
-  bool verify = true;
-  std::uint64_t timeout_seconds = 600;
-  std::string config_dir = "/etc/packet-capture";
-
-  bool use_path_style() const { return path_style.value_or(!endpoint.empty()); }
-};
 
 // What the key template's placeholders stand for.
 struct S3KeyFields {
@@ -58,8 +39,7 @@ struct S3KeyFields {
   std::uint64_t sequence = 0;  // {sequence}: zero-padded to 6 digits, as in file names
 };
 
-// Problems with a template ("unknown placeholder {x}"), or nullopt if it is usable.
-std::optional<std::string> check_key_template(const std::string& key_template);
+// check_key_template (config/stage_settings.h) tells whether a template is usable.
 // Replaces the placeholders; empty path segments (an empty prefix) are dropped.
 std::string expand_key_template(const std::string& key_template, const S3KeyFields& fields);
 
@@ -87,7 +67,8 @@ struct S3Credentials {
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,
                            const std::string& host);
 
-// Adds `s3 FILE` with its flags to `hook_app`; its callback stores the exit status.
-void add_s3_hook_command(CLI::App& hook_app, int* exit_status);
+// The stage's work for one file, settings loaded: reads the credentials, uploads, prints one
+// line; returns the exit status.
+int run_s3_hook(const S3Settings& settings, const HookFileInfo& file, const Environment& environment);
 
 }  // namespace pcap_ring

@@ -31,77 +31,11 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr const char* kDefaultConfigDir = "/etc/packet-capture";
 constexpr const char* kHiddenCopyDir = ".packet-capture.tmp";
 constexpr std::size_t kMaxReply = 1 << 20;  // a reply larger than this is not Suricata's
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-std::optional<double> parse_seconds(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(text.c_str(), &end);
-  if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v) || v <= 0 || v > 86400)
-    return std::nullopt;
-  return v;
-}
-
-constexpr const char* kSecondsAllowed = "a number of seconds, > 0 and <= 86400";
-
-// Applies one layer's value for `key`; `where` prefixes errors ("file:line: " or "VAR=").
-// `relative_ok`: relative paths are resolved against the current directory (flags only).
-void apply_setting(SuricataSettings& s, const std::string& key, const std::string& value,
-                   const std::string& where, bool relative_ok, ExitCode code) {
-  auto path_value = [&](std::string* field, const char* deflt) {
-    if (value.empty()) {
-      *field = deflt;
-      return;
-    }
-    if (value.front() != '/') {
-      if (!relative_ok)
-        throw StartupError(code, where + key + " = " + value + ": must be an absolute path");
-      std::error_code ec;
-      fs::path abs = fs::absolute(value, ec);
-      *field = ec ? value : abs.lexically_normal().string();
-      return;
-    }
-    *field = fs::path(value).lexically_normal().string();
-  };
-  if (key == "socket") {
-    path_value(&s.socket_path, kDefaultSuricataSocket);
-    if (s.socket_path.size() >= sizeof(sockaddr_un{}.sun_path))
-      throw StartupError(code, where + "socket = " + value + ": path too long for a unix socket (max " +
-                                   std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes)");
-  } else if (key == "output_dir") {
-    path_value(&s.output_dir, "");
-  } else if (key == "continuous_dir") {
-    path_value(&s.continuous_dir, "");
-  } else if (key == "timeout") {
-    if (value.empty()) {
-      s.timeout_seconds = kDefaultSuricataTimeout;
-      return;
-    }
-    auto v = parse_seconds(value);
-    if (!v) throw StartupError(code, where + "timeout = " + value + ": allowed: " + kSecondsAllowed);
-    s.timeout_seconds = *v;
-  }
-}
-
-void apply_ini(SuricataSettings& s, const std::string& path) {
-  auto file = read_ini_file(path, false);
-  if (!file) return;
-  for (const auto& e : file->entries)
-    if (e.section == "suricata") apply_setting(s, e.key, e.value, file->where(e), false, kExitConfig);
-}
-
-bool safe_interface_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Socket mode
 
 std::string errno_reason(const char* what, int err) { return std::string(what) + ": " + errno_text(err); }
 
@@ -326,26 +260,23 @@ StageResult copy_via_hidden_dir(int src_fd, const struct stat& src, const std::s
 
 SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::string& interface_name,
                                         const std::map<std::string, std::string>& environment) {
-  auto env = [&](const char* name) -> const std::string* {
-    auto it = environment.find(name);
-    return it == environment.end() ? nullptr : &it->second;
+  std::map<std::string, std::string> given;
+  auto give = [&](const char* name, const std::string& value) {
+    if (!value.empty()) given[name] = value;
   };
-  std::string config_dir = kDefaultConfigDir;
-  if (const std::string* v = env("CONFIG_DIR"); v && !v->empty()) config_dir = *v;
-  if (!flags.config_dir.empty()) config_dir = flags.config_dir;
+  give("socket", flags.socket);
+  give("output_dir", flags.output_dir);
+  give("continuous_dir", flags.continuous_dir);
+  give("timeout", flags.timeout);
+  give("config_dir", flags.config_dir);
+  return load_suricata_settings(given, interface_name, environment);
+}
 
-  SuricataSettings s;
-  apply_ini(s, config_dir + "/packet-capture.conf");
-  if (safe_interface_name(interface_name)) apply_ini(s, config_dir + "/" + interface_name + ".conf");
-  if (const std::string* v = env("SURICATA_SOCKET")) apply_setting(s, "socket", *v, "SURICATA_SOCKET: ", false, kExitConfig);
-  if (const std::string* v = env("SURICATA_CONTINUOUS_DIR"))
-    apply_setting(s, "continuous_dir", *v, "SURICATA_CONTINUOUS_DIR: ", false, kExitConfig);
-  if (!flags.socket.empty()) apply_setting(s, "socket", flags.socket, "--socket: ", true, kExitUsage);
-  if (!flags.output_dir.empty()) apply_setting(s, "output_dir", flags.output_dir, "--output-dir: ", true, kExitUsage);
-  if (!flags.continuous_dir.empty())
-    apply_setting(s, "continuous_dir", flags.continuous_dir, "--continuous-dir: ", true, kExitUsage);
-  if (!flags.timeout.empty()) apply_setting(s, "timeout", flags.timeout, "--timeout: ", true, kExitUsage);
-  return s;
+SuricataSettings load_suricata_settings(const std::map<std::string, std::string>& flags,
+                                        const std::string& interface_name, const Environment& environment) {
+  SuricataSettings settings;
+  load_stage_settings(settings, stage_config_dir(flags, environment), interface_name, flags, environment);
+  return settings;
 }
 
 SuricataReply parse_suricata_reply(std::string_view buffer) {
@@ -482,39 +413,6 @@ int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& setting
   else
     log::error(line);
   return r.exit_code;
-}
-
-void add_suricata_hook_command(CLI::App& hook_app, int* exit_status) {
-  CLI::App* sub = hook_app.add_subcommand("suricata", "Hand a finished capture file to Suricata");
-  auto flags = std::make_shared<SuricataFlags>();
-  auto file = std::make_shared<std::string>();
-  sub->add_option("FILE", *file, "Finished capture file")->required();
-  sub->add_option("--socket", flags->socket, std::string("Suricata's unix command socket (default ") +
-                                                  kDefaultSuricataSocket + "; env SURICATA_SOCKET)");
-  sub->add_option("--output-dir", flags->output_dir, "Directory Suricata logs this file's alerts into (socket mode)");
-  sub->add_option("--continuous-dir", flags->continuous_dir,
-                  "Link the file into this directory for `suricata -r DIR --pcap-file-continuous` instead "
-                  "(env SURICATA_CONTINUOUS_DIR)");
-  sub->add_option("--timeout", flags->timeout, "Seconds to wait for Suricata's replies (default 30)");
-  sub->add_option("--config-dir", flags->config_dir, "Directory of packet-capture.conf and IFACE.conf ([suricata])");
-  sub->footer(
-      "Settings: defaults < packet-capture.conf [suricata] < IFACE.conf [suricata] < SURICATA_SOCKET,\n"
-      "SURICATA_CONTINUOUS_DIR < flags. Exit status: 0 handed over; 75 Suricata unreachable, busy or\n"
-      "timed out (retry later); 1 Suricata rejected the file; 78 bad settings; 64 bad usage.");
-  sub->callback([flags, file, exit_status]() {
-    try {
-      auto env = current_environment();
-      HookFileInfo info = hook_file_info_from_environment(*file, env);
-      SuricataSettings settings = load_suricata_settings(*flags, info.interface_name, env);
-      *exit_status = run_suricata_stage(info, settings);
-    } catch (const StartupError& e) {
-      log::error(e.what());
-      *exit_status = e.code();
-    } catch (const std::exception& e) {
-      log::error(std::string("suricata: internal error: ") + e.what());
-      *exit_status = kExitSoftware;
-    }
-  });
 }
 
 }  // namespace pcap_ring

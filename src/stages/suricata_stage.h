@@ -26,27 +26,14 @@
 // rejected this file, or the file cannot be handed over; 78 bad settings; 64 bad usage.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "config/stage_settings.h"
 #include "hooks/hook_environment.h"
 
 namespace pcap_ring {
-
-// Debian's /etc/suricata/suricata.yaml (unix-command.filename).
-inline constexpr const char* kDefaultSuricataSocket = "/var/run/suricata-command.socket";
-inline constexpr double kDefaultSuricataTimeout = 30.0;
-
-struct SuricataSettings {
-  std::string socket_path = kDefaultSuricataSocket;
-  std::string output_dir;      // socket mode: Suricata's log directory for the file (required)
-  std::string continuous_dir;  // set: continuous mode instead of socket mode
-  double timeout_seconds = kDefaultSuricataTimeout;  // whole socket exchange
-
-  bool continuous() const { return !continuous_dir.empty(); }
-};
 
 // The subcommand's flags as given; empty = not given.
 struct SuricataFlags {
@@ -59,12 +46,15 @@ struct SuricataFlags {
 
 // Layers, lowest first: defaults, <config_dir>/packet-capture.conf [suricata],
 // <config_dir>/<interface>.conf [suricata], SURICATA_SOCKET / SURICATA_CONTINUOUS_DIR, flags.
-// config_dir: flag, else CONFIG_DIR, else /etc/packet-capture. An empty value in a layer resets
+// config_dir: flag, else CONFIG_DIR, else the built-in directory. An empty value in a layer resets
 // the key to its default (so IFACE.conf can switch continuous mode off again). Paths from files
 // and the environment must be absolute; relative flag paths are taken from the current
 // directory. Throws StartupError: 64 for a bad flag, 78 for everything else.
 SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::string& interface_name,
                                         const std::map<std::string, std::string>& environment);
+// The same with the flags given by setting name (the settings table's rows for [suricata]).
+SuricataSettings load_suricata_settings(const std::map<std::string, std::string>& flags,
+                                        const std::string& interface_name, const Environment& environment);
 
 // Parses a (possibly partial) reply buffer. kIncomplete: more bytes may complete it.
 struct SuricataReply {
@@ -96,9 +86,5 @@ StageResult link_into_continuous_dir(const std::string& file, const std::string&
 // missing directories).
 int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& settings);
 
-// Adds `suricata FILE [--socket PATH] [--output-dir DIR] [--continuous-dir DIR] [--timeout S]
-// [--config-dir DIR]` to `hook_app`; its callback runs the stage and stores the exit status in
-// *exit_status (never throws).
-void add_suricata_hook_command(CLI::App& hook_app, int* exit_status);
 
 }  // namespace pcap_ring

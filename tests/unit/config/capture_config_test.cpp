@@ -1,3 +1,4 @@
+#include "cli/capture_flags.h"
 #include "config/capture_config.h"
 
 #include <gtest/gtest.h>

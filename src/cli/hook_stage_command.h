@@ -1,0 +1,36 @@
+// What the `hook cloudshark|s3|suricata FILE` subcommands share: FILE, --config-dir and one
+// flag per settings-table row of the stage, and one way of turning a stage's errors into a
+// logged line and an exit status.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/subcommand.h"
+#include "config/settings_table.h"
+
+namespace pcap_ring {
+
+// Filled in by CLI11 when the command line is parsed.
+struct StageCommandLine {
+  std::string file;
+  std::string config_dir;
+  CLI::Option* config_dir_option = nullptr;
+  std::map<std::string, std::string> values;
+  std::vector<std::pair<std::string, CLI::Option*>> options;
+  // The flags given, by setting name (plus "config_dir").
+  std::map<std::string, std::string> flags() const;
+};
+
+// Adds FILE, the flag of each row that has one, and --config-dir (first or last in --help).
+std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<const SettingSpec*>& rows,
+                                                  const std::string& config_dir_help, bool config_dir_first);
+
+// Runs a stage's body: a StartupError is logged as one line (prefixed "STAGE: " if
+// `name_errors`) and gives its own code; any other exception is logged and gives 70.
+int run_stage(const std::string& stage, bool name_errors, const std::function<int()>& body);
+
+}  // namespace pcap_ring

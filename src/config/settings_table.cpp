@@ -1,0 +1,419 @@
+#include "config/settings_table.h"
+
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ring/ring_names.h"
+
+// Rows name only the columns they use; the others keep their defaults (no env, no flag...).
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace pcap_ring {
+namespace {
+
+// A parser that does not care which layer the value came from.
+template <typename Settings, typename Fn>
+AnySettingParser parser(Fn fn) {
+  return SettingParser<Settings>([fn](Settings& s, const std::string& v, Source) -> Problem { return fn(s, v); });
+}
+
+Problem set_name_part(std::string* field, const std::string& v, const char* what) {
+  if (!is_valid_name_part(v)) return std::string("expected ") + what + " without '/' and not starting with '.'";
+  *field = v;
+  return std::nullopt;
+}
+
+Problem set_any(std::string* field, const std::string& v) {
+  *field = v;
+  return std::nullopt;
+}
+
+Problem set_url(std::string* field, const std::string& v) {
+  if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return "expected a URL starting with http:// or https://";
+  *field = v;
+  while (!field->empty() && field->back() == '/') field->pop_back();
+  return std::nullopt;
+}
+
+Problem set_tags(std::vector<std::string>* tags, const std::string& v) {
+  tags->clear();
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    auto comma = v.find(',', start);
+    std::string tag = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto first = tag.find_first_not_of(" \t");
+    auto last = tag.find_last_not_of(" \t");
+    tag = first == std::string::npos ? "" : tag.substr(first, last - first + 1);
+    if (!tag.empty()) {
+      if (tag.find_first_of(" \t") != std::string::npos) return "expected comma-separated tags without spaces";
+      tags->push_back(tag);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
+
+// Suricata paths: an empty value restores the default (so IFACE.conf can switch continuous
+// mode off again); files and the environment need absolute paths, a relative flag is taken
+// from the current directory.
+Problem set_suricata_path(std::string* field, const std::string& v, const char* default_value, Source source) {
+  if (v.empty()) {
+    *field = default_value;
+    return std::nullopt;
+  }
+  if (v.front() != '/') {
+    if (source != Source::kCommandLine) return "must be an absolute path";
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(v, ec);
+    *field = ec ? v : abs.lexically_normal().string();
+    return std::nullopt;
+  }
+  *field = std::filesystem::path(v).lexically_normal().string();
+  return std::nullopt;
+}
+
+Problem set_suricata_seconds(double* field, const std::string& v) {
+  if (v.empty()) {
+    *field = kDefaultSuricataTimeout;
+    return std::nullopt;
+  }
+  char* end = nullptr;
+  errno = 0;
+  double seconds = std::strtod(v.c_str(), &end);
+  if (errno != 0 || end != v.c_str() + v.size() || !std::isfinite(seconds) || seconds <= 0 || seconds > 86400)
+    return "allowed: a number of seconds, > 0 and <= 86400";
+  *field = seconds;
+  return std::nullopt;
+}
+
+std::vector<SettingSpec> capture_rows();
+std::vector<SettingSpec> packet_rows();
+std::vector<SettingSpec> hooks_rows();
+std::vector<SettingSpec> cloudshark_rows();
+std::vector<SettingSpec> s3_rows();
+std::vector<SettingSpec> suricata_rows();
+
+}  // namespace
+
+std::string SettingSpec::long_flag() const {
+  auto pos = flag.find("--");
+  return pos == std::string::npos ? flag : flag.substr(pos);
+}
+
+const std::vector<SettingSpec>& settings_table() {
+  static const std::vector<SettingSpec> table = [] {
+    std::vector<SettingSpec> all;
+    for (auto rows : {capture_rows(), packet_rows(), hooks_rows(), cloudshark_rows(), s3_rows(), suricata_rows()})
+      for (auto& row : rows) all.push_back(std::move(row));
+    return all;
+  }();
+  return table;
+}
+
+namespace {
+
+using C = CaptureConfig;
+
+// [capture]: the ring's location, size and retention, in --help order; the rows without an INI
+// key come from the command line or the environment only.
+std::vector<SettingSpec> capture_rows() {
+  return {
+      {.section = "capture", .name = "interface", .flag = "-i,--interface", .value_name = "IFACE",
+       .help = "Interface to capture on; also names the ring's files",
+       .field = stored_in<&C::interface_name>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_name_part(&c.interface_name, v, "an interface name"); })},
+      {.section = "capture", .name = "read", .flag = "-r,--read", .value_name = "FILE",
+       .help = "Read packets from a pcap/pcapng file instead of an interface (ring named after the file unless --interface is given)",
+       .field = stored_in<&C::read_file>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_nonempty(&c.read_file, v, "a file name"); })},
+      {.section = "capture", .name = "output_dir", .ini_key = "output_dir", .env = "OUTPUT_DIR", .flag = "-o,--output-dir",
+       .value_name = "DIR", .help = std::string("Ring directory (default ") + kDefaultStateRoot + "/IFACE)",
+       .field = stored_in<&C::output_dir>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_nonempty(&c.output_dir, v, "a directory"); })},
+      {.section = "capture", .name = "prefix", .ini_key = "prefix", .env = "PREFIX", .flag = "--prefix", .value_name = "NAME",
+       .help = "File name prefix (default pcap)", .default_value = "pcap", .field = stored_in<&C::prefix>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_name_part(&c.prefix, v, "a prefix"); })},
+      {.section = "capture", .name = "file_size", .ini_key = "file_size", .env = "FILESIZE", .flag = "-C,--file-size",
+       .value_name = "MB", .help = "Rotate when a file reaches this many millions of bytes (default 25)",
+       .default_value = "25", .reloadable = true, .field = stored_in<&C::file_size_mb>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 1, 1000000, "a whole number of megabytes (10^6 bytes)", &c.file_size_mb);
+       })},
+      {.section = "capture", .name = "file_limit", .ini_key = "file_limit", .env = "FILELIMIT", .flag = "-W,--file-limit",
+       .value_name = "N", .help = "Keep at most N ring files, the one being written included (default 10)",
+       .default_value = "10", .reloadable = true, .field = stored_in<&C::file_limit>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 1, 100000000, "a whole number of files", &c.file_limit);
+       })},
+      {.section = "capture", .name = "rotate_seconds", .ini_key = "rotate_seconds", .env = "ROTATE_SECONDS",
+       .flag = "-G,--rotate-seconds", .value_name = "S",
+       .help = "Also rotate a non-empty file after S seconds, by timer (0 = off, the default)", .default_value = "0",
+       .reloadable = true, .field = stored_in<&C::rotate_seconds>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 0, 31536000, "a whole number of seconds", &c.rotate_seconds);
+       })},
+      {.section = "capture", .name = "max_bytes", .ini_key = "max_bytes", .env = "MAX_BYTES", .flag = "--max-bytes",
+       .value_name = "BYTES", .help = "Total byte budget of the ring, the file being written included (0 = none)",
+       .default_value = "0", .reloadable = true, .field = stored_in<&C::max_bytes>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 0, UINT64_MAX / 2, "a whole number of bytes", &c.max_bytes);
+       })},
+      // A retention limit like file_limit and max_bytes: the ring applies it on reload.
+      {.section = "capture", .name = "min_free", .ini_key = "min_free", .env = "MIN_FREE", .flag = "--min-free",
+       .value_name = "MB",
+       .help = "Free space in millions of bytes to leave on the file system; oldest files go first (0 = none)",
+       .default_value = "0", .reloadable = true, .field = stored_in<&C::min_free_mb>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 0, 100000000, "a whole number of megabytes (10^6 bytes)", &c.min_free_mb);
+       })},
+  };
+}
+
+// [capture]: what is captured and how it is written.
+std::vector<SettingSpec> packet_rows() {
+  return {
+      {.section = "capture", .name = "filter", .ini_key = "filter", .env = "FILTER", .flag = "--filter", .value_name = "BPF",
+       .help = "Capture filter (pcap-filter syntax), compiled into the kernel", .reloadable = true,
+       .field = stored_in<&C::filter>(), .parse = parser<C>([](C& c, const std::string& v) { return set_any(&c.filter, v); })},
+      {.section = "capture", .name = "snaplen", .ini_key = "snaplen", .env = "SNAPLEN", .flag = "-s,--snaplen",
+       .value_name = "N", .help = "Bytes kept of each packet (default 262144)", .default_value = "262144",
+       .field = stored_in<&C::snaplen>(), .parse = parser<C>([](C& c, const std::string& v) {
+         std::uint64_t n = 0;
+         auto err = parse_uint(v, 1, 262144, "a number of bytes", &n);
+         if (!err) c.snaplen = static_cast<std::uint32_t>(n);
+         return err;
+       })},
+      {.section = "capture", .name = "buffer_size", .ini_key = "buffer_size", .env = "BUFFER_SIZE", .flag = "--buffer-size",
+       .value_name = "MB", .help = "Kernel capture buffer in MiB (default 32)", .default_value = "32",
+       .field = stored_in<&C::buffer_size_mb>(), .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 1, 4096, "a whole number of MiB", &c.buffer_size_mb);
+       })},
+      {.section = "capture", .name = "promisc", .ini_key = "promisc", .env = "PROMISC", .flag = "--promisc",
+       .value_name = "yes|no", .help = "Promiscuous mode (default yes; --no-promisc turns it off)", .default_value = "yes",
+       .field = stored_in<&C::promisc>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return parse_bool(v, &c.promisc); })},
+      {.section = "capture", .name = "format", .ini_key = "format", .env = "FORMAT", .flag = "--format",
+       .value_name = "pcap|pcapng", .help = "File format (default pcap)", .default_value = "pcap",
+       .field = stored_in<&C::format>(), .parse = parser<C>([](C& c, const std::string& v) -> Problem {
+         if (v == "pcap") c.format = FileFormat::kPcap;
+         else if (v == "pcapng") c.format = FileFormat::kPcapng;
+         else return "expected pcap or pcapng";
+         return std::nullopt;
+       })},
+      {.section = "capture", .name = "tstamp", .ini_key = "tstamp", .env = "TSTAMP", .flag = "--tstamp",
+       .value_name = "nano|micro", .help = "Timestamp precision in the files (default nano)", .default_value = "nano",
+       .field = stored_in<&C::tstamp>(), .parse = parser<C>([](C& c, const std::string& v) -> Problem {
+         if (v == "nano") c.tstamp = TimestampPrecision::kNano;
+         else if (v == "micro") c.tstamp = TimestampPrecision::kMicro;
+         else return "expected nano or micro";
+         return std::nullopt;
+       })},
+  };
+}
+
+// [hooks], then the last [capture] rows and the configuration location, in --help order.
+std::vector<SettingSpec> hooks_rows() {
+  std::vector<SettingSpec> rows = {
+      {.section = "hooks", .name = "hooks_dir", .ini_key = "hooks_dir", .env = "HOOKS_DIR", .flag = "--hooks-dir",
+       .value_name = "DIR",
+       .help = std::string("Executables run in lexical order on every finished file (default ") + kDefaultConfigDir +
+               "/hooks.d)",
+       .default_value = std::string(kDefaultConfigDir) + "/hooks.d", .reloadable = true,
+       .field = stored_in<&C::hooks_dir>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_nonempty(&c.hooks_dir, v, "a directory"); })},
+      {.section = "hooks", .name = "post_rotate", .ini_key = "post_rotate", .env = "POST_ROTATE", .flag = "-z,--post-rotate",
+       .value_name = "CMD", .help = "Command run as 'CMD FILE' on every finished file after the hooks.d stages (tcpdump -z)",
+       .reloadable = true, .field = stored_in<&C::post_rotate>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_any(&c.post_rotate, v); })},
+      {.section = "hooks", .name = "hook_timeout", .ini_key = "timeout", .env = "HOOK_TIMEOUT", .flag = "--hook-timeout",
+       .value_name = "S", .help = "Seconds a hook may run before SIGTERM, then SIGKILL (default 300)",
+       .default_value = "300", .reloadable = true, .field = stored_in<&C::hook_timeout_seconds>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 1, 86400, "a whole number of seconds", &c.hook_timeout_seconds);
+       })},
+      // The pipeline's worker count is fixed when it starts.
+      {.section = "hooks", .name = "hook_jobs", .ini_key = "jobs", .env = "HOOK_JOBS", .flag = "--hook-jobs",
+       .value_name = "N", .help = "Finished files in the hook pipeline at once (default 1)", .default_value = "1",
+       .field = stored_in<&C::hook_jobs>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return parse_uint(v, 1, 64, "a number of files", &c.hook_jobs); })},
+      {.section = "hooks", .name = "hook_backlog_bytes", .ini_key = "backlog_bytes", .env = "HOOK_BACKLOG_BYTES",
+       .flag = "--hook-backlog-bytes", .value_name = "BYTES",
+       .help = "Bytes of files waiting for hooks kept beyond the file limit (default: --max-bytes, else 2 x file-limit x file-size)",
+       .default_value = "0", .reloadable = true, .field = stored_in<&C::hook_backlog_bytes>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 0, UINT64_MAX / 2, "a whole number of bytes", &c.hook_backlog_bytes);
+       })},
+      {.section = "hooks", .name = "hook_drain", .ini_key = "drain_seconds", .env = "HOOK_DRAIN_SECONDS",
+       .flag = "--hook-drain-seconds", .value_name = "S",
+       .help = "At stop, seconds pending hooks may still run before they are ended and left for the next start (default 20)",
+       .default_value = "20", .reloadable = true, .field = stored_in<&C::hook_drain_seconds>(),
+       .parse = parser<C>([](C& c, const std::string& v) {
+         return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
+       })},
+      {.section = "capture", .name = "direct_io", .ini_key = "direct_io", .env = "DIRECT_IO", .flag = "--direct-io",
+       .value_name = "yes|no",
+       .help = "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows (default yes)",
+       .default_value = "yes", .field = stored_in<&C::direct_io>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return parse_bool(v, &c.direct_io); })},
+      {.section = "capture", .name = "metrics_file", .ini_key = "metrics_file", .env = "METRICS_FILE",
+       .flag = "--metrics-file", .value_name = "PATH",
+       .help = "Write Prometheus metrics (packets, drops, rotations, hook results) to PATH every few seconds",
+       .reloadable = true, .field = stored_in<&C::metrics_file>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_any(&c.metrics_file, v); })},
+      {.section = "capture", .name = "config", .flag = "--config", .value_name = "FILE",
+       .help = "INI file read instead of CONFIG_DIR/packet-capture.conf", .field = stored_in<&C::config_file>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_nonempty(&c.config_file, v, "a file name"); })},
+      {.section = "capture", .name = "config_dir", .env = "CONFIG_DIR", .flag = "--config-dir", .value_name = "DIR",
+       .help = std::string("Directory of packet-capture.conf and IFACE.conf (default ") + kDefaultConfigDir + ")",
+       .default_value = kDefaultConfigDir, .field = stored_in<&C::config_dir>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_nonempty(&c.config_dir, v, "a directory"); })},
+  };
+  return rows;
+}
+
+using CS = CloudSharkSettings;
+
+std::vector<SettingSpec> cloudshark_rows() {
+  return {
+      {.section = "cloudshark", .name = "url", .ini_key = "url", .env = "CLOUDSHARK_URL", .flag = "--url",
+       .help = "CloudShark base URL, e.g. https://cloudshark.example.com",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return set_url(&s.url, v); })},
+      {.section = "cloudshark", .name = "token_file", .ini_key = "token_file", .flag = "--token-file",
+       .help = "File holding the API token (root-only)",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return set_nonempty(&s.token_file, v, "a file name"); })},
+      {.section = "cloudshark", .name = "ca_file", .ini_key = "ca_file", .flag = "--ca-file",
+       .help = "CA certificates (PEM) to verify the server with",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return set_nonempty(&s.ca_file, v, "a file name"); })},
+      {.section = "cloudshark", .name = "verify", .ini_key = "verify", .flag = "--verify",
+       .help = "Verify the server's TLS certificate (default yes)", .default_value = "yes",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return parse_bool(v, &s.verify); })},
+      {.section = "cloudshark", .name = "timeout", .ini_key = "timeout", .flag = "--timeout",
+       .help = "Seconds one request may take (default 600)", .default_value = "600",
+       .parse = parser<CS>([](CS& s, const std::string& v) {
+         return parse_uint(v, 1, 86400, "a whole number of seconds", &s.timeout_seconds);
+       })},
+      {.section = "cloudshark", .name = "ring", .ini_key = "ring", .flag = "--ring",
+       .help = "yes: keep CloudShark a mirror of the ring (delete uploads beyond ring_size)", .default_value = "no",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return parse_bool(v, &s.ring); })},
+      {.section = "cloudshark", .name = "ring_size", .ini_key = "ring_size", .flag = "--ring-size",
+       .help = "Files of this ring to keep on CloudShark in ring mode (default 10)", .default_value = "10",
+       .parse = parser<CS>([](CS& s, const std::string& v) {
+         return parse_uint(v, 1, 1000000, "a whole number of files", &s.ring_size);
+       })},
+      {.section = "cloudshark", .name = "tags", .ini_key = "tags", .flag = "--tags",
+       .help = "Extra tags for every upload, comma-separated",
+       .parse = parser<CS>([](CS& s, const std::string& v) { return set_tags(&s.tags, v); })},
+  };
+}
+
+std::vector<SettingSpec> s3_rows() {
+  return {
+      {.section = "s3", .name = "endpoint", .ini_key = "endpoint", .env = "S3_ENDPOINT", .flag = "--endpoint",
+       .help = "S3 endpoint URL (default AWS: https://s3.REGION.amazonaws.com)",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) { return set_url(&s.endpoint, v); })},
+      {.section = "s3", .name = "region", .ini_key = "region", .env = "S3_REGION", .flag = "--region",
+       .help = "Signing region (default us-east-1)", .default_value = "us-east-1",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) -> Problem {
+         if (v.empty() || v.find_first_of(":/ ") != std::string::npos) return "expected a region name such as us-east-1";
+         s.region = v;
+         return std::nullopt;
+       })},
+      {.section = "s3", .name = "bucket", .ini_key = "bucket", .env = "S3_BUCKET", .flag = "--bucket", .help = "Bucket name",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) -> Problem {
+         if (v.size() < 3 || v.size() > 63 || v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos)
+           return "expected a bucket name: 3 to 63 lower-case letters, digits, '.' or '-'";
+         s.bucket = v;
+         return std::nullopt;
+       })},
+      {.section = "s3", .name = "key_template", .ini_key = "key_template", .env = "S3_KEY_TEMPLATE", .flag = "--key-template",
+       .help = "Object key; placeholders {prefix} {host} {iface} {filename} {sequence} (default {prefix}/{host}/{iface}/{filename})",
+       .default_value = "{prefix}/{host}/{iface}/{filename}",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) -> Problem {
+         if (auto p = check_key_template(v)) return p;
+         s.key_template = v;
+         return std::nullopt;
+       })},
+      {.section = "s3", .name = "prefix", .ini_key = "prefix", .env = "S3_PREFIX", .flag = "--prefix",
+       .help = "Value of {prefix} in the key (default empty)",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) { return set_any(&s.prefix, v); })},
+      {.section = "s3", .name = "access_key_id_file", .ini_key = "access_key_id_file", .flag = "--access-key-id-file",
+       .help = "File holding the access key id (root-only)",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) {
+         return set_nonempty(&s.access_key_id_file, v, "a file name");
+       })},
+      {.section = "s3", .name = "secret_access_key_file", .ini_key = "secret_access_key_file",
+       .flag = "--secret-access-key-file", .help = "File holding the secret access key (root-only)",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) {
+         return set_nonempty(&s.secret_access_key_file, v, "a file name");
+       })},
+      {.section = "s3", .name = "path_style", .ini_key = "path_style", .flag = "--path-style",
+       .help = "yes: https://endpoint/bucket/key; no: https://bucket.endpoint/key",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) -> Problem {
+         bool b = false;
+         if (auto p = parse_bool(v, &b)) return p;
+         s.path_style = b;
+         return std::nullopt;
+       })},
+      {.section = "s3", .name = "multipart_threshold_mb", .ini_key = "multipart_threshold_mb",
+       .flag = "--multipart-threshold-mb", .help = "Multipart upload above this many MiB (default 64)", .default_value = "64",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) {
+         return parse_uint(v, 1, 5120, "a whole number of MiB", &s.multipart_threshold_mb);
+       })},
+      {.section = "s3", .name = "part_size_mb", .ini_key = "part_size_mb", .flag = "--part-size-mb",
+       .help = "Multipart part size in MiB (default 16, at least 5)", .default_value = "16",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) {
+         return parse_uint(v, 5, 5120, "a whole number of MiB", &s.part_size_mb);
+       })},
+      {.section = "s3", .name = "ca_file", .ini_key = "ca_file", .flag = "--ca-file",
+       .help = "CA certificates (PEM) to verify the endpoint with",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) { return set_nonempty(&s.ca_file, v, "a file name"); })},
+      {.section = "s3", .name = "verify", .ini_key = "verify", .flag = "--verify",
+       .help = "Verify the endpoint's TLS certificate (default yes)", .default_value = "yes",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) { return parse_bool(v, &s.verify); })},
+      {.section = "s3", .name = "timeout", .ini_key = "timeout", .flag = "--timeout",
+       .help = "Seconds one request may take (default 600)", .default_value = "600",
+       .parse = parser<S3Settings>([](S3Settings& s, const std::string& v) {
+         return parse_uint(v, 1, 86400, "a whole number of seconds", &s.timeout_seconds);
+       })},
+  };
+}
+
+using SU = SuricataSettings;
+
+std::vector<SettingSpec> suricata_rows() {
+  return {
+      {.section = "suricata", .name = "socket", .ini_key = "socket", .env = "SURICATA_SOCKET", .flag = "--socket",
+       .help = std::string("Suricata's unix command socket (default ") + kDefaultSuricataSocket + "; env SURICATA_SOCKET)",
+       .default_value = kDefaultSuricataSocket,
+       .parse = SettingParser<SU>([](SU& s, const std::string& v, Source source) -> Problem {
+         if (auto p = set_suricata_path(&s.socket_path, v, kDefaultSuricataSocket, source)) return p;
+         if (s.socket_path.size() >= sizeof(sockaddr_un{}.sun_path))
+           return "path too long for a unix socket (max " + std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes)";
+         return std::nullopt;
+       })},
+      {.section = "suricata", .name = "output_dir", .ini_key = "output_dir", .flag = "--output-dir",
+       .help = "Directory Suricata logs this file's alerts into (socket mode)",
+       .parse = SettingParser<SU>([](SU& s, const std::string& v, Source source) {
+         return set_suricata_path(&s.output_dir, v, "", source);
+       })},
+      {.section = "suricata", .name = "continuous_dir", .ini_key = "continuous_dir", .env = "SURICATA_CONTINUOUS_DIR",
+       .flag = "--continuous-dir",
+       .help = "Link the file into this directory for `suricata -r DIR --pcap-file-continuous` instead "
+               "(env SURICATA_CONTINUOUS_DIR)",
+       .parse = SettingParser<SU>([](SU& s, const std::string& v, Source source) {
+         return set_suricata_path(&s.continuous_dir, v, "", source);
+       })},
+      {.section = "suricata", .name = "timeout", .ini_key = "timeout", .flag = "--timeout",
+       .help = "Seconds to wait for Suricata's replies (default 30)", .default_value = "30",
+       .parse = parser<SU>([](SU& s, const std::string& v) { return set_suricata_seconds(&s.timeout_seconds, v); })},
+  };
+}
+
+}  // namespace
+}  // namespace pcap_ring
