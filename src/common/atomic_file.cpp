@@ -11,7 +11,7 @@ int write_file_atomically(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
   if (!fd.valid()) return errno;
-  int err = write_all(fd.get(), content.data(), content.size(), nullptr);
+  int err = write_all(fd.get(), content.data(), content.size());
   if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
   int close_err = fd.close_checked();
   if (err == 0) err = close_err;

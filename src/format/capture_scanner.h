@@ -25,10 +25,10 @@ struct FileScan {
 
 // Scans `path`. Returns false and sets *error ("not a pcap or pcapng file (magic 0x...)",
 // "shorter than a file header") when the file cannot be read as a capture at all.
-bool scan_capture_file(const std::string& path, FileScan* scan, std::string* error);
+[[nodiscard]] bool scan_capture_file(const std::string& path, FileScan* scan, std::string* error);
 
-// Same, over bytes in memory (the parser itself; used by the fuzz and unit tests).
-bool scan_capture_bytes(const std::uint8_t* data, std::uint64_t size, FileScan* scan,
+// Same, over bytes in memory (the parser itself, tested without files).
+[[nodiscard]] bool scan_capture_bytes(const std::uint8_t* data, std::uint64_t size, FileScan* scan,
                         std::string* error);
 
 }  // namespace pcap_ring

@@ -21,11 +21,11 @@ namespace pcap_ring {
 
 Ring::Ring(RingOptions options)
     : options_(std::move(options)),
-      index_(options_.directory + "/" + index_file_name(options_.id)) {}
+      index_(options_.directory + "/" + state_file_name(options_.id, StateFile::kIndex)) {}
 
 Ring::~Ring() = default;
 
-std::string Ring::live_file() const { return live_fd_.valid() ? live_name_ + std::string(kPartSuffix) : ""; }
+std::string Ring::live_file() const { return live_fd_.valid() ? part_file_name(live_name_) : ""; }
 
 void Ring::open() {
   const std::string& dir = options_.directory;
@@ -42,17 +42,19 @@ void Ring::open() {
     throw ConfigError("output directory '" + dir + "' is not writable: " + errno_text(errno) +
                       "; expected a writable directory");
   // One writer per ring: a second daemon would interleave sequence numbers.
-  std::string lock_path = path_of("." + options_.id.prefix + "-" + options_.id.interface_name + ".lock");
+  std::string lock_path = path_of(state_file_name(options_.id, StateFile::kLock));
   lock_fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640));
   if (!lock_fd_.valid())
     throw ConfigError("output directory '" + dir + "' is not writable: " + errno_text(errno) +
                       "; expected a writable directory");
   if (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0)
-    throw StartupError(kExitUnavailable, "ring '" + options_.id.prefix + "-" + options_.id.interface_name +
+    throw StartupError(kExitUnavailable, "ring '" + ring_label(options_.id) +
                                              "' in '" + dir + "' is in use by another packet-capture");
 
   std::vector<std::string> warnings;
-  index_.load(&warnings);
+  if (!index_.load(&warnings))
+    log::warning("ring index " + index_.path() + " cannot be read (" + errno_text(errno) +
+                 "); it is rebuilt from the files");
   for (const auto& w : warnings) log::warning(w);
 
   // Resume numbering after everything present, finished or not.
@@ -68,7 +70,7 @@ void Ring::open() {
 
   reconcile_index();
   for (const auto& [seq, parsed] : parts) {
-    std::string name = ring_file_name(options_.id, seq, parsed.format) + std::string(kPartSuffix);
+    std::string name = part_file_name(ring_file_name(options_.id, seq, parsed.format));
     recover_part(name, seq, parsed.format);
   }
   save_index();
@@ -155,7 +157,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   live_broken_ = false;
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
-    std::string part = path_of(live_name_ + std::string(kPartSuffix));
+    std::string part = path_of(part_file_name(live_name_));
     live_fd_.reset(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
@@ -180,7 +182,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   }
   direct_fd_.reset();
   if (options_.direct_io && header.size() < kDirectIoAlign) {
-    std::string part = path_of(live_name_ + std::string(kPartSuffix));
+    std::string part = path_of(part_file_name(live_name_));
     direct_fd_.reset(::open(part.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));  // EINVAL: not supported here
     if (direct_fd_.valid()) {
       if (!tail_) tail_.reset(static_cast<std::uint8_t*>(std::aligned_alloc(kDirectIoAlign, kDirectIoAlign)));
@@ -198,21 +200,15 @@ int Ring::append_direct(RecordBatch& batch) {
   std::memcpy(batch.data.get(), tail_.get(), tail_len_);
   std::size_t total = batch.size;
   std::size_t aligned = total / kDirectIoAlign * kDirectIoAlign;
-  std::size_t done = 0;
-  while (done < aligned) {
-    ssize_t n = ::pwrite(direct_fd_.get(), batch.data.get() + done, aligned - done,
-                         static_cast<off_t>(direct_offset_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || n % static_cast<ssize_t>(kDirectIoAlign) != 0) return n < 0 ? errno : EIO;
-    done += static_cast<std::size_t>(n);
-  }
+  // A short write leaves an unaligned offset, which O_DIRECT refuses: the caller then
+  // continues the file buffered.
+  if (int err = write_all(direct_fd_.get(), batch.data.get(), aligned, nullptr, direct_offset_); err != 0) return err;
   std::size_t rest = total - aligned;
   if (rest > 0) {
     // The new tail: kept for the next block write and written through the page cache now,
     // so the file holds every record within the flush interval.
     std::size_t written = 0;
-    if (int err = pwrite_all(live_fd_.get(), batch.data.get() + aligned, rest,
-                             static_cast<long long>(direct_offset_ + aligned), &written);
+    if (int err = write_all(live_fd_.get(), batch.data.get() + aligned, rest, &written, direct_offset_ + aligned);
         err != 0)
       return err;
     std::memcpy(tail_.get(), batch.data.get() + aligned, rest);
@@ -228,7 +224,7 @@ int Ring::append_direct(RecordBatch& batch) {
 int Ring::write_at_end(const std::uint8_t* data, std::size_t size) {
   for (;;) {
     std::size_t written = 0;
-    int err = pwrite_all(live_fd_.get(), data, size, static_cast<long long>(live_offset_), &written);
+    int err = write_all(live_fd_.get(), data, size, &written, live_offset_);
     if (err == 0) {
       live_offset_ += size;
       counters_.bytes_written += size;
@@ -286,7 +282,7 @@ void Ring::append(RecordBatch& batch) {
 
 void Ring::finish_file(std::uint64_t drops) {
   if (!live_fd_.valid()) return;
-  std::string part = path_of(live_name_ + std::string(kPartSuffix));
+  std::string part = path_of(part_file_name(live_name_));
   std::string final_path = path_of(live_name_);
   if (live_broken_) {  // no header: not a capture file; nothing to publish
     live_fd_.reset();

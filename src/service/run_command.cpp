@@ -137,7 +137,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
   //    ring recovers from a crash are queued like any other finished file.
   SystemClock clock;
   HookPipelineOptions hook_options;
-  hook_options.state_path = config.output_dir + "/" + hook_queue_file_name(ring_options.id);
+  hook_options.state_path = config.output_dir + "/" + state_file_name(ring_options.id, StateFile::kHooks);
   hook_options.ring_dir = config.output_dir;
   hook_options.stages = stage_context(config);
   hook_options.jobs = static_cast<unsigned>(config.hook_jobs);
@@ -155,7 +155,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
 
   LiveStats live;
   live.set_identity(config.interface_name, config.output_dir);
-  const std::string status_path = config.output_dir + "/" + status_file_name(config.prefix, config.interface_name);
+  const std::string status_path = config.output_dir + "/" + state_file_name(RingId{config.prefix, config.interface_name}, StateFile::kStatus);
   BatchQueue queue(kBatchCount, batch_capacity(stream));
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> rotate_requested{false};
@@ -172,9 +172,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
       bool last = batch->end_of_stream;
       ring.write_batch(*batch);
       queue.release(std::move(batch));
-      const RingCounters& c = ring.counters();
-      live.set_writer(ring.live_file(), c.packets_written, c.bytes_written, c.packets_lost, c.files_finished,
-                      c.files_deleted, c.files_evicted, c.write_errors);
+      live.set_writer(ring.live_file(), ring.counters());
       first_file_open = true;
       heartbeats.writer_beat();
       if (last) return;
@@ -292,10 +290,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
     HookPipelineSnapshot h = hooks.snapshot();
     s.hook_backlog = h.backlog;
     s.hooks_running = h.running;
-    s.hook_stages_ok = h.stats.stages_succeeded;
-    s.hook_stages_failed = h.stats.stages_failed;
-    s.hook_stages_retried = h.stats.stages_retried;
-    s.hook_stages_timed_out = h.stats.stages_timed_out;
+    s.hooks = h.stats;
     return s;
   };
   auto publish = [&](const LiveSnapshot& s) {
@@ -398,14 +393,14 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
 
   std::string summary = "captured=" + std::to_string(captured_packets) +
                         " dropped=" + std::to_string(final_counters.dropped) +
-                        " written=" + std::to_string(final_state.packets_written) +
-                        " lost_to_disk=" + std::to_string(final_state.packets_lost) +
-                        " files=" + std::to_string(final_state.files_finished) +
-                        " deleted=" + std::to_string(final_state.files_deleted) +
-                        " hooks_ok=" + std::to_string(final_state.hook_stages_ok) +
-                        " hooks_failed=" + std::to_string(final_state.hook_stages_failed) +
+                        " written=" + std::to_string(final_state.ring.packets_written) +
+                        " lost_to_disk=" + std::to_string(final_state.ring.packets_lost) +
+                        " files=" + std::to_string(final_state.ring.files_finished) +
+                        " deleted=" + std::to_string(final_state.ring.files_deleted) +
+                        " hooks_ok=" + std::to_string(final_state.hooks.stages_succeeded) +
+                        " hooks_failed=" + std::to_string(final_state.hooks.stages_failed) +
                         " hooks_pending=" + std::to_string(final_state.hook_backlog) +
-                        " evicted=" + std::to_string(final_state.files_evicted);
+                        " evicted=" + std::to_string(final_state.ring.files_evicted);
   log::notice(summary);
   return capture_failed ? kExitUnavailable : kExitOk;
 }
