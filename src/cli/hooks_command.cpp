@@ -94,7 +94,7 @@ int hooks_status(const StatusArgs& a) {
     if (prefix.empty()) prefix = config.prefix;
   }
   std::string error;
-  std::vector<std::string> paths = ring_state_files(dir, ".hooks", prefix, a.interface_name, &error);
+  std::vector<std::string> paths = ring_state_files(dir, StateFile::kHooks, prefix, a.interface_name, &error);
   if (!error.empty()) throw ConfigError("output directory '" + dir + "' cannot be read: " + error);
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : paths) {
@@ -106,8 +106,7 @@ int hooks_status(const StatusArgs& a) {
       continue;
     }
     if (!state) continue;
-    std::string ring = std::filesystem::path(path).filename().string();
-    ring = ring.substr(1, ring.size() - 7);
+    std::string ring = state_file_ring_label(std::filesystem::path(path).filename().string(), StateFile::kHooks).value_or("");
     if (a.json) {
       nlohmann::ordered_json j;
       j["ring"] = ring;

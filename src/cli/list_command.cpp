@@ -19,20 +19,19 @@ int list_rings(const ListOptions& options, std::ostream& out) {
   if (!std::filesystem::is_directory(options.directory, ec))
     throw ConfigError("output directory '" + options.directory + "' does not exist; expected a ring directory");
   std::vector<std::string> index_paths =
-      ring_state_files(options.directory, ".index", options.prefix, options.interface_name);
+      ring_state_files(options.directory, StateFile::kIndex, options.prefix, options.interface_name);
 
   std::vector<FileRecord> records;
   for (const auto& path : index_paths) {
     RingIndex index(path);
     std::vector<std::string> warnings;
-    index.load(&warnings);
+    if (!index.load(&warnings)) log::warning(path + ": cannot be read");
     for (const auto& w : warnings) log::warning(w);
     records.insert(records.end(), index.records().begin(), index.records().end());
   }
 
   if (options.json) {
-    nlohmann::ordered_json array = nlohmann::ordered_json::array();
-    for (const auto& r : records) array.push_back(nlohmann::ordered_json::parse(record_to_json_line(r)));
+    nlohmann::ordered_json array = records;
     out << array.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }

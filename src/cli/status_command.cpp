@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/capture_flags.h"
@@ -28,14 +29,14 @@ struct StatusArgs {
 // The status files in `dir`, optionally of one interface.
 std::vector<std::filesystem::path> status_files(const std::string& dir, const std::string& iface) {
   std::vector<std::filesystem::path> out;
-  for (const auto& path : ring_state_files(dir, ".status", "", iface)) out.emplace_back(path);
+  for (const auto& path : ring_state_files(dir, StateFile::kStatus, "", iface)) out.emplace_back(path);
   return out;
 }
 
 // A daemon holds the ring's lock file while it runs (a pid could have been reused).
 bool ring_locked(const std::filesystem::path& status_path) {
-  std::string name = status_path.filename().string();
-  std::string lock = (status_path.parent_path() / (name.substr(0, name.size() - 7) + ".lock")).string();
+  std::string ring = state_file_ring_label(status_path.filename().string(), StateFile::kStatus).value_or("");
+  std::string lock = (status_path.parent_path() / state_file_name(ring, StateFile::kLock)).string();
   UniqueFd fd(::open(lock.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return false;
   if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) return false;
@@ -44,19 +45,18 @@ bool ring_locked(const std::filesystem::path& status_path) {
 
 void print_one(const LiveSnapshot& s, const std::filesystem::path& status_path, std::ostream& out) {
   bool alive = ring_locked(status_path);
-  std::string ring = status_path.filename().string();
-  ring = ring.substr(1, ring.size() - 8);
-  RingIndex index(status_path.parent_path().string() + "/." + ring + ".index");
-  index.load(nullptr);
+  std::string ring = state_file_ring_label(status_path.filename().string(), StateFile::kStatus).value_or("");
+  RingIndex index((status_path.parent_path() / state_file_name(ring, StateFile::kIndex)).string());
+  if (!index.load(nullptr)) std::cerr << "packet-capture: " << index.path() << ": cannot be read\n";
   std::uint64_t bytes = 0;
   for (const auto& r : index.records()) bytes += r.bytes;
   out << ring << " (" << s.output_dir << ")\n";
   out << "  state:        " << (alive ? s.state + " (pid " + std::to_string(s.pid) + ")" : "not running; last state: " + s.state) << "\n";
   if (alive) out << "  current file: " << (s.current_file.empty() ? "none" : s.current_file) << "\n";
   out << "  packets:      " << s.packets << " captured, " << s.kernel_drops << " dropped by the kernel, "
-      << s.packets_lost << " lost to disk errors\n";
-  out << "  files:        " << index.records().size() << " in the ring (" << bytes << " bytes), " << s.files_finished
-      << " finished and " << s.files_deleted << " deleted since start\n";
+      << s.ring.packets_lost << " lost to disk errors\n";
+  out << "  files:        " << index.records().size() << " in the ring (" << bytes << " bytes), " << s.ring.files_finished
+      << " finished and " << s.ring.files_deleted << " deleted since start\n";
   NanoTime first = 0, last = 0;
   for (const auto& r : index.records()) {
     if (!r.packets) continue;
@@ -64,8 +64,8 @@ void print_one(const LiveSnapshot& s, const std::filesystem::path& status_path, 
     if (r.last > last) last = r.last;
   }
   if (first) out << "  time span:    " << format_rfc3339_ns(first) << " .. " << format_rfc3339_ns(last) << "\n";
-  out << "  hooks:        " << s.hook_backlog << " files waiting, " << s.hook_stages_ok << " stages ok, "
-      << s.hook_stages_failed << " failed, " << s.hook_stages_retried << " retried, " << s.files_evicted
+  out << "  hooks:        " << s.hook_backlog << " files waiting, " << s.hooks.stages_succeeded << " stages ok, "
+      << s.hooks.stages_failed << " failed, " << s.hooks.stages_retried << " retried, " << s.ring.files_evicted
       << " files evicted before their hooks ran\n";
   if (s.interface_restarts) out << "  interface:    reopened " << s.interface_restarts << " times\n";
 }
@@ -92,7 +92,7 @@ int status(const StatusArgs& a) {
               << "; has `packet-capture run` been started?\n";
     return kExitNotRunning;
   }
-  std::string json_out = "[";
+  nlohmann::ordered_json json_out = nlohmann::ordered_json::array();
   bool any_running = false;
   for (const auto& path : files) {
     std::ifstream in(path);
@@ -105,14 +105,12 @@ int status(const StatusArgs& a) {
     }
     any_running |= ring_locked(path);
     if (a.json) {
-      std::string one = status_json(*s);
-      one.pop_back();
-      json_out += (json_out.size() > 1 ? "," : "") + one;
+      json_out.push_back(*s);
     } else {
       print_one(*s, path, std::cout);
     }
   }
-  if (a.json) std::cout << json_out << "]\n";
+  if (a.json) std::cout << json_out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   // Like systemctl is-active: scripts can tell whether capture runs.
   return any_running ? kExitOk : kExitNotRunning;
 }

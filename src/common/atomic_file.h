@@ -9,6 +9,6 @@
 namespace pcap_ring {
 
 // Returns 0 or the errno value of the step that failed (the temporary file is removed).
-int write_file_atomically(const std::string& path, const std::string& content);
+[[nodiscard]] int write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace pcap_ring

@@ -17,24 +17,22 @@ int UniqueFd::close_checked() {
   return rc == 0 ? 0 : errno;
 }
 
-int write_all(int fd, const void* data, std::size_t size, std::size_t* written) {
+int write_all(int fd, const void* data, std::size_t size, std::size_t* written, std::optional<std::uint64_t> offset) {
   const auto* bytes = static_cast<const unsigned char*>(data);
   std::size_t done = 0;
+  int err = 0;
   while (done < size) {
-    ssize_t n = ::write(fd, bytes + done, size - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (written) *written = done;
-      return errno;
-    }
-    if (n == 0) {  // should not happen for regular files; treat as out of space
-      if (written) *written = done;
-      return ENOSPC;
+    ssize_t n = offset ? ::pwrite(fd, bytes + done, size - done, static_cast<off_t>(*offset + done))
+                       : ::write(fd, bytes + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;  // 0 should not happen for regular files: out of space
+      break;
     }
     done += static_cast<std::size_t>(n);
   }
   if (written) *written = done;
-  return 0;
+  return err;
 }
 
 std::string errno_text(int err) {
@@ -42,26 +40,4 @@ std::string errno_text(int err) {
   return std::string(strerror_r(err, buf, sizeof buf));
 }
 
-}  // namespace pcap_ring
-
-namespace pcap_ring {
-int pwrite_all(int fd, const void* data, std::size_t size, long long offset, std::size_t* written) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  std::size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pwrite(fd, bytes + done, size - done, static_cast<off_t>(offset + static_cast<long long>(done)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (written) *written = done;
-      return errno;
-    }
-    if (n == 0) {
-      if (written) *written = done;
-      return ENOSPC;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (written) *written = done;
-  return 0;
-}
 }  // namespace pcap_ring

@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -32,16 +34,13 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// Writes all of [data, data+size) unless an error occurs. Returns 0 or the errno value;
-// *written holds how many bytes did reach the file (for truncating a torn chunk).
-int write_all(int fd, const void* data, std::size_t size, std::size_t* written);
+// Writes all of [data, data+size) unless an error occurs: at the file position (write), or
+// at `offset` when one is given (pwrite). Returns 0 or the errno value; *written, when
+// given, holds how many bytes did reach the file (for truncating a torn chunk).
+[[nodiscard]] int write_all(int fd, const void* data, std::size_t size, std::size_t* written = nullptr,
+                            std::optional<std::uint64_t> offset = std::nullopt);
 
 // "strerror(err)" without locale surprises.
 std::string errno_text(int err);
 
-}  // namespace pcap_ring
-
-namespace pcap_ring {
-// pwrite() all of the bytes at `offset`; same reporting as write_all.
-int pwrite_all(int fd, const void* data, std::size_t size, long long offset, std::size_t* written);
 }  // namespace pcap_ring

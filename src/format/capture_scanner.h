@@ -27,14 +27,14 @@ struct FileScan {
 // "shorter than a file header") when the file cannot be read as a capture at all.
 // Only a regular file is read: a symlink or a FIFO is refused ("cannot open: is a symlink"),
 // never followed or waited on.
-bool scan_capture_file(const std::string& path, FileScan* scan, std::string* error);
+[[nodiscard]] bool scan_capture_file(const std::string& path, FileScan* scan, std::string* error);
 // Same for `name` relative to the directory descriptor `dir_fd`.
-bool scan_capture_at(int dir_fd, const std::string& name, FileScan* scan, std::string* error);
+[[nodiscard]] bool scan_capture_at(int dir_fd, const std::string& name, FileScan* scan, std::string* error);
 // Same over an open descriptor of a regular file (read from offset 0, by its size).
-bool scan_capture_fd(int fd, FileScan* scan, std::string* error);
+[[nodiscard]] bool scan_capture_fd(int fd, FileScan* scan, std::string* error);
 
-// Same, over bytes in memory (the parser itself; used by the fuzz and unit tests).
-bool scan_capture_bytes(const std::uint8_t* data, std::uint64_t size, FileScan* scan,
+// Same, over bytes in memory (the parser itself, tested without files).
+[[nodiscard]] bool scan_capture_bytes(const std::uint8_t* data, std::uint64_t size, FileScan* scan,
                         std::string* error);
 
 }  // namespace pcap_ring

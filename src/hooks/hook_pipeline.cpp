@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -29,7 +30,12 @@ void HookPipeline::load() {
     }
   } catch (const std::exception& e) {
     std::string aside = options_.state_path + ".damaged";
-    ::rename(options_.state_path.c_str(), aside.c_str());
+    if (::rename(options_.state_path.c_str(), aside.c_str()) != 0) {
+      // Saving the new queue replaces the damaged one: say that it is lost.
+      log::error(std::string(e.what()) + "; cannot set it aside as " + aside + " (" + errno_text(errno) +
+                 "), starting with an empty queue");
+      return;
+    }
     log::error(std::string(e.what()) + "; set aside as " + aside + ", starting with an empty queue");
   }
 }
@@ -142,18 +148,19 @@ void HookPipeline::stop(NanoTime drain_until) {
     drain_until_ = drain_until;
   }
   cv_.notify_all();
-  // Wait for the drain; past its deadline, running hooks are cancelled.
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
+  // Wait for the drain; past its deadline, running hooks are cancelled. Workers signal every
+  // finished stage; the timeout only rereads the clock.
+  {
+    std::unique_lock lock(mutex_);
+    for (;;) {
       NanoTime now = clock_.monotonic();
       // Retries due before the deadline are waited for too.
       bool idle = running_.empty() &&
                   std::none_of(state_.jobs.begin(), state_.jobs.end(),
                                [&](const HookJob& j) { return j.not_before <= drain_until_; });
       if (idle || now >= drain_until_) break;
+      cv_.wait_for(lock, std::chrono::milliseconds(50));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   {
     std::lock_guard lock(mutex_);
@@ -212,70 +219,86 @@ void HookPipeline::worker() {
       persist_locked();
       continue;
     }
-    std::uint64_t seq = job.file.sequence;
-    std::string stage = job.stages[job.next_stage];
-    std::string path = path_of(job);
-    FileRecord file = job.file;
-    unsigned attempt = job.attempt;
-    running_.insert(seq);  // not saved: after a crash, a running stage simply runs again
+    StageRun run{job.file, job.stages[job.next_stage], path_of(job), job.attempt};
+    running_.insert(run.file.sequence);  // not saved: after a crash, a running stage simply runs again
     StageContext stages = options_.stages;
     lock.unlock();
 
     HookInvocation inv;
     std::string why;
-    bool runnable_stage = build_invocation(stages, stage, path, file, attempt, &inv, &why);
+    bool runnable_stage = build_invocation(stages, run.stage, run.path, run.file, run.attempt, &inv, &why);
     HookOutcome outcome;
     if (runnable_stage) outcome = run_hook(inv, &cancel_);
 
     lock.lock();
-    running_.erase(seq);
-    auto job_it = std::find_if(state_.jobs.begin(), state_.jobs.end(), [&](const HookJob& j) { return j.file.sequence == seq; });
-    if (job_it == state_.jobs.end()) continue;  // evicted meanwhile
-    if (!runnable_stage) {
-      ++state_.stats.stages_failed;
-      log::error("hook " + stage + " cannot run for " + file.file + ": " + why + "; later stages skipped for this file",
-                 {{"HOOK", stage}, {"PCAP_FILE", path}});
-      state_.recent_failures.push_back({file.file, stage, "not run: " + why, "", clock_.now()});
-      while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
-      state_.jobs.erase(job_it);
-      persist_locked();
-      continue;
-    } else if (outcome.cancelled) {
-      // Shutdown: the stage did not finish; it runs again at the next start.
-    } else if (outcome.succeeded()) {
-      ++state_.stats.stages_succeeded;
-      ++job_it->next_stage;
-      job_it->attempt = 1;
-    } else if (outcome.started && outcome.exit_code == kExitTempFail && !outcome.timed_out) {
-      ++state_.stats.stages_retried;
-      NanoTime delay = backoff(attempt + 1);
-      job_it->attempt = attempt + 1;
-      job_it->not_before = clock_.monotonic() + delay;
-      log::warning("hook " + stage + " asks to retry " + file.file + " (exit 75, attempt " +
-                   std::to_string(attempt) + "); next try in " + std::to_string(delay / kNanosPerSecond) + " s");
-    } else {
-      ++state_.stats.stages_failed;
-      if (outcome.timed_out) ++state_.stats.stages_timed_out;
-      std::string tail = outcome.stderr_tail;
-      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-      for (auto& c : tail)
-        if (c == '\n') c = '|';
-      log::error("hook " + stage + " failed for " + file.file + ": " + outcome.describe() +
-                     (tail.empty() ? "" : "; stderr: " + tail) + "; later stages skipped for this file",
-                 {{"HOOK", stage}, {"PCAP_FILE", path}});
-      state_.recent_failures.push_back({file.file, stage, outcome.describe(), outcome.stderr_tail, clock_.now()});
-      while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
-      state_.jobs.erase(job_it);
-      persist_locked();
-      continue;
-    }
-    if (job_it->next_stage >= job_it->stages.size()) {
-      ++state_.stats.files_done;
-      state_.jobs.erase(job_it);
-    }
-    persist_locked();
-    cv_.notify_all();
+    running_.erase(run.file.sequence);
+    cv_.notify_all();  // a stop() waiting for the drain looks again
+    if (runnable_stage)
+      record_outcome(run, outcome);
+    else
+      record_not_runnable(run, why);
   }
+}
+
+// A stage that cannot run (gone from hooks.d, no longer trusted, the file replaced) fails the
+// file: running its later stages without it could hand on what it was meant to check.
+void HookPipeline::record_not_runnable(const StageRun& run, const std::string& why) {
+  auto job = std::find_if(state_.jobs.begin(), state_.jobs.end(),
+                          [&](const HookJob& j) { return j.file.sequence == run.file.sequence; });
+  if (job == state_.jobs.end()) return;  // evicted meanwhile
+  ++state_.stats.stages_failed;
+  log::error("hook " + run.stage + " cannot run for " + run.file.file + ": " + why + "; later stages skipped for this file",
+             {{"HOOK", run.stage}, {"PCAP_FILE", run.path}});
+  state_.recent_failures.push_back({run.file.file, run.stage, "not run: " + why, "", clock_.now()});
+  while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
+  state_.jobs.erase(job);
+  persist_locked();
+}
+
+void HookPipeline::record_outcome(const StageRun& run, const HookOutcome& outcome_value) {
+  const HookOutcome* outcome = &outcome_value;
+  auto job = std::find_if(state_.jobs.begin(), state_.jobs.end(),
+                          [&](const HookJob& j) { return j.file.sequence == run.file.sequence; });
+  if (job == state_.jobs.end()) return;  // evicted meanwhile
+  if (outcome->cancelled) {
+    return;  // shutdown: the stage did not finish; it runs again at the next start
+  } else if (outcome->succeeded()) {
+    ++state_.stats.stages_succeeded;
+    ++job->next_stage;
+    job->attempt = 1;
+  } else if (outcome->started && outcome->exit_code == kExitTempFail && !outcome->timed_out) {
+    ++state_.stats.stages_retried;
+    NanoTime delay = backoff(run.attempt + 1);
+    job->attempt = run.attempt + 1;
+    job->not_before = clock_.monotonic() + delay;
+    log::warning("hook " + run.stage + " asks to retry " + run.file.file + " (exit 75, attempt " +
+                 std::to_string(run.attempt) + "); next try in " + std::to_string(delay / kNanosPerSecond) + " s");
+  } else {
+    record_failure(run, *outcome);
+    state_.jobs.erase(job);
+    persist_locked();
+    return;
+  }
+  if (job->next_stage >= job->stages.size()) {
+    ++state_.stats.files_done;
+    state_.jobs.erase(job);
+  }
+  persist_locked();
+  cv_.notify_all();
+}
+
+void HookPipeline::record_failure(const StageRun& run, const HookOutcome& outcome) {
+  ++state_.stats.stages_failed;
+  if (outcome.timed_out) ++state_.stats.stages_timed_out;
+  std::string tail = outcome.stderr_tail;
+  while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  for (auto& c : tail)
+    if (c == '\n') c = '|';
+  log::error("hook " + run.stage + " failed for " + run.file.file + ": " + outcome.describe() +
+                 (tail.empty() ? "" : "; stderr: " + tail) + "; later stages skipped for this file",
+             {{"HOOK", run.stage}, {"PCAP_FILE", run.path}});
+  state_.recent_failures.push_back({run.file.file, run.stage, outcome.describe(), outcome.stderr_tail, clock_.now()});
+  while (state_.recent_failures.size() > HookQueueState::kRecentFailures) state_.recent_failures.pop_front();
 }
 
 void HookPipeline::persist_locked() {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -64,13 +65,30 @@ class HookPipeline {
   // at the next start.
   void stop(NanoTime drain_until);
 
+  // Wakes the workers to read the clock again: a retry may have become due. A system clock
+  // needs none (workers look at least once a second); a manual clock calls it after moving.
+  void wake() { cv_.notify_all(); }
+
   HookPipelineSnapshot snapshot();
   // Configuration reload: hooks directory, post-rotate command and timeout for stages
   // started from now on.
   void update_stages(const StageContext& stages);
 
  private:
+  // One stage run of one file, as the worker took it from the queue.
+  struct StageRun {
+    FileRecord file;
+    std::string stage;
+    std::string path;
+    unsigned attempt = 1;
+  };
   void worker();
+  // Under the lock, after a stage ran: moves its job on, schedules a retry or fails it.
+  // `outcome` is nullopt for a stage that could not run (its executable was removed): the
+  // file moves on to its next stage.
+  void record_outcome(const StageRun& run, const HookOutcome& outcome);
+  void record_not_runnable(const StageRun& run, const std::string& why);
+  void record_failure(const StageRun& run, const HookOutcome& outcome);
   bool runnable(const HookJob& job, NanoTime now) const;
   void persist_locked();
   void drop_unsafe_jobs();             // load(): entries whose names cannot be trusted

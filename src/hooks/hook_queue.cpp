@@ -1,8 +1,5 @@
 #include "hooks/hook_queue.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,17 +12,68 @@ namespace pcap_ring {
 
 using nlohmann::json;
 
-std::string hook_queue_file_name(const RingId& ring) {
-  return "." + ring.prefix + "-" + ring.interface_name + ".hooks";
+void to_json(nlohmann::ordered_json& j, const HookStats& s) {
+  j = nlohmann::ordered_json{{"stages_succeeded", s.stages_succeeded}, {"stages_failed", s.stages_failed},
+                             {"stages_retried", s.stages_retried},     {"stages_timed_out", s.stages_timed_out},
+                             {"files_done", s.files_done},             {"files_evicted", s.files_evicted}};
 }
 
-namespace {
-
-json record_json(const FileRecord& r) {
-  return json::parse(record_to_json_line(r));
+void from_json(const json& j, HookStats& s) {
+  s.stages_succeeded = j.value("stages_succeeded", 0ULL);
+  s.stages_failed = j.value("stages_failed", 0ULL);
+  s.stages_retried = j.value("stages_retried", 0ULL);
+  s.stages_timed_out = j.value("stages_timed_out", 0ULL);
+  s.files_done = j.value("files_done", 0ULL);
+  s.files_evicted = j.value("files_evicted", 0ULL);
 }
 
-}  // namespace
+void to_json(nlohmann::ordered_json& j, const HookFailure& f) {
+  j = nlohmann::ordered_json{
+      {"file", f.file}, {"stage", f.stage}, {"outcome", f.outcome}, {"stderr", f.stderr_tail}, {"when_ns", f.when}};
+}
+
+void from_json(const json& j, HookFailure& f) {
+  j.at("file").get_to(f.file);
+  j.at("stage").get_to(f.stage);
+  j.at("outcome").get_to(f.outcome);
+  f.stderr_tail = j.value("stderr", "");
+  f.when = j.value("when_ns", NanoTime{0});
+}
+
+void to_json(nlohmann::ordered_json& j, const HookJob& job) {
+  j = nlohmann::ordered_json{{"file", job.file},
+                             {"stages", job.stages},
+                             {"stages_resolved", job.stages_resolved},
+                             {"next_stage", job.next_stage},
+                             {"attempt", job.attempt},
+                             {"not_before_ns", job.not_before}};
+}
+
+void from_json(const json& j, HookJob& job) {
+  j.at("file").get_to(job.file);
+  j.at("stages").get_to(job.stages);
+  j.at("stages_resolved").get_to(job.stages_resolved);
+  j.at("next_stage").get_to(job.next_stage);
+  j.at("attempt").get_to(job.attempt);
+  j.at("not_before_ns").get_to(job.not_before);
+}
+
+void to_json(nlohmann::ordered_json& j, const HookQueueState& state) {
+  j = nlohmann::ordered_json::object();
+  j["last_enqueued"] = state.last_enqueued ? nlohmann::ordered_json(*state.last_enqueued) : nullptr;
+  j["stats"] = state.stats;
+  j["failures"] = state.recent_failures;
+  j["jobs"] = state.jobs;
+}
+
+void from_json(const json& j, HookQueueState& state) {
+  const json& last = j.value("last_enqueued", json());
+  state.last_enqueued = last.is_null() ? std::nullopt : std::optional(last.get<std::uint64_t>());
+  j.at("stats").get_to(state.stats);
+  state.recent_failures.clear();
+  for (const auto& f : j.at("failures")) state.recent_failures.push_back(f.get<HookFailure>());
+  j.at("jobs").get_to(state.jobs);
+}
 
 std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   std::string text;
@@ -37,59 +85,15 @@ std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   }
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) throw std::runtime_error(path + ": hook queue is not valid JSON");
-  HookQueueState state;
   try {
-    if (j.contains("last_enqueued") && !j["last_enqueued"].is_null())
-      state.last_enqueued = j["last_enqueued"].get<std::uint64_t>();
-    const json& s = j.at("stats");
-    state.stats.stages_succeeded = s.value("stages_succeeded", 0ULL);
-    state.stats.stages_failed = s.value("stages_failed", 0ULL);
-    state.stats.stages_retried = s.value("stages_retried", 0ULL);
-    state.stats.stages_timed_out = s.value("stages_timed_out", 0ULL);
-    state.stats.files_done = s.value("files_done", 0ULL);
-    state.stats.files_evicted = s.value("files_evicted", 0ULL);
-    for (const auto& f : j.at("failures"))
-      state.recent_failures.push_back({f.at("file"), f.at("stage"), f.at("outcome"), f.value("stderr", ""),
-                                       f.value("when_ns", NanoTime{0})});
-    for (const auto& jj : j.at("jobs")) {
-      HookJob job;
-      if (!record_from_json_line(jj.at("file").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), &job.file))
-        throw std::runtime_error(path + ": bad file record in hook queue");
-      job.stages = jj.at("stages").get<std::vector<std::string>>();
-      job.stages_resolved = jj.at("stages_resolved").get<bool>();
-      job.next_stage = jj.at("next_stage").get<std::size_t>();
-      job.attempt = jj.at("attempt").get<unsigned>();
-      job.not_before = jj.at("not_before_ns").get<NanoTime>();
-      state.jobs.push_back(std::move(job));
-    }
+    return j.get<HookQueueState>();
   } catch (const json::exception& e) {
     throw std::runtime_error(path + ": hook queue is damaged: " + e.what());
   }
-  return state;
 }
 
 int save_hook_queue(const std::string& path, const HookQueueState& state) {
-  json j;
-  j["last_enqueued"] = state.last_enqueued ? json(*state.last_enqueued) : json(nullptr);
-  j["stats"] = {{"stages_succeeded", state.stats.stages_succeeded},
-                {"stages_failed", state.stats.stages_failed},
-                {"stages_retried", state.stats.stages_retried},
-                {"stages_timed_out", state.stats.stages_timed_out},
-                {"files_done", state.stats.files_done},
-                {"files_evicted", state.stats.files_evicted}};
-  j["failures"] = json::array();
-  for (const auto& f : state.recent_failures)
-    j["failures"].push_back({{"file", f.file}, {"stage", f.stage}, {"outcome", f.outcome},
-                             {"stderr", f.stderr_tail}, {"when_ns", f.when}});
-  j["jobs"] = json::array();
-  for (const auto& job : state.jobs)
-    j["jobs"].push_back({{"file", record_json(job.file)},
-                         {"stages", job.stages},
-                         {"stages_resolved", job.stages_resolved},
-                         {"next_stage", job.next_stage},
-                         {"attempt", job.attempt},
-                         {"not_before_ns", job.not_before}});
-  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string text = nlohmann::ordered_json(state).dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return write_file_atomically(path, text);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ struct HookFailure {
   NanoTime when = 0;
 };
 
+// The pipeline's counters since the queue was created (they survive restarts).
 struct HookStats {
   std::uint64_t stages_succeeded = 0;
   std::uint64_t stages_failed = 0;
@@ -50,12 +52,20 @@ struct HookQueueState {
   static constexpr std::size_t kRecentFailures = 10;
 };
 
-std::string hook_queue_file_name(const RingId& ring);
+// JSON forms of the queue file (field names are the file format: keep them).
+void to_json(nlohmann::ordered_json& j, const HookStats& stats);
+void from_json(const nlohmann::json& j, HookStats& stats);  // missing counters are 0
+void to_json(nlohmann::ordered_json& j, const HookFailure& failure);
+void from_json(const nlohmann::json& j, HookFailure& failure);
+void to_json(nlohmann::ordered_json& j, const HookJob& job);
+void from_json(const nlohmann::json& j, HookJob& job);
+void to_json(nlohmann::ordered_json& j, const HookQueueState& state);
+void from_json(const nlohmann::json& j, HookQueueState& state);
 
 // Reads the state; a missing file is nullopt (a ring that never had a hook queue).
 // Throws std::runtime_error naming the file when it cannot be parsed.
 std::optional<HookQueueState> load_hook_queue(const std::string& path);
 // Atomic rewrite (temp file, fsync, rename). Returns 0 or errno.
-int save_hook_queue(const std::string& path, const HookQueueState& state);
+[[nodiscard]] int save_hook_queue(const std::string& path, const HookQueueState& state);
 
 }  // namespace pcap_ring

@@ -9,6 +9,7 @@
 #include "common/environment.h"
 #include "config/capture_config.h"
 #include "hooks/hook_trust.h"
+#include "hooks/hook_environment.h"
 
 namespace pcap_ring {
 
@@ -89,17 +90,8 @@ bool build_invocation(const StageContext& ctx, const std::string& stage, const s
   }
   inv.argv.push_back(path);
   for (const auto& e : ctx.base_env)
-    if (!e.starts_with("PCAP_")) inv.env.push_back(e);
-  auto add = [&](const char* key, const std::string& value) { inv.env.push_back(std::string(key) + "=" + value); };
-  add("PCAP_FILE", path);
-  add("PCAP_INTERFACE", ctx.interface_name);
-  add("PCAP_SEQUENCE", std::to_string(file.sequence));
-  add("PCAP_PACKETS", std::to_string(file.packets));
-  add("PCAP_BYTES", std::to_string(file.bytes));
-  add("PCAP_FIRST_TIME", file.packets ? format_rfc3339_ns(file.first) : "");
-  add("PCAP_LAST_TIME", file.packets ? format_rfc3339_ns(file.last) : "");
-  add("PCAP_DROPPED", std::to_string(file.drops));
-  add("PCAP_HOOK_ATTEMPT", std::to_string(attempt));
+    if (!is_hook_environment_entry(e)) inv.env.push_back(e);
+  for (auto& e : hook_environment(hook_file_info(path, ctx.interface_name, file, attempt))) inv.env.push_back(std::move(e));
   *out = std::move(inv);
   return true;
 }

@@ -41,11 +41,11 @@ UniqueFd reopen_direct(int dir_fd, const std::string& part_name, int created_fd)
 
 Ring::Ring(RingOptions options)
     : options_(std::move(options)),
-      index_(options_.directory + "/" + index_file_name(options_.id)) {}
+      index_(options_.directory + "/" + state_file_name(options_.id, StateFile::kIndex)) {}
 
 Ring::~Ring() = default;
 
-std::string Ring::live_file() const { return live_fd_.valid() ? live_name_ + std::string(kPartSuffix) : ""; }
+std::string Ring::live_file() const { return live_fd_.valid() ? part_file_name(live_name_) : ""; }
 
 void Ring::open() {
   const std::string& dir = options_.directory;
@@ -64,18 +64,20 @@ void Ring::open() {
   if (std::string why = untrusted_ring_directory(dir_fd_.get()); !why.empty())
     throw ConfigError("output directory '" + dir + "' " + why);
   // One writer per ring: a second daemon would interleave sequence numbers.
-  std::string lock_name = "." + options_.id.prefix + "-" + options_.id.interface_name + ".lock";
+  std::string lock_name = state_file_name(options_.id, StateFile::kLock);
   std::string lock_why;
   lock_fd_ = open_regular_at(dir_fd_.get(), lock_name, O_RDWR | O_CREAT, &lock_why, 0600);
   if (!lock_fd_.valid())
     throw ConfigError("output directory '" + dir + "': cannot open the lock file " + lock_name + ": " +
                       lock_why + "; expected a writable directory");
   if (::flock(lock_fd_.get(), LOCK_EX | LOCK_NB) != 0)
-    throw StartupError(kExitUnavailable, "ring '" + options_.id.prefix + "-" + options_.id.interface_name +
+    throw StartupError(kExitUnavailable, "ring '" + ring_label(options_.id) +
                                              "' in '" + dir + "' is in use by another packet-capture");
 
   std::vector<std::string> warnings;
-  index_.load(&warnings);
+  if (!index_.load(&warnings))
+    log::warning("ring index " + index_.path() + " cannot be read (" + errno_text(errno) +
+                 "); it is rebuilt from the files");
   for (const auto& w : warnings) log::warning(w);
 
   // Resume numbering after everything present, finished or not.
@@ -97,7 +99,7 @@ void Ring::open() {
 
   reconcile_index();
   for (const auto& [seq, parsed] : parts) {
-    std::string name = ring_file_name(options_.id, seq, parsed.format) + std::string(kPartSuffix);
+    std::string name = part_file_name(ring_file_name(options_.id, seq, parsed.format));
     recover_part(name, seq, parsed.format);
   }
   save_index();
@@ -186,7 +188,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   live_broken_ = false;
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
-    std::string part = live_name_ + std::string(kPartSuffix);
+    std::string part = part_file_name(live_name_);
     live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
@@ -211,7 +213,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   }
   direct_fd_.reset();
   if (options_.direct_io && header.size() < kDirectIoAlign) {
-    direct_fd_ = reopen_direct(dir_fd_.get(), live_name_ + std::string(kPartSuffix), live_fd_.get());
+    direct_fd_ = reopen_direct(dir_fd_.get(), part_file_name(live_name_), live_fd_.get());
     if (direct_fd_.valid()) {
       if (!tail_) tail_.reset(static_cast<std::uint8_t*>(std::aligned_alloc(kDirectIoAlign, kDirectIoAlign)));
       std::memcpy(tail_.get(), header.data(), header.size());
@@ -228,21 +230,15 @@ int Ring::append_direct(RecordBatch& batch) {
   std::memcpy(batch.data.get(), tail_.get(), tail_len_);
   std::size_t total = batch.size;
   std::size_t aligned = total / kDirectIoAlign * kDirectIoAlign;
-  std::size_t done = 0;
-  while (done < aligned) {
-    ssize_t n = ::pwrite(direct_fd_.get(), batch.data.get() + done, aligned - done,
-                         static_cast<off_t>(direct_offset_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || n % static_cast<ssize_t>(kDirectIoAlign) != 0) return n < 0 ? errno : EIO;
-    done += static_cast<std::size_t>(n);
-  }
+  // A short write leaves an unaligned offset, which O_DIRECT refuses: the caller then
+  // continues the file buffered.
+  if (int err = write_all(direct_fd_.get(), batch.data.get(), aligned, nullptr, direct_offset_); err != 0) return err;
   std::size_t rest = total - aligned;
   if (rest > 0) {
     // The new tail: kept for the next block write and written through the page cache now,
     // so the file holds every record within the flush interval.
     std::size_t written = 0;
-    if (int err = pwrite_all(live_fd_.get(), batch.data.get() + aligned, rest,
-                             static_cast<long long>(direct_offset_ + aligned), &written);
+    if (int err = write_all(live_fd_.get(), batch.data.get() + aligned, rest, &written, direct_offset_ + aligned);
         err != 0)
       return err;
     std::memcpy(tail_.get(), batch.data.get() + aligned, rest);
@@ -258,7 +254,7 @@ int Ring::append_direct(RecordBatch& batch) {
 int Ring::write_at_end(const std::uint8_t* data, std::size_t size) {
   for (;;) {
     std::size_t written = 0;
-    int err = pwrite_all(live_fd_.get(), data, size, static_cast<long long>(live_offset_), &written);
+    int err = write_all(live_fd_.get(), data, size, &written, live_offset_);
     if (err == 0) {
       live_offset_ += size;
       counters_.bytes_written += size;
@@ -316,8 +312,8 @@ void Ring::append(RecordBatch& batch) {
 
 void Ring::finish_file(std::uint64_t drops) {
   if (!live_fd_.valid()) return;
-  std::string part = path_of(live_name_ + std::string(kPartSuffix));
-  std::string part_name = live_name_ + std::string(kPartSuffix);
+  std::string part = path_of(part_file_name(live_name_));
+  std::string part_name = part_file_name(live_name_);
   if (live_broken_) {  // no header: not a capture file; nothing to publish
     live_fd_.reset();
     ::unlinkat(dir_fd_.get(), part_name.c_str(), 0);

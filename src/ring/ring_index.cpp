@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
@@ -13,41 +14,48 @@
 
 namespace pcap_ring {
 
-std::string index_file_name(const RingId& ring) {
-  return "." + ring.prefix + "-" + ring.interface_name + ".index";
+void to_json(nlohmann::ordered_json& j, const FileRecord& r) {
+  j = nlohmann::ordered_json{{"file", r.file},
+                             {"sequence", r.sequence},
+                             {"first", r.packets ? format_rfc3339_ns(r.first) : ""},
+                             {"last", r.packets ? format_rfc3339_ns(r.last) : ""},
+                             {"first_ns", r.first},
+                             {"last_ns", r.last},
+                             {"packets", r.packets},
+                             {"bytes", r.bytes},
+                             {"drops", r.drops}};
 }
 
-std::string record_to_json_line(const FileRecord& r) {
-  nlohmann::ordered_json j;
-  j["file"] = r.file;
-  j["sequence"] = r.sequence;
-  j["first"] = r.packets ? format_rfc3339_ns(r.first) : "";
-  j["last"] = r.packets ? format_rfc3339_ns(r.last) : "";
-  j["first_ns"] = r.first;
-  j["last_ns"] = r.last;
-  j["packets"] = r.packets;
-  j["bytes"] = r.bytes;
-  j["drops"] = r.drops;
-  // File names are bytes; anything that is not UTF-8 is replaced rather than thrown on.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+void from_json(const nlohmann::json& j, FileRecord& r) {
+  j.at("file").get_to(r.file);
+  j.at("sequence").get_to(r.sequence);
+  j.at("first_ns").get_to(r.first);
+  j.at("last_ns").get_to(r.last);
+  j.at("packets").get_to(r.packets);
+  j.at("bytes").get_to(r.bytes);
+  j.at("drops").get_to(r.drops);
+  if (!is_valid_name_part(r.file))
+    throw nlohmann::json::other_error::create(501, "file '" + r.file + "' is not a name inside the ring", &j);
 }
 
-bool record_from_json_line(const std::string& line, FileRecord* r) {
+namespace {
+
+// One index line; file names are bytes, so text that is not UTF-8 is replaced, not thrown on.
+std::string index_line(const FileRecord& r) {
+  return nlohmann::ordered_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<FileRecord> parse_index_line(const std::string& line) {
   auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return false;
+  if (!j.is_object()) return std::nullopt;
   try {
-    r->file = j.at("file").get<std::string>();
-    r->sequence = j.at("sequence").get<std::uint64_t>();
-    r->first = j.at("first_ns").get<NanoTime>();
-    r->last = j.at("last_ns").get<NanoTime>();
-    r->packets = j.at("packets").get<std::uint64_t>();
-    r->bytes = j.at("bytes").get<std::uint64_t>();
-    r->drops = j.at("drops").get<std::uint64_t>();
+    return j.get<FileRecord>();
   } catch (const nlohmann::json::exception&) {
-    return false;
+    return std::nullopt;
   }
-  return !r->file.empty() && r->file.find('/') == std::string::npos;
 }
+
+}  // namespace
 
 bool RingIndex::load(std::vector<std::string>* warnings) {
   records_.clear();
@@ -63,9 +71,8 @@ bool RingIndex::load(std::vector<std::string>* warnings) {
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
-    FileRecord r;
-    if (record_from_json_line(line, &r)) {
-      add(std::move(r));
+    if (auto r = parse_index_line(line)) {
+      add(std::move(*r));
     } else if (warnings) {
       warnings->push_back(path_ + ":" + std::to_string(line_no) + ": unreadable index entry skipped");
     }
@@ -76,7 +83,7 @@ bool RingIndex::load(std::vector<std::string>* warnings) {
 int RingIndex::save() const {
   std::string text;
   for (const auto& r : records_) {
-    text += record_to_json_line(r);
+    text += index_line(r);
     text += '\n';
   }
   return write_file_atomically(path_, text);

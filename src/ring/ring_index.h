@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,17 +24,16 @@ struct FileRecord {
   std::uint64_t drops = 0;
 };
 
-std::string index_file_name(const RingId& ring);
-
 class RingIndex {
  public:
   explicit RingIndex(std::string path) : path_(std::move(path)) {}
 
   // Reads the index; a missing file is an empty index. Lines that do not parse are
   // skipped and reported in *warnings (the files themselves are rescanned by the ring).
-  bool load(std::vector<std::string>* warnings);
+  // False when the index exists but cannot be read.
+  [[nodiscard]] bool load(std::vector<std::string>* warnings);
   // Writes to a temporary file, fsyncs and renames it over the index. Returns 0 or errno.
-  int save() const;
+  [[nodiscard]] int save() const;
 
   const std::vector<FileRecord>& records() const { return records_; }
   void add(FileRecord record);  // keeps records ordered by sequence
@@ -46,8 +46,11 @@ class RingIndex {
   std::vector<FileRecord> records_;
 };
 
-// JSON form shared by the index file and `list --json`.
-std::string record_to_json_line(const FileRecord& record);
-bool record_from_json_line(const std::string& line, FileRecord* record);
+// JSON form shared by the index file, the hook queue and `list --json`: the times twice,
+// as RFC 3339 text for people ("" for a file without packets) and as nanoseconds for tools.
+void to_json(nlohmann::ordered_json& j, const FileRecord& record);
+// Reads the nanosecond times; throws nlohmann::json::exception on a missing field or a file
+// name that is not a plain name inside the ring directory.
+void from_json(const nlohmann::json& j, FileRecord& record);
 
 }  // namespace pcap_ring

@@ -76,7 +76,7 @@ StageContext stage_context(const CaptureConfig& config) {
 
 HookPipelineOptions hook_options(const CaptureConfig& config, const RingId& ring) {
   HookPipelineOptions options;
-  options.state_path = config.output_dir + "/" + hook_queue_file_name(ring);
+  options.state_path = config.output_dir + "/" + state_file_name(ring, StateFile::kHooks);
   options.ring_dir = config.output_dir;
   options.stages = stage_context(config);
   options.jobs = static_cast<unsigned>(config.hook_jobs);
@@ -170,7 +170,7 @@ void Daemon::start() {
 
   p.live.set_identity(config_.interface_name, config_.output_dir);
   p.reporter = std::make_unique<Reporter>(p.live, *p.hooks, p.notifier,
-                                          config_.output_dir + "/" + status_file_name(config_.prefix, config_.interface_name));
+                                          config_.output_dir + "/" + state_file_name(RingId{config_.prefix, config_.interface_name}, StateFile::kStatus));
   p.queue = std::make_unique<BatchQueue>(kBatchCount, batch_capacity(stream));
   p.writer = std::make_unique<WriterLoop>(*p.queue, *p.ring, p.live, p.heartbeats);
 

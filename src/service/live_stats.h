@@ -5,7 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "hooks/hook_queue.h"
+#include "ring/ring.h"
 
 namespace pcap_ring {
 
@@ -18,21 +22,17 @@ struct LiveSnapshot {
   std::uint64_t started_unix = 0;
   std::uint64_t packets = 0;       // handed to the writer
   std::uint64_t kernel_drops = 0;  // kernel buffer overflows
-  std::uint64_t packets_written = 0;
-  std::uint64_t bytes_written = 0;
-  std::uint64_t packets_lost = 0;  // write errors after deleting all it could
-  std::uint64_t files_finished = 0;
-  std::uint64_t files_deleted = 0;
-  std::uint64_t files_evicted = 0;
-  std::uint64_t write_errors = 0;
   std::uint64_t interface_restarts = 0;
+  RingCounters ring;  // the writer's
   std::uint64_t hook_backlog = 0;
   std::uint64_t hooks_running = 0;
-  std::uint64_t hook_stages_ok = 0;
-  std::uint64_t hook_stages_failed = 0;
-  std::uint64_t hook_stages_retried = 0;
-  std::uint64_t hook_stages_timed_out = 0;
+  HookStats hooks;
 };
+
+// The status file's form (its field names are read by `packet-capture status` and by
+// scripts: keep them). Only the counters the status file has always carried are written.
+void to_json(nlohmann::ordered_json& j, const LiveSnapshot& s);
+void from_json(const nlohmann::json& j, LiveSnapshot& s);
 
 class LiveStats {
  public:
@@ -43,9 +43,7 @@ class LiveStats {
   void set_state(std::string state);
 
   // Writer thread: after every batch.
-  void set_writer(std::string current_file, std::uint64_t packets_written, std::uint64_t bytes_written,
-                  std::uint64_t packets_lost, std::uint64_t files_finished, std::uint64_t files_deleted,
-                  std::uint64_t files_evicted, std::uint64_t write_errors);
+  void set_writer(std::string current_file, const RingCounters& counters);
 
   // Main thread: a consistent copy (hook figures are filled in by the caller).
   LiveSnapshot snapshot() const;

@@ -12,10 +12,7 @@ LiveSnapshot Reporter::snapshot() {
   HookPipelineSnapshot h = hooks_.snapshot();
   s.hook_backlog = h.backlog;
   s.hooks_running = h.running;
-  s.hook_stages_ok = h.stats.stages_succeeded;
-  s.hook_stages_failed = h.stats.stages_failed;
-  s.hook_stages_retried = h.stats.stages_retried;
-  s.hook_stages_timed_out = h.stats.stages_timed_out;
+  s.hooks = h.stats;
   return s;
 }
 
@@ -32,10 +29,10 @@ void Reporter::ready(const LiveSnapshot& s) { notifier_.ready(status_line(s)); }
 
 std::string summary_line(std::uint64_t captured_packets, const CaptureCounters& capture, const LiveSnapshot& s) {
   return "captured=" + std::to_string(captured_packets) + " dropped=" + std::to_string(capture.dropped) +
-         " written=" + std::to_string(s.packets_written) + " lost_to_disk=" + std::to_string(s.packets_lost) +
-         " files=" + std::to_string(s.files_finished) + " deleted=" + std::to_string(s.files_deleted) +
-         " hooks_ok=" + std::to_string(s.hook_stages_ok) + " hooks_failed=" + std::to_string(s.hook_stages_failed) +
-         " hooks_pending=" + std::to_string(s.hook_backlog) + " evicted=" + std::to_string(s.files_evicted);
+         " written=" + std::to_string(s.ring.packets_written) + " lost_to_disk=" + std::to_string(s.ring.packets_lost) +
+         " files=" + std::to_string(s.ring.files_finished) + " deleted=" + std::to_string(s.ring.files_deleted) +
+         " hooks_ok=" + std::to_string(s.hooks.stages_succeeded) + " hooks_failed=" + std::to_string(s.hooks.stages_failed) +
+         " hooks_pending=" + std::to_string(s.hook_backlog) + " evicted=" + std::to_string(s.ring.files_evicted);
 }
 
 }  // namespace pcap_ring

@@ -15,7 +15,4 @@ std::string status_json(const LiveSnapshot& s);
 std::optional<LiveSnapshot> parse_status_json(const std::string& text);
 std::string metrics_text(const LiveSnapshot& s);
 
-// ".<prefix>-<iface>.status" in the ring directory.
-std::string status_file_name(const std::string& prefix, const std::string& interface_name);
-
 }  // namespace pcap_ring

@@ -8,9 +8,7 @@ void WriterLoop::run() {
     bool last = batch->end_of_stream;
     ring_.write_batch(*batch);
     queue_.release(std::move(batch));
-    const RingCounters& c = ring_.counters();
-    live_.set_writer(ring_.live_file(), c.packets_written, c.bytes_written, c.packets_lost, c.files_finished,
-                     c.files_deleted, c.files_evicted, c.write_errors);
+    live_.set_writer(ring_.live_file(), ring_.counters());
     first_file_open_ = true;
     heartbeats_.writer_beat();
     if (last) return;

@@ -19,6 +19,7 @@
 #include "common/exit_codes.h"
 #include "config/ini_file.h"
 #include "common/log.h"
+#include "ring/ring_names.h"
 #include "stages/secrets.h"
 #include "config/stage_settings.h"
 #include "common/unique_fd.h"
@@ -34,18 +35,6 @@ std::string clean_tag(std::string tag) {
   for (char& c : tag)
     if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
   return tag;
-}
-
-std::optional<std::uint64_t> ring_sequence(const std::string& filename, const std::string& prefix) {
-  if (prefix.empty() || filename.rfind(prefix, 0) != 0) return std::nullopt;
-  std::string rest = filename.substr(prefix.size());
-  auto dot = rest.find('.');
-  std::string digits = rest.substr(0, dot);
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  std::uint64_t seq = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
-  if (ec != std::errc{}) return std::nullopt;
-  return seq;
 }
 
 class CloudSharkClient {
@@ -187,14 +176,6 @@ std::string cloudshark_error_text(const std::string& body) {
   return out;
 }
 
-std::string ring_name_prefix(const std::string& filename) {
-  std::string stem = filename.substr(0, filename.find('.'));
-  auto dash = stem.rfind('-');
-  if (dash == std::string::npos || dash + 1 >= stem.size()) return "";
-  if (stem.find_first_not_of("0123456789", dash + 1) != std::string::npos) return "";
-  return stem.substr(0, dash + 1);
-}
-
 std::vector<std::string> captures_beyond_ring(const std::vector<CloudSharkCapture>& captures, const std::string& prefix,
                                               std::uint64_t keep, const std::string& keep_id) {
   struct Entry {
@@ -205,8 +186,8 @@ std::vector<std::string> captures_beyond_ring(const std::vector<CloudSharkCaptur
   };
   std::vector<Entry> ring;
   for (std::size_t i = 0; i < captures.size(); ++i) {
-    auto seq = ring_sequence(captures[i].filename, prefix);
-    if (seq) ring.push_back({*seq, captures[i].id == keep_id, i, &captures[i]});
+    auto name = parse_any_ring_file_name(captures[i].filename);
+    if (name && !prefix.empty() && name->stem == prefix) ring.push_back({name->seq, captures[i].id == keep_id, i, &captures[i]});
   }
   // Newest sequence first; within a sequence the just-uploaded capture, then server order.
   std::sort(ring.begin(), ring.end(), [](const Entry& a, const Entry& b) {
@@ -246,7 +227,8 @@ StageOutcome run_cloudshark_upload(const CloudSharkSettings& settings, const std
   std::string id = reply["id"].is_string() ? reply["id"].get<std::string>() : reply["id"].dump();
 
   if (settings.ring) {
-    std::string prefix = ring_name_prefix(filename);
+    auto ring_name = parse_any_ring_file_name(filename);
+    std::string prefix = ring_name ? ring_name->stem : "";
     if (prefix.empty()) {
       log::warning("cloudshark: ring clean-up skipped: " + filename + " is not named PREFIX-IFACE-SEQ");
     } else if (auto captures = search_ring(client, prefix)) {

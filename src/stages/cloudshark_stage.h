@@ -46,10 +46,6 @@ std::string mask_token(const std::string& text, const std::string& token);
 // The exceptions of a CloudShark error body joined by "; ", or "" if there are none.
 std::string cloudshark_error_text(const std::string& body);
 
-// "pcap-eth0-" for "pcap-eth0-000042.pcap": the ring's file-name prefix; "" if the name has
-// no "-SEQ" part.
-std::string ring_name_prefix(const std::string& filename);
-
 struct CloudSharkCapture {
   std::string id;
   std::string filename;

@@ -15,7 +15,7 @@ class ListCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RingId ring{"pcap", "eth0"};
-    RingIndex index(dir.file(index_file_name(ring)));
+    RingIndex index(dir.file(state_file_name(ring, StateFile::kIndex)));
     index.add({ring_file_name(ring, 1, FileFormat::kPcap), 1, 1000000000, 2000000000, 3, 300, 0});
     index.add({ring_file_name(ring, 2, FileFormat::kPcap), 2, 0, 0, 0, 24, 5});
     ASSERT_EQ(index.save(), 0);

@@ -30,9 +30,9 @@ Bytes read_file(const std::string& path) {
   return Bytes(std::istreambuf_iterator<char>(in), {});
 }
 
-class FileStatsBothFormats : public ::testing::TestWithParam<FileFormat> {};
+class CaptureScannerBothFormats : public ::testing::TestWithParam<FileFormat> {};
 
-TEST_P(FileStatsBothFormats, CountsPacketsAndTimeSpan) {
+TEST_P(CaptureScannerBothFormats, CountsPacketsAndTimeSpan) {
   StreamParams p;
   p.format = GetParam();
   NanoTime t0 = 1'700'000'000LL * kNanosPerSecond + 5;
@@ -47,7 +47,7 @@ TEST_P(FileStatsBothFormats, CountsPacketsAndTimeSpan) {
   EXPECT_TRUE(scan.complete());
 }
 
-TEST_P(FileStatsBothFormats, TornLastRecordIsExcluded) {
+TEST_P(CaptureScannerBothFormats, TornLastRecordIsExcluded) {
   StreamParams p;
   p.format = GetParam();
   Bytes whole = encode_stream(p, 5, 1000);
@@ -62,11 +62,11 @@ TEST_P(FileStatsBothFormats, TornLastRecordIsExcluded) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Formats, FileStatsBothFormats,
+INSTANTIATE_TEST_SUITE_P(Formats, CaptureScannerBothFormats,
                          ::testing::Values(FileFormat::kPcap, FileFormat::kPcapng));
 
 // What a power loss leaves: the file's size grew, its last blocks never reached the disk.
-TEST_P(FileStatsBothFormats, ZeroFilledTailEndsTheValidPart) {
+TEST_P(CaptureScannerBothFormats, ZeroFilledTailEndsTheValidPart) {
   StreamParams p;
   p.format = GetParam();
   Bytes b = encode_stream(p, 3, 1'700'000'000LL * kNanosPerSecond);
@@ -80,7 +80,7 @@ TEST_P(FileStatsBothFormats, ZeroFilledTailEndsTheValidPart) {
   EXPECT_EQ(scan.first, 1'700'000'000LL * kNanosPerSecond);
 }
 
-TEST(FileStats, CaplenAboveSnaplenOrOriglenBelowCaplenEndsTheValidPart) {
+TEST(CaptureScanner, CaplenAboveSnaplenOrOriglenBelowCaplenEndsTheValidPart) {
   StreamParams p;
   p.snaplen = 64;
   std::uint8_t payload[100] = {};
@@ -97,7 +97,7 @@ TEST(FileStats, CaplenAboveSnaplenOrOriglenBelowCaplenEndsTheValidPart) {
   }
 }
 
-TEST(FileStats, GarbageLengthStopsTheScan) {
+TEST(CaptureScanner, GarbageLengthStopsTheScan) {
   StreamParams p;
   Bytes b = encode_stream(p, 3, 1000);
   Bytes garbage = {1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0};
@@ -109,7 +109,7 @@ TEST(FileStats, GarbageLengthStopsTheScan) {
   EXPECT_EQ(scan.valid_bytes, b.size() - garbage.size());
 }
 
-TEST(FileStats, RejectsWhatIsNotACapture) {
+TEST(CaptureScanner, RejectsWhatIsNotACapture) {
   FileScan scan;
   std::string error;
   Bytes text = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
@@ -122,7 +122,7 @@ TEST(FileStats, RejectsWhatIsNotACapture) {
 }
 
 // Files written by another tool (editcap) with known content.
-TEST(FileStats, ReadsFilesWrittenByWireshark) {
+TEST(CaptureScanner, ReadsFilesWrittenByWireshark) {
   FileScan scan;
   std::string error;
   ASSERT_TRUE(scan_capture_file(std::string(TEST_DATA_DIR) + "/three_udp_micro.pcap", &scan, &error)) << error;
@@ -140,7 +140,7 @@ TEST(FileStats, ReadsFilesWrittenByWireshark) {
   EXPECT_EQ(scan.last, 1795570466'459218739LL);
 }
 
-TEST(FileStats, MissingFileIsAnError) {
+TEST(CaptureScanner, MissingFileIsAnError) {
   FileScan scan;
   std::string error;
   EXPECT_FALSE(scan_capture_file("/nonexistent/x.pcap", &scan, &error));

@@ -1,11 +1,8 @@
 #include "hooks/hook_pipeline.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "hooks/stage_list.h"
 #include "support/test_support.h"
@@ -13,6 +10,10 @@
 namespace pcap_ring {
 namespace {
 
+using testing::wait_until;
+
+// Hooks are real processes; the pipeline's own time (backoff, drain deadlines) is a manual
+// clock the tests move, so nothing here waits for a retry to come due.
 class HookPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -23,25 +24,23 @@ class HookPipelineTest : public ::testing::Test {
   std::string ring() { return dir.file("ring"); }
   std::string log_path() { return dir.file("log"); }
   void hook(const std::string& name, const std::string& body, mode_t mode = 0755) {
-    std::string path = hooks() + "/" + name;
-    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-    chmod(path.c_str(), mode);
+    testing::write_script(hooks() + "/" + name, body, mode);
   }
   // A finished file on disk and its record.
   FileRecord file(std::uint64_t seq) {
-    std::string name = "pcap-t-" + std::to_string(100000 + seq).substr(0) + ".pcap";
-    std::ofstream(ring() + "/" + name) << "data";
+    std::string name = ring_file_name({"pcap", "t"}, seq, FileFormat::kPcap);
+    testing::write_text_file(ring() + "/" + name, "data");
     return {name, seq, 1, 2, 1, 4, 0};
   }
   HookPipelineOptions options() {
     HookPipelineOptions o;
-    o.state_path = ring() + "/.pcap-t.hooks";
+    o.state_path = ring() + "/" + state_file_name(RingId{"pcap", "t"}, StateFile::kHooks);
     o.ring_dir = ring();
     o.stages.hooks_dir = hooks();
     o.stages.interface_name = "t";
     o.stages.base_env = {"PATH=/usr/bin:/bin", "LOG=" + log_path()};
     o.stages.timeout = std::chrono::seconds(10);
-    o.backoff_initial = kNanosPerSecond / 20;
+    o.backoff_initial = kNanosPerSecond;
     return o;
   }
   std::vector<std::string> log_lines() {
@@ -50,11 +49,15 @@ class HookPipelineTest : public ::testing::Test {
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
   }
+  void advance(HookPipeline& p, NanoTime ns) {
+    clock.advance(ns);
+    p.wake();
+  }
+  // Lets the pipeline finish what is runnable now, then stops it without waiting for retries.
+  void drain(HookPipeline& p) { p.stop(clock.monotonic() + 10 * kNanosPerSecond); }
   testing::TempDir dir;
-  SystemClock clock;
+  testing::ManualClock clock;
 };
-
-NanoTime seconds_from_now(const Clock& c, int s) { return c.monotonic() + s * kNanosPerSecond; }
 
 TEST_F(HookPipelineTest, StagesRunInOrderWithRunPartsRules) {
   hook("20-second", "echo \"second $PCAP_SEQUENCE $PCAP_PACKETS\" >> $LOG");
@@ -72,7 +75,7 @@ TEST_F(HookPipelineTest, StagesRunInOrderWithRunPartsRules) {
   p.start();
   p.enqueue(file(1));
   p.enqueue(file(2));
-  p.stop(seconds_from_now(clock, 10));
+  drain(p);
   EXPECT_EQ(log_lines(), (std::vector<std::string>{"first 1", "second 1 1", "post", "first 2", "second 2 1", "post"}));
   auto snap = p.snapshot();
   EXPECT_EQ(snap.backlog, 0u);
@@ -88,7 +91,16 @@ TEST_F(HookPipelineTest, TempFailRetriesWithBackoffAndLaterStagesWait) {
   p.reconcile({});
   p.start();
   p.enqueue(file(1));
-  p.stop(seconds_from_now(clock, 10));
+  ASSERT_TRUE(wait_until([&] { return p.snapshot().stats.stages_retried == 1; }));
+  // The second attempt is due a second later (backoff_initial), not before.
+  advance(p, kNanosPerSecond / 2);
+  EXPECT_EQ(p.snapshot().stats.stages_retried, 1u);
+  advance(p, kNanosPerSecond / 2);
+  ASSERT_TRUE(wait_until([&] { return p.snapshot().stats.stages_retried == 2; }));
+  // The third waits twice as long.
+  advance(p, 2 * kNanosPerSecond);
+  ASSERT_TRUE(wait_until([&] { return p.snapshot().stats.files_done == 1; }));
+  p.stop(clock.monotonic());
   EXPECT_EQ(log_lines(), (std::vector<std::string>{"flaky 1", "flaky 2", "flaky 3", "after"}));
   EXPECT_EQ(p.snapshot().stats.stages_retried, 2u);
 }
@@ -101,7 +113,7 @@ TEST_F(HookPipelineTest, FailureSkipsLaterStagesAndIsRecorded) {
   p.reconcile({});
   p.start();
   p.enqueue(file(1));
-  p.stop(seconds_from_now(clock, 10));
+  drain(p);
   EXPECT_TRUE(log_lines().empty());
   auto snap = p.snapshot();
   EXPECT_EQ(snap.stats.stages_failed, 1u);
@@ -115,29 +127,30 @@ TEST_F(HookPipelineTest, QueueSurvivesARestartAndSucceededStagesDoNotRunAgain) {
   hook("10-once", "echo \"once $PCAP_SEQUENCE\" >> $LOG");
   hook("20-later", "[ -e " + dir.file("go") + " ] || exit 75\necho \"later $PCAP_SEQUENCE\" >> $LOG");
   auto o = options();
-  o.backoff_initial = 60 * kNanosPerSecond;  // the retry is not due before the stop
+  o.backoff_initial = 60 * kNanosPerSecond;
   {
     HookPipeline p(o, clock);
     p.load();
     p.reconcile({});
     p.start();
     p.enqueue(file(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ASSERT_TRUE(wait_until([&] { return p.snapshot().stats.stages_retried == 1; }));
     p.stop(clock.monotonic());  // no drain: stop now
     EXPECT_EQ(p.snapshot().backlog, 1u);
   }
-  std::ofstream(dir.file("go")) << "";
-  o.backoff_initial = kNanosPerSecond / 20;
+  testing::write_text_file(dir.file("go"), "");
   HookPipeline again(o, clock);
   again.load();
   EXPECT_EQ(again.state_of(1), HookState::kWaiting);
   again.reconcile({file(1)});
   again.start();
-  // The retry time stored before the restart is a minute away: the state says so.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The retry time stored before the restart is a minute away: not yet.
+  advance(again, 30 * kNanosPerSecond);
   EXPECT_EQ(again.snapshot().backlog, 1u);
+  advance(again, 31 * kNanosPerSecond);
+  ASSERT_TRUE(wait_until([&] { return again.snapshot().backlog == 0; }));
   again.stop(clock.monotonic());
-  EXPECT_EQ(log_lines(), (std::vector<std::string>{"once 1"}));
+  EXPECT_EQ(log_lines(), (std::vector<std::string>{"once 1", "later 1"}));
 }
 
 TEST_F(HookPipelineTest, FilesFinishedButNotQueuedBeforeACrashAreQueuedAtStart) {
@@ -153,21 +166,20 @@ TEST_F(HookPipelineTest, FilesFinishedButNotQueuedBeforeACrashAreQueuedAtStart) 
   p.load();
   p.reconcile({file(1), file(2), file(3)});  // 2 and 3 were finished, never queued
   p.start();
-  p.stop(seconds_from_now(clock, 10));
+  drain(p);
   EXPECT_EQ(log_lines(), (std::vector<std::string>{"seen 2", "seen 3"}));
 }
 
 TEST_F(HookPipelineTest, RunningFileIsPinnedAndEvictionDropsWaitingJobs) {
-  hook("10-slow", "touch " + dir.file("started") + "\nsleep 1");
-  auto o = options();
-  HookPipeline p(o, clock);
+  // The hook runs until the test lets it finish.
+  hook("10-slow", "touch " + dir.file("started") + "\nwhile [ ! -e " + dir.file("release") + " ]; do sleep 0.01; done");
+  HookPipeline p(options(), clock);
   p.load();
   p.reconcile({});
   p.start();
   p.enqueue(file(1));
   p.enqueue(file(2));
-  for (int i = 0; i < 100 && !std::filesystem::exists(dir.file("started")); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(dir.file("started")); }));
   EXPECT_EQ(p.state_of(1), HookState::kRunning);
   EXPECT_EQ(p.state_of(2), HookState::kWaiting);
   EXPECT_EQ(p.state_of(3), HookState::kIdle);
@@ -175,7 +187,8 @@ TEST_F(HookPipelineTest, RunningFileIsPinnedAndEvictionDropsWaitingJobs) {
   EXPECT_EQ(p.claim_for_deletion(2), HookClaim::kEvictedJob);
   EXPECT_EQ(p.state_of(2), HookState::kIdle);
   EXPECT_EQ(p.claim_for_deletion(3), HookClaim::kNoJob);
-  p.stop(seconds_from_now(clock, 10));
+  testing::write_text_file(dir.file("release"), "");
+  drain(p);
   EXPECT_EQ(p.snapshot().stats.files_evicted, 1u);
   EXPECT_EQ(p.snapshot().stats.files_done, 1u);
 }
@@ -205,7 +218,7 @@ TEST_F(HookPipelineTest, PlantedQueueStageOutsideHooksDirNeverRuns) {
   p.load();
   p.reconcile({f});
   p.start();
-  p.stop(seconds_from_now(clock, 5));
+  drain(p);
   EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));
   EXPECT_EQ(p.snapshot().backlog, 0u);
   EXPECT_EQ(p.snapshot().stats.stages_failed, 1u);
@@ -220,7 +233,7 @@ TEST_F(HookPipelineTest, QueuedStageNoLongerInHooksDirFailsTheFile) {
   p.load();
   p.reconcile({f});
   p.start();
-  p.stop(seconds_from_now(clock, 5));
+  drain(p);
   EXPECT_TRUE(log_lines().empty());
   auto snap = p.snapshot();
   EXPECT_EQ(snap.backlog, 0u);
@@ -239,8 +252,21 @@ TEST_F(HookPipelineTest, RetryTimeADayAheadIsDueWithinOneLongestBackoff) {
   p.load();
   p.reconcile({f});
   p.start();
-  p.stop(seconds_from_now(clock, 5));  // drains retries due before the deadline
+  // Clamped on load to one longest backoff: due a second later, not a day later.
+  EXPECT_TRUE(log_lines().empty());
+  advance(p, kNanosPerSecond);
+  ASSERT_TRUE(wait_until([&] { return p.snapshot().stats.files_done == 1; }));
+  p.stop(clock.monotonic());
   EXPECT_EQ(log_lines(), (std::vector<std::string>{"seen 1"}));
+}
+
+TEST_F(HookPipelineTest, DamagedQueueIsSetAsideAndTheRingStartsEmpty) {
+  auto o = options();
+  testing::write_text_file(o.state_path, "{not json");
+  HookPipeline p(o, clock);
+  p.load();
+  EXPECT_TRUE(std::filesystem::exists(o.state_path + ".damaged"));
+  EXPECT_EQ(p.snapshot().backlog, 0u);
 }
 
 }  // namespace

@@ -13,10 +13,7 @@ namespace {
 class HookRunnerTest : public ::testing::Test {
  protected:
   std::string script(const std::string& name, const std::string& body) {
-    std::string path = dir.file(name);
-    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-    chmod(path.c_str(), 0755);
-    return path;
+    return testing::write_script(dir.file(name), body);
   }
   HookInvocation inv(const std::string& path) {
     HookInvocation i;
@@ -63,12 +60,15 @@ TEST_F(HookRunnerTest, TimeoutEndsTheWholeProcessGroup) {
   std::string pid;
   std::ifstream(pidfile) >> pid;
   ASSERT_FALSE(pid.empty());
-  usleep(200000);
-  std::ifstream stat("/proc/" + pid + "/stat");
-  std::string content;
-  std::getline(stat, content);
   // The background child got the group's SIGTERM too: gone, or a zombie awaiting its reaper.
-  EXPECT_TRUE(content.empty() || content.find(") Z") != std::string::npos) << content;
+  std::string content;
+  bool ended = testing::wait_until([&] {
+    std::ifstream stat("/proc/" + pid + "/stat");
+    content.clear();
+    std::getline(stat, content);
+    return content.empty() || content.find(") Z") != std::string::npos;
+  }, std::chrono::seconds(5));
+  EXPECT_TRUE(ended) << content;
 }
 
 TEST_F(HookRunnerTest, MissingExecutableIsReported) {

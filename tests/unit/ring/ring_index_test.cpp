@@ -37,7 +37,7 @@ TEST(RingIndex, MissingIndexIsEmptyAndBadLinesAreReported) {
   EXPECT_TRUE(missing.records().empty());
 
   std::ofstream(dir.file("bad.index"))
-      << record_to_json_line({"a.pcap", 1, 1, 2, 1, 10, 0}) << "\n{not json\n"
+      << nlohmann::ordered_json(FileRecord{"a.pcap", 1, 1, 2, 1, 10, 0}).dump() << "\n{not json\n"
       << R"({"file":"../evil","sequence":2,"first_ns":0,"last_ns":0,"packets":0,"bytes":0,"drops":0})" << "\n";
   RingIndex bad(dir.file("bad.index"));
   std::vector<std::string> warnings;
@@ -47,10 +47,18 @@ TEST(RingIndex, MissingIndexIsEmptyAndBadLinesAreReported) {
   EXPECT_NE(warnings[0].find(":2:"), std::string::npos) << warnings[0];
 }
 
-TEST(RingIndex, JsonCarriesRfc3339Times) {
-  std::string line = record_to_json_line({"a.pcap", 7, 1'700'000'000'123456789LL, 1'700'000'001'000000000LL, 2, 10, 0});
-  EXPECT_NE(line.find("\"first\":\"2023-11-14T22:13:20.123456789Z\""), std::string::npos) << line;
-  EXPECT_NE(line.find("\"sequence\":7"), std::string::npos);
+TEST(RingIndex, JsonCarriesRfc3339TimesInFieldOrder) {
+  std::string line =
+      nlohmann::ordered_json(FileRecord{"a.pcap", 7, 1'700'000'000'123456789LL, 1'700'000'001'000000000LL, 2, 10, 0}).dump();
+  EXPECT_EQ(line,
+            R"({"file":"a.pcap","sequence":7,"first":"2023-11-14T22:13:20.123456789Z",)"
+            R"("last":"2023-11-14T22:13:21.000000000Z","first_ns":1700000000123456789,"last_ns":1700000001000000000,)"
+            R"("packets":2,"bytes":10,"drops":0})");
+  auto empty = nlohmann::ordered_json(FileRecord{"b.pcap", 8, 0, 0, 0, 24, 0});
+  EXPECT_EQ(empty["first"], "");
+  FileRecord back = nlohmann::json::parse(line).get<FileRecord>();
+  EXPECT_EQ(back.first, 1'700'000'000'123456789LL);
+  EXPECT_EQ(back.sequence, 7u);
 }
 
 TEST(Timestamp, FormatsAndParsesRfc3339) {

@@ -48,19 +48,53 @@ TEST(RingNames, InterfaceWithDashesIsMatchedExactly) {
 TEST(RingNames, StateFilesOfARing) {
   testing::TempDir dir;
   for (const char* n : {".pcap-eth0.index", ".pcap-br-eth0.index", ".x-eth1.index", ".pcap-eth0.hooks", "pcap-eth0-000001.pcap"})
-    std::ofstream(dir.file(n)) << "";
-  auto names = [&](const std::string& suffix, const std::string& prefix, const std::string& iface) {
+    testing::write_text_file(dir.file(n), "");
+  auto names = [&](StateFile suffix, const std::string& prefix, const std::string& iface) {
     std::vector<std::string> out;
     for (const auto& p : ring_state_files(dir.path(), suffix, prefix, iface)) out.push_back(p.substr(dir.path().size() + 1));
     return out;
   };
-  EXPECT_EQ(names(".index", "", ""), (std::vector<std::string>{".pcap-br-eth0.index", ".pcap-eth0.index", ".x-eth1.index"}));
-  EXPECT_EQ(names(".index", "pcap", "eth0"), (std::vector<std::string>{".pcap-eth0.index"}));
-  EXPECT_EQ(names(".index", "x", ""), (std::vector<std::string>{".x-eth1.index"}));
-  EXPECT_EQ(names(".hooks", "", "eth0"), (std::vector<std::string>{".pcap-eth0.hooks"}));
+  EXPECT_EQ(names(StateFile::kIndex, "", ""), (std::vector<std::string>{".pcap-br-eth0.index", ".pcap-eth0.index", ".x-eth1.index"}));
+  EXPECT_EQ(names(StateFile::kIndex, "pcap", "eth0"), (std::vector<std::string>{".pcap-eth0.index"}));
+  EXPECT_EQ(names(StateFile::kIndex, "x", ""), (std::vector<std::string>{".x-eth1.index"}));
+  EXPECT_EQ(names(StateFile::kHooks, "", "eth0"), (std::vector<std::string>{".pcap-eth0.hooks"}));
   std::string error;
-  EXPECT_TRUE(ring_state_files(dir.file("missing"), ".index", "", "", &error).empty());
+  EXPECT_TRUE(ring_state_files(dir.file("missing"), StateFile::kIndex, "", "", &error).empty());
   EXPECT_FALSE(error.empty());
+}
+
+TEST(RingNames, PartNamesAndRejectedNames) {
+  EXPECT_EQ(part_file_name("pcap-eth0-000042.pcap"), "pcap-eth0-000042.pcap.part");
+  for (const char* bad : {"../pcap-eth0-000042.pcap", "x/pcap-eth0-000042.pcap", "..", ".pcap-eth0-000042.pcap",
+                          "pcap-eth0-0000-1.pcap", "pcap-eth0-+00042.pcap", "pcap-eth0-00004 .pcap",
+                          "pcap-eth0-000042.part", "pcap-eth0-.pcap"})
+    EXPECT_FALSE(parse_ring_file_name(kRing, bad)) << bad;
+}
+
+TEST(RingNames, AnyRingFileName) {
+  auto p = parse_any_ring_file_name("cap-br-lan-000007.pcapng");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->stem, "cap-br-lan-");
+  EXPECT_EQ(p->interface_name, "br-lan");
+  EXPECT_EQ(p->seq, 7u);
+  EXPECT_EQ(parse_any_ring_file_name("pcap-eth0-42.pcap")->seq, 42u);
+  EXPECT_EQ(parse_any_ring_file_name("pcap-eth0-000002.pcap.bak")->seq, 2u);
+  for (const char* bad : {"notes.pcap", "pcap-eth0-abc.pcap", "pcap-eth0-.pcap", "../pcap-eth0-000001.pcap", "a/pcap-eth0-000001.pcap", "..",
+                          ".pcap-eth0-000001.pcap", "pcap-eth0-00000x1.pcap"})
+    EXPECT_FALSE(parse_any_ring_file_name(bad)) << bad;
+}
+
+TEST(RingNames, StateFileNamesBuiltAndParsed) {
+  EXPECT_EQ(ring_label(kRing), "pcap-eth0");
+  EXPECT_EQ(state_file_name(kRing, StateFile::kIndex), ".pcap-eth0.index");
+  EXPECT_EQ(state_file_name(kRing, StateFile::kHooks), ".pcap-eth0.hooks");
+  EXPECT_EQ(state_file_name(kRing, StateFile::kStatus), ".pcap-eth0.status");
+  EXPECT_EQ(state_file_name(kRing, StateFile::kLock), ".pcap-eth0.lock");
+  EXPECT_EQ(state_file_name("cap-br-lan", StateFile::kLock), ".cap-br-lan.lock");
+  EXPECT_EQ(state_file_ring_label(".cap-br-lan.status", StateFile::kStatus), "cap-br-lan");
+  EXPECT_FALSE(state_file_ring_label(".cap-br-lan.status", StateFile::kIndex));
+  for (const char* bad : {".status", "..status", "pcap-eth0.status", "./x.status", ".pcap-eth0.status.tmp"})
+    EXPECT_FALSE(state_file_ring_label(bad, StateFile::kStatus)) << bad;
 }
 
 TEST(RingNames, ValidNameParts) {

@@ -125,7 +125,7 @@ TEST_F(RingTest, LeftoverPartIsRepairedFinishedAndIndexed) {
     std::ofstream out(dir.path() + "/ring/pcap-eth0-000007.pcap.part", std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   }
-  std::ofstream(dir.path() + "/ring/pcap-eth0-000008.pcap.part") << "";  // empty: removed
+  testing::write_text_file(dir.path() + "/ring/pcap-eth0-000008.pcap.part", "");  // empty: removed
   Ring ring(options(10));
   std::vector<FileRecord> finished;
   ring.set_on_finished([&](const FileRecord& r) { finished.push_back(r); });

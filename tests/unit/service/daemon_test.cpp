@@ -232,7 +232,7 @@ TEST_F(DaemonTest, LostInterfaceIsReopenedAndTheRingKept) {
   auto files = ring_files();
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(packets_in(files[0]), 15u);
-  std::ifstream status(dir.file("ring/" + status_file_name("pcap", "fake0")));
+  std::ifstream status(dir.file("ring/" + state_file_name(RingId{"pcap", "fake0"}, StateFile::kStatus)));
   std::string text((std::istreambuf_iterator<char>(status)), std::istreambuf_iterator<char>());
   auto snapshot = parse_status_json(text);
   ASSERT_TRUE(snapshot);
@@ -257,13 +257,13 @@ TEST_F(DaemonTest, StopFinishesTheLastFileAndHandsItToTheHooks) {
   ASSERT_TRUE(std::getline(log, line)) << "the hook did not run on the last file";
   EXPECT_EQ(line, dir.file("ring/" + files[0]) + " 10");
 
-  std::ifstream status(dir.file("ring/" + status_file_name("pcap", "fake0")));
+  std::ifstream status(dir.file("ring/" + state_file_name(RingId{"pcap", "fake0"}, StateFile::kStatus)));
   std::string text((std::istreambuf_iterator<char>(status)), std::istreambuf_iterator<char>());
   auto snapshot = parse_status_json(text);
   ASSERT_TRUE(snapshot);
   EXPECT_EQ(snapshot->state, "stopped");
   EXPECT_EQ(snapshot->packets, 10u);
-  EXPECT_EQ(snapshot->files_finished, 1u);
+  EXPECT_EQ(snapshot->ring.files_finished, 1u);
 }
 
 }  // namespace

@@ -22,10 +22,10 @@ LiveSnapshot sample() {
   s.pid = 1234;
   s.packets = 1000;
   s.kernel_drops = 7;
-  s.files_finished = 42;
+  s.ring.files_finished = 42;
   s.hook_backlog = 3;
-  s.hook_stages_failed = 1;
-  s.hook_stages_ok = 80;
+  s.hooks.stages_failed = 1;
+  s.hooks.stages_succeeded = 80;
   return s;
 }
 

@@ -27,13 +27,6 @@ TEST(CloudSharkText, MasksTokenAndReadsExceptions) {
   EXPECT_EQ(cloudshark_error_text(R"({"filename":"a","id":"b"})"), "");
 }
 
-TEST(CloudSharkRing, PrefixOfAFileName) {
-  EXPECT_EQ(ring_name_prefix("pcap-eth0-000042.pcap"), "pcap-eth0-");
-  EXPECT_EQ(ring_name_prefix("cap-br-lan-000001.pcapng"), "cap-br-lan-");
-  EXPECT_EQ(ring_name_prefix("notes.pcap"), "");
-  EXPECT_EQ(ring_name_prefix("pcap-eth0-abc.pcap"), "");
-}
-
 TEST(CloudSharkRing, KeepsTheNewestSequencesOfThisRingOnly) {
   std::vector<CloudSharkCapture> c = {
       {"a", "pcap-eth0-000001.pcap"}, {"b", "pcap-eth0-000002.pcap"}, {"c", "pcap-eth0-000003.pcap"},
