@@ -14,18 +14,6 @@ std::map<std::string, std::string> StageCommandLine::flags() const {
   return out;
 }
 
-void run_stage(const char* stage, int* exit_status, const std::function<int()>& body) {
-  try {
-    *exit_status = body();
-  } catch (const StartupError& e) {
-    log::error(std::string(stage) + ": " + e.what());
-    *exit_status = e.code();
-  } catch (const std::exception& e) {
-    log::error(std::string(stage) + ": internal error: " + e.what());
-    *exit_status = kExitSoftware;
-  }
-}
-
 std::string local_host_name() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";

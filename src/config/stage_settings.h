@@ -90,9 +90,7 @@ std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vect
   return line;
 }
 
-// Runs a stage's body and stores its exit status; a StartupError gives its own code and any
-// other exception 70, each logged as one line naming the stage.
-void run_stage(const char* stage, int* exit_status, const std::function<int()>& body);
+// The stage runner (exceptions to exit statuses) is stages/stage_runner.h.
 
 // This host's name for tags and object keys ("localhost" if it cannot be read).
 std::string local_host_name();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include "config/capture_config.h"
@@ -24,6 +25,7 @@
 #include "config/ini_file.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "stages/stage_runner.h"
 
 namespace pcap_ring {
 namespace {
@@ -145,7 +147,7 @@ int send_all(int fd, const std::string& data, SteadyClock::time_point deadline) 
 }
 
 // Reads until the buffer holds one complete JSON value, the peer closes, or the deadline.
-StageResult read_reply(int fd, SteadyClock::time_point deadline, const char* step, SuricataReply* reply) {
+StageOutcome read_reply(int fd, SteadyClock::time_point deadline, const char* step, SuricataReply* reply) {
   std::string buffer;
   char chunk[4096];
   for (;;) {
@@ -209,7 +211,7 @@ int same_content(const std::string& a, const std::string& b) {
 }
 
 // What to do when DIR/NAME already exists.
-StageResult existing_target(const std::string& file, const std::string& target, const struct stat& src) {
+StageOutcome existing_target(const std::string& file, const std::string& target, const struct stat& src) {
   struct stat st {};
   if (::lstat(target.c_str(), &st) != 0) return {kExitTempFail, errno_reason(("stat " + target).c_str(), errno)};
   if (same_file(st, src)) return {kExitOk, "already linked as " + target};
@@ -221,7 +223,7 @@ StageResult existing_target(const std::string& file, const std::string& target, 
 }
 
 // Local errors: out of space is temporary, permissions/read-only are settings, others final.
-int local_error_code(int err) {
+ExitCode local_error_code(int err) {
   switch (err) {
     case ENOSPC:
     case EDQUOT:
@@ -257,16 +259,9 @@ int fsync_dir(const std::string& dir) {
   return d.close_checked();
 }
 
-// Copy into an unnamed file in `dir`, then give it its name. ENOTSUP-like errors from O_TMPFILE
-// are returned as EOPNOTSUPP so the caller can fall back.
-StageResult copy_via_tmpfile(int src_fd, const struct stat& src, const std::string& file, const std::string& dir,
-                             const std::string& target) {
-  UniqueFd out(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, src.st_mode & 0777));
-  if (!out.valid()) {
-    int err = errno;
-    if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL || err == ENOENT) return {-EOPNOTSUPP, ""};
-    return {local_error_code(err), errno_reason(("creating a temporary file in " + dir).c_str(), err)};
-  }
+// Fills the unnamed file `out` in `dir` with the source, then gives it its name.
+StageOutcome publish_tmpfile_copy(UniqueFd out, int src_fd, const struct stat& src, const std::string& file,
+                                  const std::string& dir, const std::string& target) {
   if (int err = copy_bytes(src_fd, out.get()))
     return {local_error_code(err), errno_reason(("copying " + file + " into " + dir).c_str(), err)};
   if (::fsync(out.get()) != 0) return {local_error_code(errno), errno_reason("fsync of the copy", errno)};
@@ -284,8 +279,18 @@ StageResult copy_via_tmpfile(int src_fd, const struct stat& src, const std::stri
   return {kExitOk, "copied into " + target};
 }
 
+// Copy into an unnamed file in `dir`, then give it its name; TmpfileUnsupported when the
+// filesystem cannot make one, so the caller falls back to the hidden directory.
+std::variant<StageOutcome, TmpfileUnsupported> copy_via_tmpfile(int src_fd, const struct stat& src,
+                                                                const std::string& file, const std::string& dir,
+                                                                const std::string& target) {
+  UniqueFd out(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, src.st_mode & 0777));
+  if (!out.valid()) return tmpfile_failure(errno, dir);
+  return publish_tmpfile_copy(std::move(out), src_fd, src, file, dir, target);
+}
+
 // Copy into DIR/.packet-capture.tmp/NAME.XXXXXX (a directory: Suricata skips it), then rename.
-StageResult copy_via_hidden_dir(int src_fd, const struct stat& src, const std::string& file, const std::string& dir,
+StageOutcome copy_via_hidden_dir(int src_fd, const struct stat& src, const std::string& file, const std::string& dir,
                                 const std::string& target) {
   std::string tmp_dir = dir + "/" + kHiddenCopyDir;
   if (::mkdir(tmp_dir.c_str(), 0700) != 0 && errno != EEXIST)
@@ -323,6 +328,11 @@ StageResult copy_via_hidden_dir(int src_fd, const struct stat& src, const std::s
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+
+std::variant<StageOutcome, TmpfileUnsupported> tmpfile_failure(int err, const std::string& dir) {
+  if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL || err == ENOENT) return TmpfileUnsupported{};
+  return StageOutcome{local_error_code(err), errno_reason(("creating a temporary file in " + dir).c_str(), err)};
+}
 
 SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::string& interface_name,
                                         const std::map<std::string, std::string>& environment) {
@@ -377,7 +387,7 @@ std::string suricata_pcap_file_request(const std::string& filename, const std::s
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-StageResult submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings) {
+StageOutcome submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings) {
   auto deadline = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
                                      std::chrono::duration<double>(settings.timeout_seconds));
   sockaddr_un addr{};
@@ -399,20 +409,20 @@ StageResult submit_to_suricata_socket(const std::string& file, const SuricataSet
   if (int err = send_all(fd.get(), suricata_version_request(), deadline))
     return {kExitTempFail, errno_reason("sending the version handshake", err)};
   SuricataReply reply;
-  StageResult r = read_reply(fd.get(), deadline, "the version handshake", &reply);
-  if (r.exit_code != kExitOk) return r;
+  StageOutcome r = read_reply(fd.get(), deadline, "the version handshake", &reply);
+  if (r.code != kExitOk) return r;
   if (reply.state != SuricataReply::State::kOk)
     return {kExitTempFail, "Suricata refused protocol version 0.2: " + reply.message};
 
   if (int err = send_all(fd.get(), suricata_pcap_file_request(file, settings.output_dir), deadline))
     return {kExitTempFail, errno_reason("sending pcap-file", err)};
   r = read_reply(fd.get(), deadline, "pcap-file", &reply);
-  if (r.exit_code != kExitOk) return r;
+  if (r.code != kExitOk) return r;
   if (reply.state != SuricataReply::State::kOk) return {kExitFailure, "Suricata rejected the file: " + reply.message};
   return {kExitOk, "queued by Suricata" + (reply.message.empty() ? "" : ": " + reply.message)};
 }
 
-StageResult link_into_continuous_dir(const std::string& file, const std::string& dir, bool allow_tmpfile) {
+StageOutcome link_into_continuous_dir(const std::string& file, const std::string& dir, bool allow_tmpfile) {
   struct stat src {};
   if (::stat(file.c_str(), &src) != 0) return {kExitFailure, errno_reason(("stat " + file).c_str(), errno)};
   if (!S_ISREG(src.st_mode)) return {kExitFailure, file + " is not a regular file"};
@@ -441,47 +451,58 @@ StageResult link_into_continuous_dir(const std::string& file, const std::string&
   UniqueFd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) return {kExitFailure, errno_reason(("open " + file).c_str(), errno)};
   if (allow_tmpfile) {
-    StageResult r = copy_via_tmpfile(in.get(), src, file, dir, target);
-    if (r.exit_code != -EOPNOTSUPP) return r;
+    auto copied = copy_via_tmpfile(in.get(), src, file, dir, target);
+    if (auto* outcome = std::get_if<StageOutcome>(&copied)) return *outcome;
     if (::lseek(in.get(), 0, SEEK_SET) != 0) return {kExitFailure, errno_reason("lseek", errno)};
   }
   return copy_via_hidden_dir(in.get(), src, file, dir, target);
 }
 
-int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& settings) {
-  const std::string& path = file.path;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    log::error("suricata: " + path + ": " + errno_text(errno));
-    return kExitFailure;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    log::error("suricata: " + path + ": not a regular file");
-    return kExitFailure;
-  }
-  StageResult r;
+namespace {
+
+// Hands the file over in the configured mode; throws ConfigError for settings that cannot work.
+StageOutcome hand_over(const std::string& path, const SuricataSettings& settings) {
+  StageOutcome r;
   if (settings.continuous()) {
     r = link_into_continuous_dir(path, settings.continuous_dir);
-    if (r.exit_code == kExitConfig) throw ConfigError("suricata: " + r.message);
   } else {
     if (settings.output_dir.empty())
       throw ConfigError(
-          "suricata: no output directory for Suricata's logs: set --output-dir or output_dir in [suricata] "
+          "no output directory for Suricata's logs: set --output-dir or output_dir in [suricata] "
           "(or use continuous mode: --continuous-dir, continuous_dir, SURICATA_CONTINUOUS_DIR)");
     struct stat od {};
     if (::stat(settings.output_dir.c_str(), &od) != 0 || !S_ISDIR(od.st_mode))
-      throw ConfigError("suricata: output_dir " + settings.output_dir + " does not exist or is not a directory");
+      throw ConfigError("output_dir " + settings.output_dir + " does not exist or is not a directory");
     r = submit_to_suricata_socket(path, settings);
-    if (r.exit_code == kExitConfig) throw ConfigError("suricata: " + r.message);
   }
-  std::string line = "suricata: " + path + ": " + r.message;
-  if (r.exit_code == kExitOk)
-    log::info(line);
-  else if (r.exit_code == kExitTempFail)
-    log::warning(line + " (retry later)");
-  else
-    log::error(line);
-  return r.exit_code;
+  if (r.code == kExitConfig) throw ConfigError(r.message);
+  return r;
+}
+
+}  // namespace
+
+int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& settings) {
+  return run_stage("suricata", [&]() -> int {
+    const std::string& path = file.path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      log::error("suricata: " + path + ": " + errno_text(errno));
+      return kExitFailure;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      log::error("suricata: " + path + ": not a regular file");
+      return kExitFailure;
+    }
+    StageOutcome r = hand_over(path, settings);
+    std::string line = "suricata: " + path + ": " + r.message;
+    if (r.code == kExitOk)
+      log::info(line);
+    else if (r.code == kExitTempFail)
+      log::warning(line + " (retry later)");
+    else
+      log::error(line);
+    return r.code;
+  });
 }
 
 void add_suricata_hook_command(CLI::App& hook_app, int* exit_status) {

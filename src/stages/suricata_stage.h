@@ -30,8 +30,10 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "hooks/hook_environment.h"
+#include "stages/stage_outcome.h"
 
 namespace pcap_ring {
 
@@ -78,22 +80,22 @@ SuricataReply parse_suricata_reply(std::string_view buffer);
 std::string suricata_version_request();
 std::string suricata_pcap_file_request(const std::string& filename, const std::string& output_dir);
 
-// Outcome of one hand-over: an exit status of the hook contract and a one-line reason.
-struct StageResult {
-  int exit_code = 0;
-  std::string message;
-};
+// Making an unnamed O_TMPFILE copy in the watched directory failed with `err`: either the
+// filesystem has no O_TMPFILE (TmpfileUnsupported: copy through the hidden directory instead)
+// or the hand-over fails with this outcome.
+struct TmpfileUnsupported {};
+std::variant<StageOutcome, TmpfileUnsupported> tmpfile_failure(int err, const std::string& dir);
 
 // Socket mode. `file` and settings.output_dir must be absolute.
-StageResult submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings);
+StageOutcome submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings);
 
 // Continuous mode. `allow_tmpfile` = false forces the hidden-subdirectory copy (for tests).
-StageResult link_into_continuous_dir(const std::string& file, const std::string& dir,
+StageOutcome link_into_continuous_dir(const std::string& file, const std::string& dir,
                                      bool allow_tmpfile = true);
 
-// Checks the settings against the mode, hands the file over, logs the outcome.
-// Throws StartupError(78) for settings that cannot work (no output_dir in socket mode,
-// missing directories).
+// Checks the settings against the mode, hands the file over, logs the outcome and returns
+// the exit status. Runs through the stage runner: settings that cannot work (no output_dir
+// in socket mode, missing directories) give 78 with one line.
 int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& settings);
 
 // Adds `suricata FILE [--socket PATH] [--output-dir DIR] [--continuous-dir DIR] [--timeout S]
