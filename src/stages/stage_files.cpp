@@ -7,6 +7,8 @@
 
 namespace pcap_ring {
 
+std::string errno_reason(const std::string& what, int err) { return what + ": " + errno_text(err); }
+
 std::variant<OpenCaptureFile, StageOutcome> open_capture_file(const std::string& path) {
   OpenCaptureFile file;
   file.fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));

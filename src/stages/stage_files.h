@@ -16,6 +16,9 @@ struct OpenCaptureFile {
   std::uint64_t size = 0;
 };
 
+// "WHAT: strerror(err)", the one way stages describe a failed system call.
+std::string errno_reason(const std::string& what, int err);
+
 // The open file, or the failed outcome (exit 1) naming the path and the reason.
 std::variant<OpenCaptureFile, StageOutcome> open_capture_file(const std::string& path);
 

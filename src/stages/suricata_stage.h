@@ -34,6 +34,8 @@
 
 #include "hooks/hook_environment.h"
 #include "stages/stage_outcome.h"
+#include "stages/suricata_client.h"
+#include "stages/suricata_continuous.h"
 
 namespace pcap_ring {
 
@@ -68,30 +70,8 @@ struct SuricataFlags {
 SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::string& interface_name,
                                         const std::map<std::string, std::string>& environment);
 
-// Parses a (possibly partial) reply buffer. kIncomplete: more bytes may complete it.
-struct SuricataReply {
-  enum class State { kIncomplete, kOk, kError, kMalformed };
-  State state = State::kIncomplete;
-  std::string message;  // Suricata's "message" (as text), or what is wrong with the reply
-};
-SuricataReply parse_suricata_reply(std::string_view buffer);
-
-// The two requests, exactly as sent.
-std::string suricata_version_request();
-std::string suricata_pcap_file_request(const std::string& filename, const std::string& output_dir);
-
-// Making an unnamed O_TMPFILE copy in the watched directory failed with `err`: either the
-// filesystem has no O_TMPFILE (TmpfileUnsupported: copy through the hidden directory instead)
-// or the hand-over fails with this outcome.
-struct TmpfileUnsupported {};
-std::variant<StageOutcome, TmpfileUnsupported> tmpfile_failure(int err, const std::string& dir);
-
 // Socket mode. `file` and settings.output_dir must be absolute.
 StageOutcome submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings);
-
-// Continuous mode. `allow_tmpfile` = false forces the hidden-subdirectory copy (for tests).
-StageOutcome link_into_continuous_dir(const std::string& file, const std::string& dir,
-                                     bool allow_tmpfile = true);
 
 // Checks the settings against the mode, hands the file over, logs the outcome and returns
 // the exit status. Runs through the stage runner: settings that cannot work (no output_dir
