@@ -14,7 +14,7 @@ Subcommand add_hook_cloudshark_command(CLI::App& hook_app) {
       "then flags. Token: systemd credential cloudshark-token, else token_file (a root-only file).\n"
       "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
   return {cmd, [line] {
-            return run_stage("cloudshark", /*name_errors=*/true, [&] {
+            return run_stage("cloudshark", [&] {
               Environment environment = current_environment();
               HookFileInfo info = hook_file_info_from_environment(line->file, environment);
               CloudSharkSettings settings = load_cloudshark_settings(line->flags(), info.interface_name, environment);

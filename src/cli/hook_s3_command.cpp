@@ -15,7 +15,7 @@ Subcommand add_hook_s3_command(CLI::App& hook_app) {
       "s3-secret-access-key, else access_key_id_file / secret_access_key_file (root-only files).\n"
       "Exit status: 0 uploaded, 75 retry later (network, timeout, 5xx), 1 refused (4xx), 78 bad settings, 64 bad flags.");
   return {cmd, [line] {
-            return run_stage("s3", /*name_errors=*/true, [&] {
+            return run_stage("s3", [&] {
               Environment environment = current_environment();
               HookFileInfo info = hook_file_info_from_environment(line->file, environment);
               S3Settings settings = load_s3_settings(line->flags(), info.interface_name, environment);

@@ -28,16 +28,4 @@ std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vect
   return line;
 }
 
-int run_stage(const std::string& stage, bool name_errors, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const StartupError& e) {
-    log::error((name_errors ? stage + ": " : std::string()) + e.what());
-    return e.code();
-  } catch (const std::exception& e) {
-    log::error(stage + ": internal error: " + e.what());
-    return kExitSoftware;
-  }
-}
-
 }  // namespace pcap_ring

@@ -1,6 +1,6 @@
 // What the `hook cloudshark|s3|suricata FILE` subcommands share: FILE, --config-dir and one
 // flag per settings-table row of the stage, and one way of turning a stage's errors into a
-// logged line and an exit status.
+// logged line and an exit status (stages/stage_runner.h).
 #pragma once
 
 #include <map>
@@ -11,6 +11,7 @@
 
 #include "cli/subcommand.h"
 #include "config/settings_table.h"
+#include "stages/stage_runner.h"
 
 namespace pcap_ring {
 
@@ -28,9 +29,5 @@ struct StageCommandLine {
 // Adds FILE, the flag of each row that has one, and --config-dir (first or last in --help).
 std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<const SettingSpec*>& rows,
                                                   const std::string& config_dir_help, bool config_dir_first);
-
-// Runs a stage's body: a StartupError is logged as one line (prefixed "STAGE: " if
-// `name_errors`) and gives its own code; any other exception is logged and gives 70.
-int run_stage(const std::string& stage, bool name_errors, const std::function<int()>& body);
 
 }  // namespace pcap_ring

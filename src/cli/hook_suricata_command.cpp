@@ -14,12 +14,15 @@ Subcommand add_hook_suricata_command(CLI::App& hook_app) {
       "SURICATA_CONTINUOUS_DIR < flags. Exit status: 0 handed over; 75 Suricata unreachable, busy or\n"
       "timed out (retry later); 1 Suricata rejected the file; 78 bad settings; 64 bad usage.");
   return {cmd, [line] {
-            return run_stage("suricata", /*name_errors=*/false, [&] {
-              Environment environment = current_environment();
-              HookFileInfo info = hook_file_info_from_environment(line->file, environment);
-              SuricataSettings settings = load_suricata_settings(line->flags(), info.interface_name, environment);
-              return run_suricata_stage(info, settings);
-            });
+            return run_stage(
+                "suricata",
+                [&] {
+                  Environment environment = current_environment();
+                  HookFileInfo info = hook_file_info_from_environment(line->file, environment);
+                  SuricataSettings settings = load_suricata_settings(line->flags(), info.interface_name, environment);
+                  return run_suricata_stage(info, settings);
+                },
+                /*name_errors=*/false);
           }};
 }
 

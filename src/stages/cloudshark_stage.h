@@ -26,8 +26,9 @@
 #include <vector>
 
 #include "config/stage_settings.h"
-#include "stages/curl_handle.h"
 #include "hooks/hook_environment.h"
+#include "stages/cloudshark_client.h"
+#include "stages/stage_outcome.h"
 
 namespace pcap_ring {
 
@@ -40,22 +41,14 @@ CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::str
 // "interface:eth0,host:h,sequence:42,extra" (',' and whitespace inside values become '_').
 std::string cloudshark_tags(const HookFileInfo& file, const std::string& host, const std::vector<std::string>& extra);
 
-// `text` with every occurrence of `token` replaced by "***".
-std::string mask_token(const std::string& text, const std::string& token);
-
-// The exceptions of a CloudShark error body joined by "; ", or "" if there are none.
-std::string cloudshark_error_text(const std::string& body);
-
-struct CloudSharkCapture {
-  std::string id;
-  std::string filename;
-};
 
 // The ids to delete so that at most `keep` sequences of the ring `prefix` remain, newest by
 // sequence; captures of other rings are never chosen; `keep_id` (just uploaded) is never chosen.
 std::vector<std::string> captures_beyond_ring(const std::vector<CloudSharkCapture>& captures, const std::string& prefix,
                                               std::uint64_t keep, const std::string& keep_id);
 
+// Uploads `file` and, in ring mode, removes the ring's uploads beyond ring_size. The outcome's
+// message never holds the token.
 StageOutcome run_cloudshark_upload(const CloudSharkSettings& settings, const std::string& token,
                                    const HookFileInfo& file, const std::string& host);
 

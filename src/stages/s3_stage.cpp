@@ -14,11 +14,16 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <variant>
 
 #include "config/capture_config.h"
 #include "config/ini_file.h"
 #include "common/log.h"
+#include "stages/s3_checksum.h"
+#include "stages/s3_xml.h"
 #include "stages/secrets.h"
+#include "stages/stage_files.h"
+#include "stages/stage_runner.h"
 #include "config/stage_settings.h"
 #include "common/unique_fd.h"
 
@@ -28,136 +33,108 @@ namespace {
 constexpr std::uint64_t kMiB = 1024 * 1024;
 constexpr std::uint64_t kMaxParts = 10000;
 
-// ---- hashing ----
+std::string upload_line(const std::string& path, const std::string& target, std::uint64_t size,
+                        const std::string& extra) {
+  return "uploaded " + path + " to " + target + " (" + std::to_string(size) + " bytes" + extra + ")";
+}
 
-struct EvpCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+// What one upload works on.
+struct S3Upload {
+  const S3Client& client;
+  int fd;
+  std::uint64_t size;
+  const std::string& path;
+  const Url& url;
+  const std::string& target;  // s3://BUCKET/KEY, for messages
 };
 
-class Digest {
- public:
-  explicit Digest(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1) throw std::runtime_error("EVP_DigestInit failed");
-  }
-  void update(const void* data, std::size_t n) { EVP_DigestUpdate(ctx_.get(), data, n); }
-  std::string raw() {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx_.get(), out, &len);
-    return std::string(reinterpret_cast<char*>(out), len);
-  }
-  std::string hex() { return to_hex(raw()); }
-  static std::string to_hex(const std::string& bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-    return out;
-  }
+const std::string kPcapContentType = "Content-Type: application/vnd.tcpdump.pcap";
 
- private:
-  std::unique_ptr<EVP_MD_CTX, EvpCtxDeleter> ctx_;
-};
-
-std::string sha256_hex(const std::string& data) {
-  Digest d(EVP_sha256());
-  d.update(data.data(), data.size());
-  return d.hex();
+StageOutcome put_whole_file(const S3Upload& u) {
+  RangeHashes h;
+  if (int err = hash_range(u.fd, 0, u.size, &h, nullptr)) return {kExitFailure, u.path + ": read: " + errno_text(err)};
+  FileRangeBody body(u.fd, 0, u.size);
+  HttpResponse r = u.client.put(u.url, body, h.sha256_hex, {kPcapContentType});
+  if (!r.success()) return S3Client::failure("PUT " + u.target, r);
+  std::string etag = unquote_etag(r.header("etag"));
+  if (etag != h.md5_hex)
+    return {kExitTempFail, "PUT " + u.target + ": checksum mismatch: ETag '" + etag + "', MD5 of the file " + h.md5_hex};
+  return {kExitOk, upload_line(u.path, u.target, u.size, "")};
 }
 
-struct RangeHashes {
-  std::string sha256_hex;
-  std::string md5_hex;
-};
-
-// Hashes [offset, offset+length) of fd; also feeds `whole` (the whole-object MD5) if given.
-// Returns 0 or an errno value.
-int hash_range(int fd, std::uint64_t offset, std::uint64_t length, RangeHashes* out, Digest* whole) {
-  Digest sha(EVP_sha256()), md5(EVP_md5());
-  std::vector<char> buf(kMiB);
-  std::uint64_t done = 0;
-  while (done < length) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - done));
-    ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    if (n == 0) return EIO;  // the file shrank
-    sha.update(buf.data(), static_cast<std::size_t>(n));
-    md5.update(buf.data(), static_cast<std::size_t>(n));
-    if (whole) whole->update(buf.data(), static_cast<std::size_t>(n));
-    done += static_cast<std::uint64_t>(n);
+// Uploads the parts of a started multipart upload; fills `complete_xml` and `part_md5s`.
+StageOutcome put_parts(const S3Upload& u, const std::string& upload_id, std::uint64_t part_size, Digest* whole,
+                       std::string* complete_xml, std::vector<std::string>* part_md5s) {
+  *complete_xml = "<CompleteMultipartUpload>";
+  for (std::uint64_t offset = 0, number = 1; offset < u.size; offset += part_size, ++number) {
+    std::uint64_t length = std::min(part_size, u.size - offset);
+    RangeHashes h;
+    if (int err = hash_range(u.fd, offset, length, &h, whole))
+      return {kExitFailure, u.path + ": read: " + errno_text(err)};
+    FileRangeBody body(u.fd, offset, length);
+    Url part_url = u.url;
+    part_url.add_query("partNumber", std::to_string(number)).add_query("uploadId", upload_id);
+    HttpResponse r = u.client.put(part_url, body, h.sha256_hex, {});
+    std::string what = "uploading part " + std::to_string(number) + " of " + u.target;
+    if (!r.success()) return S3Client::failure(what, r);
+    std::string etag = unquote_etag(r.header("etag"));
+    if (etag != h.md5_hex) return {kExitTempFail, what + ": checksum mismatch: ETag '" + etag + "', MD5 " + h.md5_hex};
+    part_md5s->push_back(h.md5_hex);
+    *complete_xml += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>\"" + etag + "\"</ETag></Part>";
   }
-  out->sha256_hex = sha.hex();
-  out->md5_hex = md5.hex();
-  return 0;
+  *complete_xml += "</CompleteMultipartUpload>";
+  return {kExitOk, ""};
 }
 
-std::string unquote_etag(std::string etag) {
-  if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
-  for (char& c : etag)
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-  return etag;
+// Checks the completed object's ETag against the parts.
+StageOutcome check_completed_etag(const S3Upload& u, const std::string& reply_body,
+                                  const std::vector<std::string>& part_md5s, const std::string& whole_md5) {
+  // AWS gives MD5(part MD5s)-N; some compatible servers give the whole object's MD5.
+  std::string problem;
+  auto reply = S3XmlReply::parse(reply_body, &problem);
+  std::string etag = reply ? unquote_etag(reply->text("ETag")) : "";
+  if (etag != multipart_etag(part_md5s) && etag != whole_md5)
+    return {kExitTempFail, "completing multipart upload of " + u.target + ": checksum mismatch: ETag '" + etag +
+                               "', expected " + multipart_etag(part_md5s) + " or " + whole_md5};
+  return {kExitOk, upload_line(u.path, u.target, u.size, ", " + std::to_string(part_md5s.size()) + " parts")};
 }
 
-// ---- requests ----
+// Initiate, parts, complete; an upload that fails after initiation is aborted.
+StageOutcome put_multipart(const S3Upload& u, std::uint64_t part_size_mb) {
+  // Parts of part_size, grown if the file would need more than 10000 of them.
+  std::uint64_t part_size = part_size_mb * kMiB;
+  while ((u.size + part_size - 1) / part_size > kMaxParts) part_size *= 2;
 
-class S3Client {
- public:
-  S3Client(const S3Settings& settings, const S3Credentials& credentials)
-      : settings_(settings), credentials_(credentials), sigv4_("aws:amz:" + settings.region + ":s3") {
-    http_.ca_file = settings.ca_file;
-    http_.verify = settings.verify;
-    http_.timeout_seconds = static_cast<long>(settings.timeout_seconds);
+  Url init_url = u.url;
+  init_url.add_query("uploads", "");
+  HttpResponse init = u.client.post(init_url, "", {kPcapContentType});
+  const std::string initiating = "initiating multipart upload of " + u.target;
+  if (!init.success()) return S3Client::failure(initiating, init);
+  std::string problem;
+  auto upload_id = s3_upload_id(init.body, &problem);
+  if (!upload_id) return {kExitTempFail, initiating + ": " + problem};
+  Url id_url = u.url;
+  id_url.add_query("uploadId", *upload_id);
+
+  auto abort_upload = [&](StageOutcome outcome) {
+    HttpResponse r = u.client.remove(id_url);
+    if (!r.success()) log::warning(S3Client::failure("aborting multipart upload of " + u.target, r).message);
+    return outcome;
+  };
+
+  Digest whole(EVP_md5());
+  std::string complete_xml;
+  std::vector<std::string> part_md5s;
+  StageOutcome parts = put_parts(u, *upload_id, part_size, &whole, &complete_xml, &part_md5s);
+  if (!parts.ok()) return abort_upload(parts);
+  HttpResponse done = u.client.post(id_url, complete_xml, {"Content-Type: application/xml"});
+  // S3 may answer 200 and still report an error in the body.
+  if (!done.success() || !s3_error_text(done.body).empty()) {
+    if (done.success()) done.status = 500;
+    return abort_upload(S3Client::failure("completing multipart upload of " + u.target, done));
   }
-
-  // `body` (a file range) or `text` is sent; `payload_sha256` is its hash.
-  HttpResponse request(const char* method, const std::string& url, FileRangeBody* body, const std::string* text,
-                       const std::string& payload_sha256, const std::vector<std::string>& extra_headers) {
-    CurlEasy curl = make_curl_easy();
-    CurlHeaders headers;
-    headers.append("x-amz-content-sha256: " + payload_sha256);
-    for (const auto& h : extra_headers) headers.append(h);
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_USERNAME, credentials_.access_key_id.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, credentials_.secret_access_key.c_str());
-    if (body) {
-      body->attach(curl.get());  // PUT
-    } else if (text) {
-      curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, text->c_str());
-      curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(text->size()));
-    }
-    curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
-    HttpResponse r = perform(curl.get(), http_);
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, nullptr);
-    return r;
-  }
-
- private:
-  const S3Settings& settings_;
-  const S3Credentials& credentials_;
-  std::string sigv4_;
-  HttpOptions http_;
-};
-
-std::string describe_failure(const std::string& what, const HttpResponse& r) {
-  std::string text = what + ": " + transfer_error_text(r);
-  if (r.result == CURLE_OK) {
-    std::string s3 = s3_error_text(r.body);
-    if (!s3.empty()) text += " (" + s3 + ")";
-  }
-  return text;
+  return check_completed_etag(u, done.body, part_md5s, whole.hex());
 }
-
-StageOutcome failed(const std::string& what, const HttpResponse& r) {
-  return {exit_status_for(r), describe_failure(what, r)};
-}
-
-const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 }  // namespace
 
@@ -195,12 +172,12 @@ std::string expand_key_template(const std::string& t, const S3KeyFields& f) {
   return key;
 }
 
-std::string s3_object_url(const S3Settings& s, const std::string& key) {
-  std::string endpoint = s.endpoint.empty() ? "https://s3." + s.region + ".amazonaws.com" : s.endpoint;
-  std::string encoded = url_encode(key, /*keep_slash=*/true);
-  if (s.use_path_style()) return endpoint + "/" + s.bucket + "/" + encoded;
-  auto scheme_end = endpoint.find("://");
-  return endpoint.substr(0, scheme_end + 3) + s.bucket + "." + endpoint.substr(scheme_end + 3) + "/" + encoded;
+S3Location s3_location_of(const S3Settings& settings) {
+  return {settings.endpoint, settings.region, settings.bucket, settings.use_path_style()};
+}
+
+std::string s3_object_url(const S3Settings& settings, const std::string& key) {
+  return s3_object_url(s3_location_of(settings), key).str();
 }
 
 S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
@@ -214,136 +191,23 @@ S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, con
   return settings;
 }
 
-std::string xml_element(const std::string& xml, const std::string& tag) {
-  auto open = xml.find("<" + tag + ">");
-  if (open == std::string::npos) return "";
-  auto start = open + tag.size() + 2;
-  auto close = xml.find("</" + tag + ">", start);
-  if (close == std::string::npos) return "";
-  std::string raw = xml.substr(start, close - start);
-  static const std::pair<const char*, const char*> entities[] = {
-      {"&quot;", "\""}, {"&apos;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#34;", "\""}, {"&amp;", "&"}};
-  std::string out;
-  for (std::size_t i = 0; i < raw.size();) {
-    bool replaced = false;
-    if (raw[i] == '&') {
-      for (const auto& [from, to] : entities) {
-        if (raw.compare(i, std::strlen(from), from) == 0) {
-          out += to;
-          i += std::strlen(from);
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += raw[i++];
-  }
-  return out;
-}
-
-std::string s3_error_text(const std::string& body) {
-  if (body.find("<Error>") == std::string::npos) return "";
-  std::string code = xml_element(body, "Code");
-  std::string message = xml_element(body, "Message");
-  if (code.empty()) return message;
-  return message.empty() ? code : code + ": " + message;
-}
-
-std::string multipart_etag(const std::vector<std::string>& part_md5_hex) {
-  Digest d(EVP_md5());
-  for (const auto& hex : part_md5_hex) {
-    std::string raw;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-      raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    d.update(raw.data(), raw.size());
-  }
-  return d.hex() + "-" + std::to_string(part_md5_hex.size());
-}
-
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,
                            const std::string& host) {
-  UniqueFd fd(::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd.valid()) return {kExitFailure, file.path + ": cannot open: " + errno_text(errno)};
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    return {kExitFailure, file.path + ": not a regular file"};
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  auto opened = open_capture_file(file.path);
+  if (auto* refused = std::get_if<StageOutcome>(&opened)) return *refused;
+  const auto& capture = std::get<OpenCaptureFile>(opened);
 
   S3KeyFields fields{settings.prefix, host, file.interface_name,
                      std::filesystem::path(file.path).filename().string(), file.sequence};
   const std::string key = expand_key_template(settings.key_template, fields);
   if (key.empty()) return {kExitConfig, "key_template '" + settings.key_template + "' expands to an empty key"};
-  const std::string url = s3_object_url(settings, key);
+  const S3Location location = s3_location_of(settings);
+  const Url url = s3_object_url(location, key);
   const std::string target = "s3://" + settings.bucket + "/" + key;
-  const std::string content_type = "Content-Type: application/vnd.tcpdump.pcap";
-  S3Client client(settings, credentials);
-
-  if (size <= settings.multipart_threshold_mb * kMiB) {
-    RangeHashes h;
-    if (int err = hash_range(fd.get(), 0, size, &h, nullptr))
-      return {kExitFailure, file.path + ": read: " + errno_text(err)};
-    FileRangeBody body(fd.get(), 0, size);
-    HttpResponse r = client.request("PUT", url, &body, nullptr, h.sha256_hex, {content_type});
-    if (!r.success()) return failed("PUT " + target, r);
-    std::string etag = unquote_etag(r.header("etag"));
-    if (etag != h.md5_hex)
-      return {kExitTempFail, "PUT " + target + ": checksum mismatch: ETag '" + etag + "', MD5 of the file " + h.md5_hex};
-    return {kExitOk, "uploaded " + file.path + " to " + target + " (" + std::to_string(size) + " bytes)"};
-  }
-
-  // Multipart: parts of part_size, grown if the file would need more than 10000 of them.
-  std::uint64_t part_size = settings.part_size_mb * kMiB;
-  while ((size + part_size - 1) / part_size > kMaxParts) part_size *= 2;
-
-  const std::string empty;
-  HttpResponse init = client.request("POST", url + "?uploads=", nullptr, &empty, kEmptySha256, {content_type});
-  if (!init.success()) return failed("initiating multipart upload of " + target, init);
-  const std::string upload_id = xml_element(init.body, "UploadId");
-  if (upload_id.empty()) return {kExitTempFail, "initiating multipart upload of " + target + ": no UploadId in the reply"};
-  const std::string id_query = "uploadId=" + url_encode(upload_id, false);
-
-  auto abort_upload = [&](StageOutcome outcome) {
-    HttpResponse r = client.request("DELETE", url + "?" + id_query, nullptr, nullptr, kEmptySha256, {});
-    if (!r.success()) log::warning(describe_failure("aborting multipart upload of " + target, r));
-    return outcome;
-  };
-
-  Digest whole(EVP_md5());
-  std::vector<std::string> part_md5s;
-  std::string complete = "<CompleteMultipartUpload>";
-  for (std::uint64_t offset = 0, number = 1; offset < size; offset += part_size, ++number) {
-    std::uint64_t length = std::min(part_size, size - offset);
-    RangeHashes h;
-    if (int err = hash_range(fd.get(), offset, length, &h, &whole))
-      return abort_upload({kExitFailure, file.path + ": read: " + errno_text(err)});
-    FileRangeBody body(fd.get(), offset, length);
-    std::string part_url = url + "?partNumber=" + std::to_string(number) + "&" + id_query;
-    HttpResponse r = client.request("PUT", part_url, &body, nullptr, h.sha256_hex, {});
-    std::string what = "uploading part " + std::to_string(number) + " of " + target;
-    if (!r.success()) return abort_upload(failed(what, r));
-    std::string etag = unquote_etag(r.header("etag"));
-    if (etag != h.md5_hex)
-      return abort_upload({kExitTempFail, what + ": checksum mismatch: ETag '" + etag + "', MD5 " + h.md5_hex});
-    part_md5s.push_back(h.md5_hex);
-    complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>\"" + etag + "\"</ETag></Part>";
-  }
-  complete += "</CompleteMultipartUpload>";
-
-  HttpResponse done = client.request("POST", url + "?" + id_query, nullptr, &complete, sha256_hex(complete),
-                                     {"Content-Type: application/xml"});
-  // S3 may answer 200 and still report an error in the body.
-  if (!done.success() || !s3_error_text(done.body).empty()) {
-    if (done.success()) done.status = 500;
-    return abort_upload(failed("completing multipart upload of " + target, done));
-  }
-  // AWS gives MD5(part MD5s)-N; some compatible servers give the whole object's MD5.
-  std::string etag = unquote_etag(xml_element(done.body, "ETag"));
-  std::string whole_md5 = whole.hex();
-  if (etag != multipart_etag(part_md5s) && etag != whole_md5)
-    return {kExitTempFail, "completing multipart upload of " + target + ": checksum mismatch: ETag '" + etag +
-                               "', expected " + multipart_etag(part_md5s) + " or " + whole_md5};
-  return {kExitOk, "uploaded " + file.path + " to " + target + " (" + std::to_string(size) + " bytes, " +
-                       std::to_string(part_md5s.size()) + " parts)"};
+  S3Client client(location, credentials, http_options_of(settings));
+  S3Upload upload{client, capture.fd.get(), capture.size, file.path, url, target};
+  if (capture.size <= settings.multipart_threshold_mb * kMiB) return put_whole_file(upload);
+  return put_multipart(upload, settings.part_size_mb);
 }
 
 int run_s3_hook(const S3Settings& settings, const HookFileInfo& file, const Environment& environment) {

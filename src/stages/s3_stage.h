@@ -24,9 +24,10 @@
 #include <vector>
 
 #include "config/stage_settings.h"
-#include "stages/curl_handle.h"
 #include "common/exit_codes.h"
 #include "hooks/hook_environment.h"
+#include "stages/s3_client.h"
+#include "stages/stage_outcome.h"
 
 namespace pcap_ring {
 
@@ -43,6 +44,8 @@ struct S3KeyFields {
 // Replaces the placeholders; empty path segments (an empty prefix) are dropped.
 std::string expand_key_template(const std::string& key_template, const S3KeyFields& fields);
 
+// Where the settings put objects.
+S3Location s3_location_of(const S3Settings& settings);
 // https://endpoint/bucket/key (path style) or https://bucket.endpoint/key, key URI-encoded.
 std::string s3_object_url(const S3Settings& settings, const std::string& key);
 
@@ -50,18 +53,6 @@ std::string s3_object_url(const S3Settings& settings, const std::string& key);
 // gave. Throws StartupError.
 S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
                             const std::map<std::string, std::string>& environment);
-
-// "Code: Message" from an S3 XML error body, or "" if there is none.
-std::string s3_error_text(const std::string& body);
-// The text of the first <tag>…</tag> in `xml`, XML entities decoded; "" if absent.
-std::string xml_element(const std::string& xml, const std::string& tag);
-// The ETag S3 gives a multipart object: hex MD5 of the concatenated binary part MD5s, "-N".
-std::string multipart_etag(const std::vector<std::string>& part_md5_hex);
-
-struct S3Credentials {
-  std::string access_key_id;
-  std::string secret_access_key;
-};
 
 // Uploads `file` (its path, interface and sequence) under the expanded key.
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,

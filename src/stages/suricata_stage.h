@@ -29,9 +29,13 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "config/stage_settings.h"
 #include "hooks/hook_environment.h"
+#include "stages/stage_outcome.h"
+#include "stages/suricata_client.h"
+#include "stages/suricata_continuous.h"
 
 namespace pcap_ring {
 
@@ -56,34 +60,12 @@ SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::s
 SuricataSettings load_suricata_settings(const std::map<std::string, std::string>& flags,
                                         const std::string& interface_name, const Environment& environment);
 
-// Parses a (possibly partial) reply buffer. kIncomplete: more bytes may complete it.
-struct SuricataReply {
-  enum class State { kIncomplete, kOk, kError, kMalformed };
-  State state = State::kIncomplete;
-  std::string message;  // Suricata's "message" (as text), or what is wrong with the reply
-};
-SuricataReply parse_suricata_reply(std::string_view buffer);
-
-// The two requests, exactly as sent.
-std::string suricata_version_request();
-std::string suricata_pcap_file_request(const std::string& filename, const std::string& output_dir);
-
-// Outcome of one hand-over: an exit status of the hook contract and a one-line reason.
-struct StageResult {
-  int exit_code = 0;
-  std::string message;
-};
-
 // Socket mode. `file` and settings.output_dir must be absolute.
-StageResult submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings);
+StageOutcome submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings);
 
-// Continuous mode. `allow_tmpfile` = false forces the hidden-subdirectory copy (for tests).
-StageResult link_into_continuous_dir(const std::string& file, const std::string& dir,
-                                     bool allow_tmpfile = true);
-
-// Checks the settings against the mode, hands the file over, logs the outcome.
-// Throws StartupError(78) for settings that cannot work (no output_dir in socket mode,
-// missing directories).
+// Checks the settings against the mode, hands the file over, logs the outcome and returns
+// the exit status. Runs through the stage runner: settings that cannot work (no output_dir
+// in socket mode, missing directories) give 78 with one line.
 int run_suricata_stage(const HookFileInfo& file, const SuricataSettings& settings);
 
 

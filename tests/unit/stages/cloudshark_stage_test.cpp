@@ -27,6 +27,31 @@ TEST(CloudSharkText, MasksTokenAndReadsExceptions) {
   EXPECT_EQ(cloudshark_error_text(R"({"filename":"a","id":"b"})"), "");
 }
 
+TEST(CloudSharkClientTest, ApiUrlsEncodeTokenIdsAndQueries) {
+  CloudSharkClient client("https://cs.example/root", "to k/en+", HttpOptions{});
+  EXPECT_EQ(client.api("upload").str(), "https://cs.example/root/api/v1/to%20k%2Fen%2B/upload");
+  EXPECT_EQ(client.masked("https://cs.example/root/api/v1/to%20k%2Fen%2B/upload and to k/en+"),
+            "https://cs.example/root/api/v1/***/upload and ***");
+  HttpResponse refused;
+  refused.status = 401;
+  refused.body = R"({"status":401,"exceptions":["bad token to k/en+"]})";
+  StageOutcome o = client.failure("upload of f", refused);
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_EQ(o.message, "upload of f: HTTP 401 (bad token ***)");
+}
+
+TEST(CloudSharkClientTest, Replies) {
+  EXPECT_EQ(cloudshark_upload_id(R"({"filename":"a.pcap","id":"abc123"})"), "abc123");
+  EXPECT_EQ(cloudshark_upload_id(R"({"filename":"a.pcap","id":42})"), "42");
+  EXPECT_FALSE(cloudshark_upload_id("<html>"));
+  auto captures = cloudshark_search_captures(
+      R"({"captures":[{"id":"a","filename":"pcap-eth0-000001.pcap"},{"id":7,"filename":"x"},{"bad":1}]})");
+  ASSERT_TRUE(captures);
+  ASSERT_EQ(captures->size(), 2u);
+  EXPECT_EQ((*captures)[1].id, "7");
+  EXPECT_FALSE(cloudshark_search_captures(R"({"results":[]})"));
+}
+
 TEST(CloudSharkRing, KeepsTheNewestSequencesOfThisRingOnly) {
   std::vector<CloudSharkCapture> c = {
       {"a", "pcap-eth0-000001.pcap"}, {"b", "pcap-eth0-000002.pcap"}, {"c", "pcap-eth0-000003.pcap"},

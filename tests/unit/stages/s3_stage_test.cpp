@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "common/exit_codes.h"
+#include "stages/s3_checksum.h"
+#include "stages/s3_xml.h"
 #include "support/test_support.h"
 
 namespace pcap_ring {
@@ -42,13 +44,72 @@ TEST(S3Url, PathStyleForCustomEndpointsVirtualHostForAws) {
   EXPECT_EQ(s3_object_url(aws, "x/y"), "https://b1.s3.eu-west-1.amazonaws.com/x/y");
 }
 
+TEST(S3Url, KeysWithCharactersNeedingEncoding) {
+  S3Settings s;
+  s.bucket = "pcaps";
+  s.endpoint = "https://s3.local:9000/";  // as written in a config file; trailing '/' is dropped by the setting
+  s.endpoint.pop_back();
+  EXPECT_EQ(s3_object_url(s, "site a/h?1/caf\xc3\xa9 #1+2.pcap"),
+            "https://s3.local:9000/pcaps/site%20a/h%3F1/caf%C3%A9%20%231%2B2.pcap");
+  EXPECT_EQ(s3_object_url(s, "a~b_c-d.e"), "https://s3.local:9000/pcaps/a~b_c-d.e");
+}
+
+TEST(S3Xml, InitiateMultipartUploadReply) {
+  const std::string body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Bucket>pcaps</Bucket><Key>h/eth0/pcap-eth0-000001.pcap</Key>"
+      "<UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA+/=</UploadId>"
+      "</InitiateMultipartUploadResult>";
+  std::string problem;
+  auto id = s3_upload_id(body, &problem);
+  ASSERT_TRUE(id) << problem;
+  EXPECT_EQ(*id, "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA+/=");
+  EXPECT_FALSE(s3_upload_id("<InitiateMultipartUploadResult><Bucket>b</Bucket></InitiateMultipartUploadResult>",
+                            &problem));
+  EXPECT_EQ(problem, "no UploadId in the reply");
+}
+
+TEST(S3Xml, MalformedRepliesAreClearErrors) {
+  std::string problem;
+  for (const char* bad : {"", "<InitiateMultipartUploadResult><UploadId>abc</UploadId>",
+                          "<A><UploadId>x</A></UploadId>", "not xml at all", "<A>&bogus;</A>", "\x01\x02"}) {
+    problem.clear();
+    EXPECT_FALSE(s3_upload_id(bad, &problem)) << bad;
+    EXPECT_EQ(problem.rfind("reply is not XML (line ", 0), 0u) << problem;
+  }
+  std::string error;
+  EXPECT_FALSE(S3XmlReply::parse("<a><b></a>", &error));
+  EXPECT_NE(error.find("mismatched tag"), std::string::npos) << error;
+}
+
+TEST(S3Xml, CompleteReplyAndErrorInsideA200) {
+  const std::string done =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>http://h/pcaps/k</Location><Bucket>pcaps</Bucket>"
+      "<Key>k</Key><ETag>&quot;3858f62230ac3c915f300c664312c11f-9&quot;</ETag></CompleteMultipartUploadResult>";
+  std::string error;
+  auto reply = S3XmlReply::parse(done, &error);
+  ASSERT_TRUE(reply) << error;
+  EXPECT_EQ(reply->root(), "CompleteMultipartUploadResult");
+  EXPECT_EQ(reply->text("ETag"), "\"3858f62230ac3c915f300c664312c11f-9\"");
+  EXPECT_EQ(unquote_etag(reply->text("ETag")), "3858f62230ac3c915f300c664312c11f-9");
+  EXPECT_EQ(reply->text("Absent"), "");
+  EXPECT_EQ(s3_error_text(done), "");
+  const std::string failed =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an "
+      "internal error. Please try again.</Message><RequestId>656c76696e6727732072657175657374</RequestId></Error>";
+  EXPECT_EQ(s3_error_text(failed), "InternalError: We encountered an internal error. Please try again.");
+  EXPECT_EQ(s3_error_text("<Error><Code>NoSuchBucket</Code></Error>"), "NoSuchBucket");
+}
+
 TEST(S3Xml, ErrorsElementsAndMultipartEtag) {
   std::string body =
       "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>a &amp; b</Message></Error>";
   EXPECT_EQ(s3_error_text(body), "SignatureDoesNotMatch: a & b");
   EXPECT_EQ(s3_error_text("<Result/>"), "");
-  EXPECT_EQ(xml_element("<R><ETag>&quot;abc&quot;</ETag></R>", "ETag"), "\"abc\"");
-  EXPECT_EQ(xml_element("<R></R>", "UploadId"), "");
+  EXPECT_EQ(s3_error_text("<html><body>502 Bad Gateway</body></html>"), "");
+  EXPECT_EQ(s3_error_text("<Error><Code>Slow"), "") << "truncated";
   // MD5 of the two binary MD5s of "" (d41d8cd9...) concatenated, then "-2".
   EXPECT_EQ(multipart_etag({"d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e"}),
             "5873dd45edd01f09c1ef2e7819369e8e-2");

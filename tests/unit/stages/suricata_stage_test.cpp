@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <variant>
 
 #include "common/exit_codes.h"
 #include "support/test_support.h"
@@ -207,28 +208,28 @@ class ContinuousTest : public ::testing::Test {
 };
 
 TEST_F(ContinuousTest, HardLinksAndRetriesAreIdempotent) {
-  StageResult r = link_into_continuous_dir(file, watch);
-  ASSERT_EQ(r.exit_code, 0) << r.message;
+  StageOutcome r = link_into_continuous_dir(file, watch);
+  ASSERT_EQ(r.code, 0) << r.message;
   EXPECT_EQ(inode(watch + "/pcap-eth0-000001.pcap"), inode(file));
   r = link_into_continuous_dir(file, watch);
-  EXPECT_EQ(r.exit_code, 0) << r.message;
+  EXPECT_EQ(r.code, 0) << r.message;
 }
 
 TEST_F(ContinuousTest, DifferentFileOfTheSameNameIsNotOverwritten) {
   std::ofstream(watch + "/pcap-eth0-000001.pcap") << "other";
-  StageResult r = link_into_continuous_dir(file, watch);
-  EXPECT_EQ(r.exit_code, kExitFailure) << r.message;
+  StageOutcome r = link_into_continuous_dir(file, watch);
+  EXPECT_EQ(r.code, kExitFailure) << r.message;
   EXPECT_EQ(read_all(watch + "/pcap-eth0-000001.pcap"), "other");
   // identical bytes under another inode (an earlier copy) count as success
   std::ofstream(watch + "/pcap-eth0-000001.pcap", std::ios::binary | std::ios::trunc) << read_all(file);
   r = link_into_continuous_dir(file, watch);
-  EXPECT_EQ(r.exit_code, 0) << r.message;
+  EXPECT_EQ(r.code, 0) << r.message;
 }
 
 TEST_F(ContinuousTest, MissingPieces) {
-  EXPECT_EQ(link_into_continuous_dir(dir.file("ring/absent.pcap"), watch).exit_code, kExitFailure);
-  EXPECT_EQ(link_into_continuous_dir(file, dir.file("nowhere")).exit_code, kExitConfig);
-  EXPECT_EQ(link_into_continuous_dir(dir.file("ring"), watch).exit_code, kExitFailure);
+  EXPECT_EQ(link_into_continuous_dir(dir.file("ring/absent.pcap"), watch).code, kExitFailure);
+  EXPECT_EQ(link_into_continuous_dir(file, dir.file("nowhere")).code, kExitConfig);
+  EXPECT_EQ(link_into_continuous_dir(dir.file("ring"), watch).code, kExitFailure);
 }
 
 // Copies need a second filesystem: /dev/shm (tmpfs) when it differs from the temp dir's.
@@ -251,18 +252,18 @@ class ContinuousCopyTest : public ContinuousTest {
 };
 
 TEST_F(ContinuousCopyTest, CopiesAcrossFilesystemsViaTmpfile) {
-  StageResult r = link_into_continuous_dir(file, shm);
-  ASSERT_EQ(r.exit_code, 0) << r.message;
+  StageOutcome r = link_into_continuous_dir(file, shm);
+  ASSERT_EQ(r.code, 0) << r.message;
   std::string target = shm + "/pcap-eth0-000001.pcap";
   EXPECT_EQ(read_all(target), read_all(file));
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(shm), {}), 1) << "only the file itself";
   r = link_into_continuous_dir(file, shm);
-  EXPECT_EQ(r.exit_code, 0) << r.message;
+  EXPECT_EQ(r.code, 0) << r.message;
 }
 
 TEST_F(ContinuousCopyTest, FallbackCopiesThroughAHiddenDirectory) {
-  StageResult r = link_into_continuous_dir(file, shm, /*allow_tmpfile=*/false);
-  ASSERT_EQ(r.exit_code, 0) << r.message;
+  StageOutcome r = link_into_continuous_dir(file, shm, /*allow_tmpfile=*/false);
+  ASSERT_EQ(r.code, 0) << r.message;
   EXPECT_EQ(read_all(shm + "/pcap-eth0-000001.pcap"), read_all(file));
   // the staging directory is left empty; nothing but it and the file in the watched dir
   EXPECT_TRUE(std::filesystem::is_empty(shm + "/.packet-capture.tmp"));
@@ -272,7 +273,7 @@ TEST_F(ContinuousCopyTest, FallbackCopiesThroughAHiddenDirectory) {
   std::string second = dir.file("ring/pcap-eth0-000002.pcap");
   std::ofstream(second) << "mine";
   r = link_into_continuous_dir(second, shm, false);
-  EXPECT_EQ(r.exit_code, kExitFailure) << r.message;
+  EXPECT_EQ(r.code, kExitFailure) << r.message;
   EXPECT_EQ(read_all(shm + "/pcap-eth0-000002.pcap"), "other");
   EXPECT_TRUE(std::filesystem::is_empty(shm + "/.packet-capture.tmp"));
 }
@@ -282,9 +283,36 @@ TEST(SuricataSocketTest, AbsentSocketIsTempFail) {
   SuricataSettings s;
   s.socket_path = dir.file("absent.sock");
   s.output_dir = dir.path();
-  StageResult r = submit_to_suricata_socket(dir.file("f.pcap"), s);
-  EXPECT_EQ(r.exit_code, kExitTempFail);
+  StageOutcome r = submit_to_suricata_socket(dir.file("f.pcap"), s);
+  EXPECT_EQ(r.code, kExitTempFail);
   EXPECT_NE(r.message.find("absent.sock"), std::string::npos) << r.message;
+}
+
+// The fallback decision: a filesystem without O_TMPFILE sends the copy through the hidden
+// directory; real local errors end the hand-over with their own status.
+TEST(SuricataTmpfileTest, UnsupportedFilesystemsFallBackOtherErrorsFail) {
+  for (int err : {EOPNOTSUPP, EISDIR, EINVAL, ENOENT})
+    EXPECT_TRUE(std::holds_alternative<TmpfileUnsupported>(tmpfile_failure(err, "/w"))) << err;
+  auto full = tmpfile_failure(ENOSPC, "/w");
+  ASSERT_TRUE(std::holds_alternative<StageOutcome>(full));
+  EXPECT_EQ(std::get<StageOutcome>(full).code, kExitTempFail);
+  EXPECT_NE(std::get<StageOutcome>(full).message.find("/w"), std::string::npos);
+  EXPECT_EQ(std::get<StageOutcome>(tmpfile_failure(EACCES, "/w")).code, kExitConfig);
+  EXPECT_EQ(std::get<StageOutcome>(tmpfile_failure(EIO, "/w")).code, kExitFailure);
+}
+
+TEST(SuricataStageTest, SettingsThatCannotWorkGiveConfigThroughTheRunner) {
+  testing::TempDir dir;
+  std::string file = dir.file("pcap-eth0-000001.pcap");
+  std::ofstream(file) << "x";
+  HookFileInfo info;
+  info.path = file;
+  SuricataSettings s;  // socket mode without output_dir
+  EXPECT_EQ(run_suricata_stage(info, s), kExitConfig);
+  s.continuous_dir = dir.file("absent");
+  EXPECT_EQ(run_suricata_stage(info, s), kExitConfig);
+  info.path = dir.file("missing.pcap");
+  EXPECT_EQ(run_suricata_stage(info, s), kExitFailure);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-#include "stages/curl_handle.h"
+#include "stages/http_client.h"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 
@@ -16,25 +16,11 @@ size_t write_body(char* data, size_t size, size_t nmemb, void* user) {
   return size * nmemb;
 }
 
-// Keeps the headers of the last response only (a 100 Continue or 401 may come first).
-size_t write_header(char* data, size_t size, size_t nmemb, void* user) {
-  auto* r = static_cast<HttpResponse*>(user);
-  std::string line(data, size * nmemb);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (line.rfind("HTTP/", 0) == 0) {
-    r->headers.clear();
-    return size * nmemb;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string::npos) return size * nmemb;
-  std::string name = line.substr(0, colon);
-  for (char& c : name)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  std::string value = line.substr(colon + 1);
-  auto first = value.find_first_not_of(" \t");
-  value = first == std::string::npos ? std::string() : value.substr(first);
-  r->headers[name] = value;
-  return size * nmemb;
+// The value of header `name` in the final response (not a 100 Continue or a 401 before it).
+std::string read_header(CURL* curl, const std::string& name) {
+  curl_header* header = nullptr;
+  if (curl_easy_header(curl, name.c_str(), 0, CURLH_HEADER, -1, &header) != CURLHE_OK || !header) return "";
+  return header->value ? header->value : "";
 }
 
 }  // namespace
@@ -60,12 +46,100 @@ void CurlHeaders::append(const std::string& header) {
   list_.reset(next);
 }
 
-std::string HttpResponse::header(const std::string& lower_name) const {
-  auto it = headers.find(lower_name);
+// ---- URLs ----
+
+std::string url_escape(const std::string& text) {
+  curl_global_init_once();
+  std::unique_ptr<char, decltype(&curl_free)> escaped(
+      curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())), curl_free);
+  if (!escaped) throw std::bad_alloc();
+  return escaped.get();
+}
+
+namespace {
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
+std::string url_part(CURLU* url, CURLUPart part) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, 0) != CURLUE_OK || !text) return "";
+  std::string out = text;
+  curl_free(text);
+  return out;
+}
+
+}  // namespace
+
+Url::Url(const std::string& base) : base_(base) {
+  CurlUrl url(curl_url());
+  if (!url) throw std::bad_alloc();
+  if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0)) {
+    error_ = "'" + base + "' is not a URL: " + curl_url_strerror(rc);
+    return;
+  }
+  scheme_ = url_part(url.get(), CURLUPART_SCHEME);
+  host_ = url_part(url.get(), CURLUPART_HOST);
+  port_ = url_part(url.get(), CURLUPART_PORT);
+  path_ = url_part(url.get(), CURLUPART_PATH);
+  if (scheme_ != "http" && scheme_ != "https") error_ = "'" + base + "' is not an http:// or https:// URL";
+}
+
+void Url::check() {
+  if (!error_.empty()) return;
+  CurlUrl url(curl_url());
+  if (!url) throw std::bad_alloc();
+  if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, str().c_str(), 0))
+    error_ = "a URL on '" + base_ + "' cannot be built: " + curl_url_strerror(rc);
+}
+
+Url& Url::add_segment(const std::string& segment) {
+  if (path_.empty() || path_.back() != '/') path_ += '/';
+  path_ += url_escape(segment);
+  check();
+  return *this;
+}
+
+Url& Url::add_path(const std::string& path) {
+  std::size_t start = 0;
+  for (;;) {
+    auto slash = path.find('/', start);
+    add_segment(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) return *this;
+    start = slash + 1;
+  }
+}
+
+Url& Url::add_query(const std::string& name, const std::string& value) {
+  query_ += (query_.empty() ? "" : "&") + url_escape(name) + "=" + url_escape(value);
+  check();
+  return *this;
+}
+
+Url& Url::prefix_host(const std::string& label) {
+  host_ = label + "." + host_;
+  check();
+  return *this;
+}
+
+std::string Url::str() const {
+  std::string out = scheme_ + "://" + host_;
+  if (!port_.empty()) out += ":" + port_;
+  out += path_.empty() ? "/" : path_;
+  if (!query_.empty()) out += "?" + query_;
+  return out;
+}
+
+// ---- requests ----
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpResponse perform(CURL* curl, const HttpOptions& options) {
+HttpResponse perform(CURL* curl, const HttpOptions& options, const std::vector<std::string>& wanted_headers) {
   HttpResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
@@ -79,16 +153,27 @@ HttpResponse perform(CURL* curl, const HttpOptions& options) {
   if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   response.result = curl_easy_perform(curl);
   if (response.result != CURLE_OK)
     response.curl_error = error_buffer[0] ? error_buffer : curl_easy_strerror(response.result);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  for (const auto& name : wanted_headers) response.headers[name] = read_header(curl, name);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, nullptr);
   return response;
+}
+
+HttpResponse perform_at(CURL* curl, const Url& url, const HttpOptions& options,
+                        const std::vector<std::string>& wanted_headers) {
+  if (!url.valid()) {
+    HttpResponse response;
+    response.result = CURLE_URL_MALFORMAT;
+    response.curl_error = url.error();
+    return response;
+  }
+  std::string text = url.str();
+  curl_easy_setopt(curl, CURLOPT_URL, text.c_str());
+  return perform(curl, options, wanted_headers);
 }
 
 ExitCode exit_status_for(const HttpResponse& r) {
@@ -115,6 +200,18 @@ std::string transfer_error_text(const HttpResponse& r) {
   if (r.result != CURLE_OK) return r.curl_error;
   return "HTTP " + std::to_string(r.status);
 }
+
+StageOutcome http_failure(const std::string& what, const HttpResponse& response,
+                          const std::function<std::string(const std::string&)>& explain_body) {
+  std::string text = what + ": " + transfer_error_text(response);
+  if (response.result == CURLE_OK && explain_body) {
+    std::string detail = explain_body(response.body);
+    if (!detail.empty()) text += " (" + detail + ")";
+  }
+  return {exit_status_for(response), text};
+}
+
+// ---- upload bodies ----
 
 void FileRangeBody::attach(CURL* curl) {
   position_ = 0;
@@ -149,21 +246,6 @@ int FileRangeBody::seek_cb(void* user, curl_off_t offset, int origin) {
     return CURL_SEEKFUNC_CANTSEEK;
   self->position_ = static_cast<std::uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
-}
-
-std::string url_encode(const std::string& text, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace pcap_ring
