@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <cstdio>
@@ -25,6 +26,20 @@ using Result = Problem;
 Result set_name_part(std::string* field, const std::string& v, const char* what) {
   if (!is_valid_name_part(v)) return std::string("expected ") + what + " without '/' and not starting with '.'";
   *field = v;
+  return std::nullopt;
+}
+
+// "NAME NAME ...": environment variable names, as a shell would accept them.
+Result parse_variable_names(const std::string& v, std::vector<std::string>* names) {
+  std::vector<std::string> words;
+  std::istringstream in(v);
+  for (std::string word; in >> word;) {
+    bool valid = !std::isdigit(static_cast<unsigned char>(word[0])) &&
+                 word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    if (!valid) return "'" + word + "' is not an environment variable name (letters, digits and '_')";
+    words.push_back(word);
+  }
+  *names = std::move(words);
   return std::nullopt;
 }
 
@@ -145,6 +160,10 @@ const std::vector<SettingSpec> kSettings = {
        return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
      },
      "hooks", "drain_seconds"},
+    {"hook_pass_environment", "HOOK_PASS_ENVIRONMENT", "--hook-pass-environment", "NAMES",
+     "Names of the daemon's environment variables hooks also receive, separated by spaces", true,
+     [](CaptureConfig& c, const std::string& v) { return parse_variable_names(v, &c.hook_pass_environment); },
+     "hooks", "pass_environment"},
     {"direct_io", "DIRECT_IO", "--direct-io", "yes|no",
      "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows (default yes)",
      true, [](CaptureConfig& c, const std::string& v) { return parse_bool(v, &c.direct_io); }},

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "config/capture_config.h"
+#include "hooks/hook_base_environment.h"
 #include "hooks/hook_trust.h"
 
 namespace pcap_ring {
@@ -88,7 +89,7 @@ bool build_invocation(const StageContext& ctx, const std::string& stage, const s
   }
   inv.argv.push_back(path);
   for (const auto& e : ctx.base_env)
-    if (!e.starts_with("PCAP_")) inv.env.push_back(e);
+    if (!is_per_file_variable(e)) inv.env.push_back(e);
   auto add = [&](const char* key, const std::string& value) { inv.env.push_back(std::string(key) + "=" + value); };
   add("PCAP_FILE", path);
   add("PCAP_INTERFACE", ctx.interface_name);

@@ -16,6 +16,7 @@
 #include "common/atomic_file.h"
 #include "capture/pcap_source.h"
 #include "service/heartbeat.h"
+#include "hooks/hook_base_environment.h"
 #include "hooks/hook_pipeline.h"
 #include "service/live_stats.h"
 #include "common/log.h"
@@ -68,7 +69,7 @@ StageContext stage_context(const CaptureConfig& config) {
   ctx.post_rotate = config.post_rotate;
   ctx.interface_name = config.interface_name;
   ctx.timeout = std::chrono::seconds(config.hook_timeout_seconds);
-  for (const auto& [key, value] : current_environment()) ctx.base_env.push_back(key + "=" + value);
+  ctx.base_env = hook_base_environment(current_environment(), config.hook_pass_environment, config.config_dir);
   return ctx;
 }
 

@@ -216,6 +216,29 @@ class Security(harness.IntegrationTest):
         # At most one longest backoff (300 s) from now, not a day.
         self.assertLessEqual(jobs[0]["not_before_ns"], time.time_ns() + 301 * 10**9, saved)
 
+    def test_hooks_get_only_the_documented_environment(self):
+        dump = os.path.join(self.evidence, "env")
+        harness.write_script(os.path.join(self.hooks, "10-env"), 'env > "%s.tmp" && mv "%s.tmp" "%s"\n'
+                             % (dump, dump, dump))
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, env={
+            "NOTIFY_SOCKET": "/nonexistent/notify", "WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1",
+            "SECRET_TOKEN": "hunter2", "LANG": "C.UTF-8", "MY_SETTING": "passed",
+            "PCAP_ZSTD_DIR": "/archive", "PCAP_FILE": "/stale", "HOOK_PASS_ENVIRONMENT": "MY_SETTING"})
+        d.start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(dump), 10), d.stderr())
+        d.stop()
+        env = dict(l.split("=", 1) for l in read_bytes(dump).decode().splitlines() if "=" in l)
+        for shell_own in ("PWD", "OLDPWD", "SHLVL", "_"):
+            env.pop(shell_own, None)
+        per_file = {"PCAP_FILE", "PCAP_INTERFACE", "PCAP_SEQUENCE", "PCAP_PACKETS", "PCAP_BYTES",
+                    "PCAP_FIRST_TIME", "PCAP_LAST_TIME", "PCAP_DROPPED", "PCAP_HOOK_ATTEMPT"}
+        self.assertEqual(set(env), per_file | {"PATH", "LANG", "PCAP_ZSTD_DIR", "MY_SETTING", "CONFIG_DIR"}, env)
+        self.assertEqual(os.path.dirname(env["PCAP_FILE"]), self.out)
+        self.assertEqual(env["MY_SETTING"], "passed")
+        self.assertEqual(env["CONFIG_DIR"], d.cmdline[d.cmdline.index("--config-dir") + 1])
+
 
 if __name__ == "__main__":
     harness.main()
