@@ -239,6 +239,29 @@ class Security(harness.IntegrationTest):
         self.assertEqual(env["MY_SETTING"], "passed")
         self.assertEqual(env["CONFIG_DIR"], d.cmdline[d.cmdline.index("--config-dir") + 1])
 
+    def test_hook_timeout_ends_detached_grandchildren(self):
+        marker = "876543.5"  # a sleep no other process runs
+        harness.write_script(os.path.join(self.hooks, "10-detach"),
+                             "setsid sh -c 'trap \"\" TERM; sleep %s' >/dev/null 2>&1 &\n"
+                             "setsid sh -c 'trap \"\" TERM; sleep %s' &\n"
+                             "trap '' TERM\nsleep 1000\n" % (marker, marker))
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, "--hook-timeout", "1")
+        d.start()
+        self.finish_one_file(pair, d, 0)
+        tree = lambda: harness.run(["pgrep", "-f", "sleep " + marker], check=False).stdout.split()
+        self.assertTrue(harness.wait_for(lambda: tree(), 5), "the hook's tree never started: %s" % d.stderr())
+        self.assertTrue(harness.wait_stderr(d, r"10-detach.*after its timeout", 15), d.stderr())
+        # SIGTERM at 1 s, SIGKILL 5 s later to everything the hook started, however detached.
+        self.assertTrue(harness.wait_for(lambda: not tree(), 10), "left running: %s" % tree())
+        # The daemon (ip netns exec execs it) adopted and reaped them: no zombies left behind.
+        zombies = lambda: [l for l in harness.run(["ps", "-eo", "ppid=,stat=,comm="]).stdout.splitlines()
+                           if int(l.split()[0]) == d.proc.pid and l.split()[1].startswith("Z")]
+        self.assertTrue(harness.wait_for(lambda: not zombies(), 5), "zombies left: %s" % zombies())
+        self.assertTrue(d.alive(), d.stderr())
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+
 
 if __name__ == "__main__":
     harness.main()
