@@ -190,9 +190,7 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
       kill_at = now + inv.kill_grace;
     }
     if (ending && !tree_killed && now >= kill_at) {
-      if (!exited) kill(-pid, SIGKILL);
-      tree.collect();
-      tree.signal_all(SIGKILL);
+      tree.kill_all(/*root_reaped=*/exited);
       tree_killed = true;
     }
     struct pollfd fds[3];

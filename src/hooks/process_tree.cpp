@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <string>
@@ -74,6 +75,19 @@ void ProcessTree::collect() {
 
 void ProcessTree::signal_all(int sig) {
   for (const auto& [pid, pidfd] : members_) syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
+}
+
+void ProcessTree::kill_all(bool root_reaped) {
+  if (!root_reaped) ::kill(-root_, SIGSTOP);
+  for (std::size_t before = SIZE_MAX; before != members_.size();) {
+    before = members_.size();
+    collect();
+    signal_all(SIGSTOP);
+  }
+  signal_all(SIGKILL);
+  if (!root_reaped) ::kill(-root_, SIGKILL);
+  // SIGKILL is not instant: wait (briefly) until they are gone, so the caller can rely on it.
+  for (int i = 0; i < 100 && any_alive(); ++i) ::usleep(10'000);
 }
 
 bool ProcessTree::any_alive() const {

@@ -20,6 +20,10 @@ class ProcessTree {
   void collect();
   // Sends `sig` to every collected process (the root not included) that still runs.
   void signal_all(int sig);
+  // Ends the whole tree: the root (unless `root_reaped`) and every descendant are stopped and
+  // collected until no new one appears, so none can fork out of reach, then killed; returns
+  // once they have exited (at most about a second later).
+  void kill_all(bool root_reaped);
   // True while a collected process has not exited.
   bool any_alive() const;
 
