@@ -12,6 +12,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,
   kExitUsage = 64,        // EX_USAGE: bad command line
+  kExitDataErr = 65,      // EX_DATAERR: a --read file is not a valid capture file
   kExitUnavailable = 69,  // EX_UNAVAILABLE: capture could not start for a run-time reason
   kExitSoftware = 70,     // EX_SOFTWARE: internal error
   kExitTempFail = 75,     // EX_TEMPFAIL: try again later (hooks: retried with backoff)

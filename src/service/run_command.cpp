@@ -15,6 +15,7 @@
 
 #include "common/atomic_file.h"
 #include "capture/pcap_source.h"
+#include "capture/read_failure.h"
 #include "service/heartbeat.h"
 #include "hooks/hook_base_environment.h"
 #include "hooks/hook_pipeline.h"
@@ -161,6 +162,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> rotate_requested{false};
   std::atomic<bool> capture_failed{false};
+  std::atomic<bool> read_data_error{false};  // --read met a damaged record
   std::atomic<bool> first_file_open{false};
   Heartbeats heartbeats;
   CaptureReload capture_reload;
@@ -258,9 +260,14 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
       DispatchStatus status = source->dispatch(recorder, 100);
       if (status == DispatchStatus::kEndOfInput) break;
       if (status == DispatchStatus::kError) {
+        if (!live_capture && is_truncated_last_record(source->last_error())) {
+          log::warning(capture_config.read_file + ": the last record is cut short (" + source->last_error() +
+                       "); every whole record before it was read");
+          break;
+        }
         if (!live_capture) {
           log::error("reading " + capture_config.read_file + " failed: " + source->last_error());
-          capture_failed = true;
+          read_data_error = true;
           break;
         }
         log::warning("capture on " + capture_config.interface_name + " failed: " + source->last_error() +
@@ -393,7 +400,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
   writer.join();
   // The last file is queued by now; give pending hooks a bounded time to run.
   hooks.stop(clock.monotonic() + static_cast<NanoTime>(config.hook_drain_seconds) * kNanosPerSecond);
-  live.set_state(capture_failed ? "failed" : "stopped");
+  live.set_state(capture_failed || read_data_error ? "failed" : "stopped");
   LiveSnapshot final_state = report();
   publish(final_state);
 
@@ -408,6 +415,7 @@ int run_capture(const CaptureConfig& initial_config, std::function<CaptureConfig
                         " hooks_pending=" + std::to_string(final_state.hook_backlog) +
                         " evicted=" + std::to_string(final_state.files_evicted);
   log::notice(summary);
+  if (read_data_error) return kExitDataErr;
   return capture_failed ? kExitUnavailable : kExitOk;
 }
 
