@@ -29,7 +29,7 @@ json record_json(const FileRecord& r) {
 
 std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   std::string text;
-  if (int err = read_regular_file(path, &text); err == ENOENT) {
+  if (int err = read_regular_file(path, &text); err == ENOENT || err == ENOTDIR) {  // no ring directory yet
     return std::nullopt;
   } else if (err != 0) {
     throw std::runtime_error(path + ": hook queue cannot be read: " +
