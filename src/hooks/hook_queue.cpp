@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/safe_open.h"
+#include "hooks/hook_queue_numbers.h"
 
 namespace pcap_ring {
 
@@ -37,6 +38,8 @@ std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   }
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) throw std::runtime_error(path + ": hook queue is not valid JSON");
+  if (std::string bad = first_out_of_range_number(j); !bad.empty())
+    throw std::runtime_error(path + ": hook queue is damaged: " + bad + " is not a whole number from 0");
   HookQueueState state;
   try {
     if (j.contains("last_enqueued") && !j["last_enqueued"].is_null())
