@@ -277,6 +277,33 @@ class Security(harness.IntegrationTest):
         # At most one longest backoff (300 s) from now, not a day.
         self.assertLessEqual(jobs[0]["not_before_ns"], time.time_ns() + 301 * 10**9, saved)
 
+    def test_planted_out_of_range_queue_is_kept_and_rebuilt(self):
+        # The ring's finished files, then the attacker replaces the queue with one whose numbers
+        # wrap around (twice, so two damaged copies must both be kept).
+        harness.write_script(os.path.join(self.hooks, "10-good"),
+                             'echo "$PCAP_SEQUENCE" >> "%s"\n' % self.log)
+        self.open_ring_to_attacker()
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(self.log), 10), d.stderr())
+        d.stop()
+        queue = os.path.join(self.out, ".pcap-%s.hooks" % IFACE)
+        for round_ in (1, 2):
+            os.unlink(self.log)
+            os.unlink(queue)  # the attacker cannot remove root's file in a sticky directory
+            self.attack([("write", queue, json.dumps({"last_enqueued": -5, "stats": {}, "failures": [],
+                                                      "jobs": []}).encode())])
+            d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+            ok = harness.wait_for(lambda: os.path.exists(self.log) and b"0\n" in read_bytes(self.log), 10)
+            self.assertTrue(ok, "file 0 was not queued again: %s" % d.stderr())
+            self.assertTrue(d.alive(), d.stderr())
+            rc, err = d.stop()
+            self.assertEqual(rc, 0, err)
+            self.assertIn("/last_enqueued is not a whole number from 0", err)
+            copies = [f for f in os.listdir(self.out) if f.startswith(".pcap-%s.hooks.damaged-" % IFACE)]
+            self.assertEqual(len(copies), round_, copies)
+
     def test_hooks_get_only_the_documented_environment(self):
         dump = os.path.join(self.evidence, "env")
         harness.write_script(os.path.join(self.hooks, "10-env"), 'env > "%s.tmp" && mv "%s.tmp" "%s"\n'
