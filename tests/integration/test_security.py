@@ -304,6 +304,21 @@ class Security(harness.IntegrationTest):
             copies = [f for f in os.listdir(self.out) if f.startswith(".pcap-%s.hooks.damaged-" % IFACE)]
             self.assertEqual(len(copies), round_, copies)
 
+    def test_hooks_dir_given_to_another_user_runs_nothing(self):
+        os.chmod(self.tmp, 0o755)
+        os.chown(self.hooks, NOBODY, NOBODY)
+        planted = os.path.join(self.hooks, "10-planted")
+        self.attack([("write", planted, self.marker_script("planted-ran")), ("chmod", planted, "755")])
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_stderr(d, r"refusing the hooks directory \S*hooks\.d: it is owned by uid 65534", 10),
+                        d.stderr())
+        self.assertTrue(d.alive(), d.stderr())
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(self.evidence), [], "the planted hook ran: %s" % err)
+
     def test_hooks_get_only_the_documented_environment(self):
         dump = os.path.join(self.evidence, "env")
         harness.write_script(os.path.join(self.hooks, "10-env"), 'env > "%s.tmp" && mv "%s.tmp" "%s"\n'
