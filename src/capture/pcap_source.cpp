@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <cstdio>
+
 #include "common/exit_codes.h"
 #include "common/unique_fd.h"
 
@@ -72,9 +74,16 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& o) {
 
 std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path, const std::string& filter) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
-  PcapHandle p(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf));
-  if (!p)
-    throw ConfigError("--read '" + path + "': " + errbuf + " (expected a readable pcap or pcapng file)");
+  // A file that cannot be opened is a configuration error; one that opens but is not a
+  // capture file is bad data.
+  FILE* file = std::fopen(path.c_str(), "rbe");
+  if (!file)
+    throw ConfigError("--read '" + path + "': " + errno_text(errno) + " (expected a readable pcap or pcapng file)");
+  PcapHandle p(pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, errbuf));
+  if (!p) {
+    std::fclose(file);  // libpcap closes it only on success
+    throw StartupError(kExitDataErr, "--read '" + path + "': " + errbuf + " (expected a pcap or pcapng file)");
+  }
   apply_filter(p.get(), filter, "file '" + path + "'");
   return std::unique_ptr<PcapSource>(new PcapSource(std::move(p), false));
 }

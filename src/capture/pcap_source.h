@@ -28,7 +28,8 @@ struct LiveOptions {
 
 class PcapSource final : public PacketSource {
  public:
-  // Start-up: throw StartupError (78) naming the interface, file or filter at fault.
+  // Start-up: throw StartupError (78; 65 for a --read file that is not a capture file) naming
+  // the interface, file or filter at fault.
   static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
   static std::unique_ptr<PcapSource> open_file(const std::string& path, const std::string& filter);
 

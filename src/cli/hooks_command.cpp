@@ -8,6 +8,7 @@
 #include "cli/capture_flags.h"
 #include "common/exit_codes.h"
 #include "hooks/hook_queue.h"
+#include "hooks/hook_base_environment.h"
 #include "hooks/hook_environment.h"
 #include "format/capture_scanner.h"
 #include "hooks/stage_list.h"
@@ -44,7 +45,7 @@ int hooks_run(const RunArgs& a) {
   ctx.post_rotate = config.post_rotate;
   ctx.interface_name = config.interface_name;
   ctx.timeout = std::chrono::seconds(config.hook_timeout_seconds);
-  for (const auto& [k, v] : env) ctx.base_env.push_back(k + "=" + v);
+  ctx.base_env = hook_base_environment(env, config.hook_pass_environment, config.config_dir);
 
   FileRecord record{std::filesystem::path(info.path).filename().string(), info.sequence, 0, 0, 0, info.bytes, info.dropped};
   FileScan scan;

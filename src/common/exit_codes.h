@@ -21,6 +21,7 @@ enum ExitCode : int {
   kExitOk = EX_OK,
   kExitFailure = 1,
   kExitUsage = EX_USAGE,              // bad command line
+  kExitDataErr = EX_DATAERR,          // a --read file is not a valid capture file
   kExitUnavailable = EX_UNAVAILABLE,  // capture could not start for a run-time reason
   kExitSoftware = EX_SOFTWARE,        // internal error
   kExitTempFail = EX_TEMPFAIL,        // try again later (hooks: retried with backoff)

@@ -46,6 +46,7 @@ struct CaptureConfig {
   std::uint64_t hook_jobs = 1;             // files in the pipeline at once
   std::uint64_t hook_backlog_bytes = 0;    // 0: max_bytes, or 2 x file_limit x file_size
   std::uint64_t hook_drain_seconds = 20;   // at stop, time given to pending hooks
+  std::vector<std::string> hook_pass_environment;  // daemon variables hooks also receive
   std::string config_file;  // replaces <config_dir>/packet-capture.conf when set
   std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
   bool direct_io = true;     // O_DIRECT block writes where the file system allows

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
+#include <cctype>
 
 #include "ring/ring_names.h"
 
@@ -25,6 +27,20 @@ AnySettingParser parser(Fn fn) {
 Problem set_name_part(std::string* field, const std::string& v, const char* what) {
   if (!is_valid_name_part(v)) return std::string("expected ") + what + " without '/' and not starting with '.'";
   *field = v;
+  return std::nullopt;
+}
+
+// "NAME NAME ...": environment variable names, as a shell would accept them.
+Problem set_variable_names(std::vector<std::string>* names, const std::string& v) {
+  std::vector<std::string> words;
+  std::istringstream in(v);
+  for (std::string word; in >> word;) {
+    bool valid = !std::isdigit(static_cast<unsigned char>(word[0])) &&
+                 word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    if (!valid) return "'" + word + "' is not an environment variable name (letters, digits and '_')";
+    words.push_back(word);
+  }
+  *names = std::move(words);
   return std::nullopt;
 }
 
@@ -256,6 +272,11 @@ std::vector<SettingSpec> hooks_rows() {
        .parse = parser<C>([](C& c, const std::string& v) {
          return parse_uint(v, 0, 3600, "a whole number of seconds", &c.hook_drain_seconds);
        })},
+      {.section = "hooks", .name = "hook_pass_environment", .ini_key = "pass_environment",
+       .env = "HOOK_PASS_ENVIRONMENT", .flag = "--hook-pass-environment", .value_name = "NAMES",
+       .help = "Names of the daemon's environment variables hooks also receive, separated by spaces",
+       .reloadable = true, .field = stored_in<&C::hook_pass_environment>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return set_variable_names(&c.hook_pass_environment, v); })},
       {.section = "capture", .name = "direct_io", .ini_key = "direct_io", .env = "DIRECT_IO", .flag = "--direct-io",
        .value_name = "yes|no",
        .help = "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows (default yes)",

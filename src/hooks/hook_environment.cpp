@@ -8,7 +8,6 @@
 namespace pcap_ring {
 namespace {
 
-constexpr std::string_view kVariablePrefix = "PCAP_";
 constexpr const char* kFile = "PCAP_FILE";
 constexpr const char* kInterface = "PCAP_INTERFACE";
 constexpr const char* kSequence = "PCAP_SEQUENCE";
@@ -57,7 +56,12 @@ std::vector<std::string> hook_environment(const HookFileInfo& info) {
   return env;
 }
 
-bool is_hook_environment_entry(std::string_view entry) { return entry.starts_with(kVariablePrefix); }
+bool is_hook_environment_entry(std::string_view entry) {
+  std::string_view name = entry.substr(0, entry.find('='));
+  for (const char* own : {kFile, kInterface, kSequence, kPackets, kBytes, kFirstTime, kLastTime, kDropped, kAttempt})
+    if (name == own) return true;
+  return false;
+}
 
 HookFileInfo hook_file_info_from_environment(const std::string& path,
                                              const std::map<std::string, std::string>& env) {

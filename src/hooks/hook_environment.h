@@ -33,7 +33,8 @@ HookFileInfo hook_file_info(const std::string& path, const std::string& interfac
 // The PCAP_* variables for `info`, "KEY=VALUE".
 std::vector<std::string> hook_environment(const HookFileInfo& info);
 
-// True for "PCAP_..." entries: they are the pipeline's to set, never inherited.
+// True for the per-file PCAP_* variables ("KEY=VALUE" or "KEY"): the pipeline sets them for
+// each file, so they are never inherited. Other PCAP_* variables are the operator's.
 bool is_hook_environment_entry(std::string_view entry);
 
 // Fills HookFileInfo from the environment, falling back to the file name

@@ -9,6 +9,7 @@
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "hooks/damaged_queue.h"
 #include "hooks/hook_trust.h"
 
 namespace pcap_ring {
@@ -29,14 +30,11 @@ void HookPipeline::load() {
         log::notice("hook queue: " + std::to_string(state_.jobs.size()) + " files still have stages to run");
     }
   } catch (const std::exception& e) {
-    std::string aside = options_.state_path + ".damaged";
-    if (::rename(options_.state_path.c_str(), aside.c_str()) != 0) {
-      // Saving the new queue replaces the damaged one: say that it is lost.
-      log::error(std::string(e.what()) + "; cannot set it aside as " + aside + " (" + errno_text(errno) +
-                 "), starting with an empty queue");
-      return;
-    }
-    log::error(std::string(e.what()) + "; set aside as " + aside + ", starting with an empty queue");
+    std::string why;
+    std::string aside = set_aside_damaged_queue(options_.state_path, &why);
+    log::error(std::string(e.what()) + "; " + (aside.empty() ? "cannot set it aside: " + why : "kept as " + aside) +
+               "; the pending work is rebuilt from the ring index");
+    rebuild_from_index_ = true;
   }
 }
 
@@ -79,7 +77,23 @@ void HookPipeline::reconcile(const std::vector<FileRecord>& finished) {
     if (gone) log::warning("hook queue: " + job.file.file + " is gone; its remaining stages are dropped");
     return gone;
   });
-  if (!state_.last_enqueued) {
+  if (rebuild_from_index_) {
+    // The queue was damaged: what was done is unknown, so every finished file is queued again
+    // (a stage that already ran for it runs again, as after an interrupted stage).
+    state_.last_enqueued.reset();
+    for (const auto& r : finished) {
+      if (std::any_of(state_.jobs.begin(), state_.jobs.end(),
+                      [&](const HookJob& job) { return job.file.sequence == r.sequence; }))
+        continue;
+      HookJob job;
+      job.file = r;
+      state_.jobs.push_back(job);
+      state_.last_enqueued = std::max(state_.last_enqueued.value_or(0), r.sequence);
+    }
+    rebuild_from_index_ = false;
+    log::notice("hook queue: rebuilt from the ring index: " + std::to_string(state_.jobs.size()) +
+                " finished files queued again");
+  } else if (!state_.last_enqueued) {
     // A ring without a queue yet: files from before are not handed to hooks again.
     if (!finished.empty()) state_.last_enqueued = finished.back().sequence;
     for (const auto& job : state_.jobs)

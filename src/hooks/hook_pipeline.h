@@ -45,7 +45,8 @@ class HookPipeline {
   HookPipeline& operator=(const HookPipeline&) = delete;
 
   // Start-up, before the ring opens: reads the durable queue (errors are logged; a damaged
-  // queue is set aside, not fatal).
+  // queue is kept aside under a new name, not fatal, and reconcile() queues every finished file
+  // again).
   void load();
   // After the ring opened: queue finished files the queue has not seen (a crash between
   // finishing a file and queueing it) and drop jobs whose file is gone.
@@ -105,6 +106,7 @@ class HookPipeline {
   bool draining_ = false;
   NanoTime drain_until_ = 0;
   bool stopping_ = false;
+  bool rebuild_from_index_ = false;  // load() found the queue damaged; reconcile() rebuilds it
   std::atomic<bool> cancel_{false};
   std::vector<std::thread> workers_;
 };

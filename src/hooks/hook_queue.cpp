@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/safe_open.h"
+#include "hooks/hook_queue_numbers.h"
 
 namespace pcap_ring {
 
@@ -77,7 +78,7 @@ void from_json(const json& j, HookQueueState& state) {
 
 std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   std::string text;
-  if (int err = read_regular_file(path, &text); err == ENOENT) {
+  if (int err = read_regular_file(path, &text); err == ENOENT || err == ENOTDIR) {  // no ring directory yet
     return std::nullopt;
   } else if (err != 0) {
     throw std::runtime_error(path + ": hook queue cannot be read: " +
@@ -85,6 +86,8 @@ std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   }
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) throw std::runtime_error(path + ": hook queue is not valid JSON");
+  if (std::string bad = first_out_of_range_number(j); !bad.empty())
+    throw std::runtime_error(path + ": hook queue is damaged: " + bad + " is not a whole number from 0");
   try {
     return j.get<HookQueueState>();
   } catch (const json::exception& e) {

@@ -13,6 +13,8 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "hooks/orphan_reaper.h"
+#include "hooks/process_tree.h"
 
 namespace pcap_ring {
 namespace {
@@ -132,12 +134,15 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
   for (const auto& e : inv.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
+  auto own_children = prepare_fork_of_own_child();
   pid_t pid = fork();
   if (pid < 0) {
     outcome.error = "fork: " + errno_text(errno);
     return outcome;
   }
   if (pid == 0) exec_child(inv, argv.data(), envp.data(), out_w.get(), err_w.get());
+  register_own_child(pid);
+  own_children.unlock();
   setpgid(pid, pid);  // also from the parent, so the group exists before any kill
   outcome.started = true;
   out_w.reset();
@@ -158,21 +163,35 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
     if (r == pid) {
       exited = true;
       exited_at = std::chrono::steady_clock::now();
+      forget_own_child(pid);
     }
   };
+  // What the hook started, even detached from its group, ends with it at timeout or cancel.
+  ProcessTree tree(pid);
+  auto next_collect = start;
+  bool tree_killed = false;
 
-  while (!exited || out_r.valid() || err_r.valid()) {
+  auto tree_outlives_hook = [&] {
+    return kill_at != std::chrono::steady_clock::time_point{} && !tree_killed && tree.any_alive();
+  };
+  while (!exited || out_r.valid() || err_r.valid() || tree_outlives_hook()) {
     auto now = std::chrono::steady_clock::now();
-    if (!exited && kill_at == std::chrono::steady_clock::time_point{} &&
-        (now >= deadline || (cancel && cancel->load()))) {
+    const bool ending = kill_at != std::chrono::steady_clock::time_point{};
+    if ((!exited || ending) && !tree_killed && now >= next_collect) {
+      tree.collect();  // once a second while it runs, so children whose parent left stay known
+      next_collect = ending ? now : now + std::chrono::seconds(1);
+    }
+    if (!exited && !ending && (now >= deadline || (cancel && cancel->load()))) {
       if (now >= deadline) outcome.timed_out = true;
       else outcome.cancelled = true;
+      tree.collect();
       kill(-pid, SIGTERM);
+      tree.signal_all(SIGTERM);
       kill_at = now + inv.kill_grace;
     }
-    if (!exited && kill_at != std::chrono::steady_clock::time_point{} && now >= kill_at) {
-      kill(-pid, SIGKILL);
-      kill_at = now + std::chrono::hours(24);
+    if (ending && !tree_killed && now >= kill_at) {
+      tree.kill_all(/*root_reaped=*/exited);
+      tree_killed = true;
     }
     struct pollfd fds[3];
     int n = 0;
@@ -194,6 +213,8 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
     drain(err_r, err_idx, err_log, &outcome.stderr_tail);
     if (!exited) {
       if (!pidfd.valid() || (pid_idx >= 0 && (fds[pid_idx].revents & POLLIN))) reap(pidfd.valid() ? 0 : WNOHANG);
+    } else if (tree_outlives_hook()) {
+      continue;  // ended by timeout or cancel: what it left gets the rest of the grace, then SIGKILL
     } else if (rc == 0 || std::chrono::steady_clock::now() - exited_at > std::chrono::seconds(2)) {
       // The hook is gone and its pipes are quiet: a child it left in the background may
       // still hold them, but it is not ours to wait for.

@@ -1,6 +1,7 @@
 // Runs one hook process the way the hook contract promises: argument = the finished file,
 // stdin /dev/null, stdout/stderr read line by line into the log under the hook's name, no
-// capabilities, its own process group, and a timeout (SIGTERM, then SIGKILL to the group).
+// capabilities, its own process group, and a timeout (SIGTERM, then SIGKILL to the group and to
+// every process the hook started, however it detached; see process_tree.h, orphan_reaper.h).
 #pragma once
 
 #include <atomic>

@@ -8,6 +8,7 @@
 
 #include "common/environment.h"
 #include "config/capture_config.h"
+#include "hooks/hook_base_environment.h"
 #include "hooks/hook_trust.h"
 #include "hooks/hook_environment.h"
 

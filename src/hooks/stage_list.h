@@ -25,7 +25,7 @@ struct StageContext {
   std::string hooks_dir;
   std::string post_rotate;
   std::string interface_name;
-  std::vector<std::string> base_env;  // the daemon's environment, "KEY=VALUE"
+  std::vector<std::string> base_env;  // "KEY=VALUE" passed to hooks (hook_base_environment.h)
   std::chrono::milliseconds timeout{300'000};
 };
 

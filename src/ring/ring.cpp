@@ -125,6 +125,12 @@ void Ring::reconcile_index() {
       log::warning(name + ": not added to the ring index: " + error);
       continue;
     }
+    if (scan.packets == 0) {  // as for a leftover .part: an empty file is not worth a ring slot
+      log::warning("removing " + name + ": it holds no packets and the ring index does not know it");
+      if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0 && errno != ENOENT)
+        log::error("cannot remove " + name + ": " + errno_text(errno));
+      continue;
+    }
     index_.add({name, parsed->seq, scan.first, scan.last, scan.packets, scan.file_bytes, 0});
   }
 }
@@ -143,8 +149,14 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
     usable = false;
     error = "its file header is incomplete (" + std::to_string(scan.file_bytes) + " bytes)";
   }
+  if (usable && scan.packets == 0) {
+    // A start that crashed before any packet (a crash loop leaves one per start): kept, each
+    // would count toward the file limit and push real captures out of the ring.
+    usable = false;
+    error = "it holds no packets";
+  }
   if (!usable) {
-    // Not even a whole file header: nothing of value survived the crash.
+    // Not even a whole file header, or no packet: nothing of value survived the crash.
     log::warning("removing leftover " + part_name + ": " + error);
     if (::unlinkat(dir_fd_.get(), part_name.c_str(), 0) != 0 && errno != ENOENT)
       log::error("cannot remove " + part_name + ": " + errno_text(errno));

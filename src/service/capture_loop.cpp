@@ -1,5 +1,7 @@
 #include "service/capture_loop.h"
 
+#include "capture/read_failure.h"
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -123,8 +125,13 @@ void CaptureLoop::retry_source() {
 bool CaptureLoop::survive_source_error() {
   const std::string& name = options_.source_name;
   if (!options_.live) {
+    if (is_truncated_last_record(source_->last_error())) {
+      log::warning(name + ": the last record is cut short (" + source_->last_error() +
+                   "); every whole record before it was read");
+      return false;
+    }
     log::error("reading " + name + " failed: " + source_->last_error());
-    failed_ = true;
+    data_error_ = true;
     return false;
   }
   log::warning("capture on " + name + " failed: " + source_->last_error() +

@@ -55,6 +55,8 @@ class CaptureLoop {
 
   // After run() returned.
   bool failed() const { return failed_; }
+  // --read met a damaged record (EX_DATAERR); a last record merely cut short is not one.
+  bool data_error() const { return data_error_; }
   std::uint64_t packets() const { return packets_; }
   const CaptureCounters& final_counters() const { return final_counters_; }
 
@@ -81,6 +83,7 @@ class CaptureLoop {
   NanoTime reopen_at_ = 0;
   NanoTime reopen_backoff_;
   bool failed_ = false;
+  bool data_error_ = false;
   std::uint64_t packets_ = 0;
   CaptureCounters final_counters_;
 };

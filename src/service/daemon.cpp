@@ -22,6 +22,7 @@
 #include "service/live_stats.h"
 #include "service/notifier.h"
 #include "service/reload.h"
+#include "hooks/hook_base_environment.h"
 #include "service/reporter.h"
 #include "service/service_report.h"
 #include "service/signal_reader.h"
@@ -70,7 +71,7 @@ StageContext stage_context(const CaptureConfig& config) {
   ctx.post_rotate = config.post_rotate;
   ctx.interface_name = config.interface_name;
   ctx.timeout = std::chrono::seconds(config.hook_timeout_seconds);
-  for (const auto& [key, value] : current_environment()) ctx.base_env.push_back(key + "=" + value);
+  ctx.base_env = hook_base_environment(current_environment(), config.hook_pass_environment, config.config_dir);
   return ctx;
 }
 
@@ -290,10 +291,12 @@ int Daemon::finish() {
   // The last file is queued by now; give pending hooks a bounded time to run.
   p.hooks->stop(clock_.monotonic() + static_cast<NanoTime>(config_.hook_drain_seconds) * kNanosPerSecond);
   const bool failed = p.capture->failed();
-  p.live.set_state(failed ? "failed" : "stopped");
+  const bool data_error = p.capture->data_error();
+  p.live.set_state(failed || data_error ? "failed" : "stopped");
   LiveSnapshot final_state = p.reporter->snapshot();
   p.reporter->publish(final_state, config_.metrics_file);
   log::notice(summary_line(p.capture->packets(), p.capture->final_counters(), final_state));
+  if (data_error) return kExitDataErr;
   return failed ? kExitUnavailable : kExitOk;
 }
 

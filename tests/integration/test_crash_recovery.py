@@ -120,6 +120,39 @@ class CrashRecovery(harness.IntegrationTest):
             harness.read_capture(files[1][1]), pair.token), range(50, 100),
             "recovered 000001")
 
+    def test_crash_loop_keeps_no_empty_files(self):
+        # Three real captures, then a crash loop with no traffic: 15 starts killed at once.
+        pair = self.veth()
+        out = self.mkdir("ring")
+        d = self.daemon(pair, out, "--file-limit", "10").start()
+        for _ in range(3):
+            pair.send_udp(20, size=300)
+            time.sleep(0.3)
+            d.send_signal(signal.SIGUSR1)
+            time.sleep(0.3)
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+        real = harness.ring_files(out)
+        self.assertGreaterEqual(len(real), 3, err)
+        for _ in range(15):
+            d = self.daemon(pair, out, "--file-limit", "10").start(wait_ready=False)
+            self.assertTrue(harness.wait_stderr(d, "capturing on", 10), d.stderr())
+            time.sleep(0.2)  # its empty .part is created
+            d.stop(sig=signal.SIGKILL)
+        d = self.daemon(pair, out, "--file-limit", "10").start()
+        pair.send_udp(20, size=300)
+        time.sleep(0.3)
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+        files = harness.ring_files(out)
+        for f in real:
+            self.assertIn(f, files, "a real capture was pushed out by empty files: %s" % files)
+        new = [path for f, path in files if (f, path) not in real]
+        self.assertEqual(len(new), 1, "the crash loop left files behind: %s" % files)
+        self.assertGreater(len(harness.read_capture(new[0]).records), 0, new[0])
+        self.assertGreater(files[-1][0], real[-1][0] + 10, "the crash loop's starts did not run: %s" % files)
+        self.assertIn("holds no packets", err)
+
     def test_pcapng_torn_block(self):
         pair = self.veth()
         out = self.mkdir("ring")

@@ -69,6 +69,52 @@ class ReadOffline(harness.IntegrationTest):
                 self.fail("packet %d timestamp %d != input %d" % (i, ts, ets))
         return files
 
+    def read_bad(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        out = self.mkdir("ring-" + name)
+        return path, out, harness.run_binary(["run", "--read", path, "--output-dir", out], timeout=30)
+
+    def error_lines(self, stderr):
+        return [l for l in stderr.splitlines() if ": error: " in l]
+
+    def test_corrupt_input_is_a_data_error(self):
+        # Not a capture file at all: one line naming it, exit 65 (EX_DATAERR).
+        path, _out, p = self.read_bad("garbage.pcap", b"this is not a capture file\n" * 10)
+        self.assertEqual(p.returncode, 65, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn(path, p.stderr)
+        # A damaged record in the middle (a capture length beyond any snaplen): exit 65 with one
+        # error line naming the file; the records before it are in the ring.
+        inp, _token, frames = self.make_input("whole.pcap", n=5)
+        with open(inp, "rb") as f:
+            data = bytearray(f.read())
+        second = 24 + 16 + len(frames[0][1])
+        data[second + 8:second + 12] = (0x7ffffff0).to_bytes(4, "little")
+        path, out, p = self.read_bad("damaged.pcap", bytes(data))
+        self.assertEqual(p.returncode, 65, p.stderr)
+        errors = self.error_lines(p.stderr)
+        self.assertEqual(len(errors), 1, p.stderr)
+        self.assertIn(path, errors[0])
+        self.assertEqual(sum(len(harness.read_capture(f).records) for _, f in
+                             harness.ring_files(out, iface="damaged")), 1, p.stderr)
+        # A missing file stays a configuration error.
+        p = harness.run_binary(["run", "--read", os.path.join(self.tmp, "missing.pcap"),
+                                "--output-dir", self.mkdir("ring-missing")], timeout=30)
+        self.assertEqual(p.returncode, 78, p.stderr)
+
+    def test_truncated_last_record_is_a_warning(self):
+        inp, _token, frames = self.make_input("torn.pcap", n=5)
+        with open(inp, "rb") as f:
+            data = f.read()
+        path, out, p = self.read_bad("torn.pcap", data[:-10])  # the last record cut short
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.error_lines(p.stderr), [], p.stderr)
+        self.assertRegex(p.stderr, r"warning: .*torn\.pcap: the last record is cut short")
+        self.assertEqual(sum(len(harness.read_capture(f).records) for _, f in
+                             harness.ring_files(out, iface="torn")), 4, p.stderr)
+
     def test_read_pcap_micro_default_ring_name(self):
         inp, token, frames = self.make_input("offline-in.pcap")
         out = self.mkdir("ring")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A local attacker against the daemon running as root: files planted in the ring directory
-(symlinks, FIFOs, a forged hook queue, a zero-filled tail) and in hooks.d (badly named,
-foreign or writable hooks). Each is refused with a log line, nothing outside the ring is
+"""A local attacker against the daemon running as root: an unprivileged user (nobody, through
+setpriv) plants files in a ring directory it may write (root's, sticky and world-writable:
+symlinks, FIFOs, a forged hook queue, a zero-filled tail) and hooks it was given in hooks.d
+(foreign or writable hooks). Each is refused with a log line, nothing outside the ring is
 touched, no planted program runs, and capture goes on.
 """
 
@@ -19,6 +20,24 @@ import harness  # noqa: E402
 
 IFACE = "vethrx"
 NOBODY = 65534
+ATTACKER = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+# Run as the attacker: each action is (op, path, argument).
+ATTACKER_PROGRAM = """
+import json, os, sys
+for op, path, arg in json.load(sys.stdin):
+    if op == "symlink":
+        os.symlink(arg, path)
+    elif op == "fifo":
+        os.mkfifo(path)
+    elif op == "write":
+        with open(path, "wb") as f:
+            f.write(bytes.fromhex(arg))
+    elif op == "chmod":
+        os.chmod(path, int(arg, 8))
+    elif op == "mkdir":
+        os.mkdir(path, int(arg, 8))
+        os.chmod(path, int(arg, 8))
+"""
 EX_CONFIG = 78
 PAYLOAD = 1000
 
@@ -59,19 +78,34 @@ class Security(harness.IntegrationTest):
     def marker_hook(self, path, marker):
         return harness.write_script(path, 'touch "%s"\n' % os.path.join(self.evidence, marker))
 
+    def marker_script(self, marker):
+        return ('#!/bin/sh\ntouch "%s"\n' % os.path.join(self.evidence, marker)).encode()
+
+    def attack(self, actions):
+        """Carries out ``actions`` as the unprivileged attacker (see ATTACKER_PROGRAM)."""
+        encoded = [(op, path, arg.hex() if isinstance(arg, bytes) else arg) for op, path, arg in actions]
+        harness.run(ATTACKER + [sys.executable, "-c", ATTACKER_PROGRAM], input=json.dumps(encoded))
+
+    def open_ring_to_attacker(self):
+        """The ring directory is root's, sticky and world-writable (as under /tmp)."""
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.out, 0o1777)
+
     def planted_symlink(self, target, name):
-        """A symlink in the ring directory, as a user other than the daemon's would own it."""
+        """A symlink the attacker made in the ring directory."""
         link = os.path.join(self.out, name)
-        os.symlink(target, link)
-        os.lchown(link, NOBODY, NOBODY)
+        self.attack([("symlink", link, target)])
         return link
 
-    def plant_queue(self, jobs):
+    def plant_queue(self, jobs, attacker=False):
         queue = {"last_enqueued": max(j["file"]["sequence"] for j in jobs),
                  "stats": {}, "failures": [], "jobs": jobs}
         path = os.path.join(self.out, ".pcap-%s.hooks" % IFACE)
-        with open(path, "w") as f:
-            json.dump(queue, f)
+        if attacker:
+            self.attack([("write", path, json.dumps(queue).encode())])
+        else:
+            with open(path, "w") as f:
+                json.dump(queue, f)
         return path
 
     @staticmethod
@@ -96,36 +130,49 @@ class Security(harness.IntegrationTest):
         outside_pcap = os.path.join(self.tmp, "outside.pcap")
         write_bytes(outside_pcap, pcap_bytes(3) + b"torn")
         outside_size = os.path.getsize(outside_pcap)
-        # Attacker's program.
-        os.makedirs(os.path.join(self.tmp, "att"))
-        self.marker_hook(os.path.join(self.tmp, "att", "x"), "att-ran")
+        for f in (secret, outside_pcap):
+            os.chmod(f, 0o600)
+        # The attacker's own directory and program.
+        self.open_ring_to_attacker()
+        att = os.path.join(self.tmp, "att")
+        os.makedirs(att)
+        os.chown(att, NOBODY, NOBODY)
+        self.attack([("write", os.path.join(att, "x"), self.marker_script("att-ran")),
+                     ("chmod", os.path.join(att, "x"), "755"),
+                     ("write", os.path.join(att, "theirs"), self.marker_script("link-ran")),
+                     ("chmod", os.path.join(att, "theirs"), "755")])
 
-        # (2) state file temporaries, (3) ring files, (5) FIFOs, (7) a zero-filled tail.
-        self.planted_symlink(secret, ".pcap-%s.status.tmp" % IFACE)
-        self.planted_symlink(secret, ".pcap-%s.index.tmp" % IFACE)
-        self.planted_symlink(outside_pcap, ring_name(60, part=True))
-        self.planted_symlink(outside_pcap, ring_name(70))
-        os.mkfifo(os.path.join(self.out, ring_name(80, part=True)))
-        os.mkfifo(os.path.join(self.out, ring_name(81)))
-        write_bytes(os.path.join(self.out, ring_name(40, part=True)), pcap_bytes(3, 65536))
-        # (1) a queue entry naming a program outside hooks.d, for a file that exists.
-        write_bytes(os.path.join(self.out, ring_name(50)), pcap_bytes(1))
-        self.plant_queue([self.queue_job(50, ["../att/x"])])
+        # (2) state file temporaries, (3) ring files, (5) FIFOs, (7) a zero-filled tail,
+        # (1) a queue entry naming a program outside hooks.d, for a file that exists: all
+        # planted by the attacker in the ring directory.
+        self.attack([
+            ("symlink", os.path.join(self.out, ".pcap-%s.status.tmp" % IFACE), secret),
+            ("symlink", os.path.join(self.out, ".pcap-%s.index.tmp" % IFACE), secret),
+            ("symlink", os.path.join(self.out, ring_name(60, part=True)), outside_pcap),
+            ("symlink", os.path.join(self.out, ring_name(70)), outside_pcap),
+            ("fifo", os.path.join(self.out, ring_name(80, part=True)), None),
+            ("fifo", os.path.join(self.out, ring_name(81)), None),
+            ("write", os.path.join(self.out, ring_name(40, part=True)), pcap_bytes(3, 65536)),
+            ("write", os.path.join(self.out, ring_name(50)), pcap_bytes(1))])
+        self.plant_queue([self.queue_job(50, ["../att/x"])], attacker=True)
 
-        # (6) hooks.d: one good hook, badly named ones, a foreign one, a writable one, and a
-        # symlink to another user's program.
+        # (6) hooks.d: one good hook and badly named ones (the administrator's), a hook given to
+        # the attacker, a world-writable one the attacker filled, and a symlink to the
+        # attacker's program.
         harness.write_script(os.path.join(self.hooks, "10-good"),
                              'echo "$(basename "$0") $PCAP_SEQUENCE" >> "%s"\n' % self.log)
         bad_names = ["20-x.disabled", "30-y.bak", "40-z.orig", "90 space", "a;$(id)"]
         for i, name in enumerate(bad_names):
             self.marker_hook(os.path.join(self.hooks, name), "bad-name-%d" % i)
-        foreign = self.marker_hook(os.path.join(self.hooks, "50-foreign"), "foreign-ran")
+        foreign = os.path.join(self.hooks, "50-foreign")
+        write_bytes(foreign, b"")
         os.chown(foreign, NOBODY, NOBODY)
-        writable = self.marker_hook(os.path.join(self.hooks, "55-writable"), "writable-ran")
+        writable = os.path.join(self.hooks, "55-writable")
+        write_bytes(writable, b"")
         os.chmod(writable, 0o777)
-        theirs = self.marker_hook(os.path.join(self.tmp, "theirs"), "link-ran")
-        os.chown(theirs, NOBODY, NOBODY)
-        os.symlink(theirs, os.path.join(self.hooks, "60-link"))
+        self.attack([("write", foreign, self.marker_script("foreign-ran")), ("chmod", foreign, "755"),
+                     ("write", writable, self.marker_script("writable-ran"))])
+        os.symlink(os.path.join(att, "theirs"), os.path.join(self.hooks, "60-link"))
 
         pair = self.veth()
         d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, "--file-size", "1")
@@ -178,6 +225,7 @@ class Security(harness.IntegrationTest):
         self.assertTrue(os.path.islink(os.path.join(self.out, ".pcap-%s.status.tmp" % IFACE)))
 
     def test_symlinked_lock_file_refused(self):
+        self.open_ring_to_attacker()
         target = os.path.join(self.tmp, "nologin")
         self.planted_symlink(target, ".pcap-%s.lock" % IFACE)
         pair = self.veth()
@@ -189,22 +237,35 @@ class Security(harness.IntegrationTest):
         self.assertFalse(os.path.lexists(target), "the lock symlink's target was created")
 
     def test_ring_directory_others_control_refused(self):
+        # The attacker creates the --output-dir first, under a sticky world-writable parent.
+        public = self.mkdir("public")
+        os.chmod(self.tmp, 0o755)
+        os.chmod(public, 0o1777)
         pair = self.veth()
-        for mode, owner, why in ((0o777, 0, "writable by group or others"),
-                                 (0o755, NOBODY, "owned by uid 65534")):
-            os.chmod(self.out, mode)
-            os.chown(self.out, owner, owner)
-            d = self.daemon(pair, self.out)
+        for name, mode, why in (("theirs", "755", "owned by uid 65534"),
+                                ("open", "777", "owned by uid 65534")):
+            ring = os.path.join(public, name)
+            self.attack([("mkdir", ring, mode)])
+            d = self.daemon(pair, ring)
             d.start(wait_ready=False)
             rc, err = d.wait(timeout=20)
             self.assertEqual(rc, EX_CONFIG, err)
             self.assertIn(why, err)
             self.assertEqual(len(err.strip().splitlines()), 1, "one line: %r" % err)
+            self.assertEqual(os.listdir(ring), [], "the daemon wrote into %s" % ring)
+        # Root's own directory, but writable by others without the sticky bit.
+        os.chmod(self.out, 0o777)
+        d = self.daemon(pair, self.out)
+        d.start(wait_ready=False)
+        rc, err = d.wait(timeout=20)
+        self.assertEqual(rc, EX_CONFIG, err)
+        self.assertIn("writable by group or others", err)
 
     def test_retry_time_a_day_ahead_is_clamped(self):
-        write_bytes(os.path.join(self.out, ring_name(5)), pcap_bytes(1))
+        self.open_ring_to_attacker()
+        self.attack([("write", os.path.join(self.out, ring_name(5)), pcap_bytes(1))])
         day_ahead = time.time_ns() + 86400 * 10**9
-        queue = self.plant_queue([self.queue_job(5, ["10-good"], day_ahead)])
+        queue = self.plant_queue([self.queue_job(5, ["10-good"], day_ahead)], attacker=True)
         harness.write_script(os.path.join(self.hooks, "10-good"), "exit 0\n")
         pair = self.veth()
         d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
@@ -215,6 +276,94 @@ class Security(harness.IntegrationTest):
         self.assertEqual(len(jobs), 1, saved)
         # At most one longest backoff (300 s) from now, not a day.
         self.assertLessEqual(jobs[0]["not_before_ns"], time.time_ns() + 301 * 10**9, saved)
+
+    def test_planted_out_of_range_queue_is_kept_and_rebuilt(self):
+        # The ring's finished files, then the attacker replaces the queue with one whose numbers
+        # wrap around (twice, so two damaged copies must both be kept).
+        harness.write_script(os.path.join(self.hooks, "10-good"),
+                             'echo "$PCAP_SEQUENCE" >> "%s"\n' % self.log)
+        self.open_ring_to_attacker()
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(self.log), 10), d.stderr())
+        d.stop()
+        queue = os.path.join(self.out, ".pcap-%s.hooks" % IFACE)
+        for round_ in (1, 2):
+            os.unlink(self.log)
+            os.unlink(queue)  # the attacker cannot remove root's file in a sticky directory
+            self.attack([("write", queue, json.dumps({"last_enqueued": -5, "stats": {}, "failures": [],
+                                                      "jobs": []}).encode())])
+            d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+            ok = harness.wait_for(lambda: os.path.exists(self.log) and b"0\n" in read_bytes(self.log), 10)
+            self.assertTrue(ok, "file 0 was not queued again: %s" % d.stderr())
+            self.assertTrue(d.alive(), d.stderr())
+            rc, err = d.stop()
+            self.assertEqual(rc, 0, err)
+            self.assertIn("/last_enqueued is not a whole number from 0", err)
+            copies = [f for f in os.listdir(self.out) if f.startswith(".pcap-%s.hooks.damaged-" % IFACE)]
+            self.assertEqual(len(copies), round_, copies)
+
+    def test_hooks_dir_given_to_another_user_runs_nothing(self):
+        os.chmod(self.tmp, 0o755)
+        os.chown(self.hooks, NOBODY, NOBODY)
+        planted = os.path.join(self.hooks, "10-planted")
+        self.attack([("write", planted, self.marker_script("planted-ran")), ("chmod", planted, "755")])
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks).start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_stderr(d, r"refusing the hooks directory \S*hooks\.d: it is owned by uid 65534", 10),
+                        d.stderr())
+        self.assertTrue(d.alive(), d.stderr())
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(self.evidence), [], "the planted hook ran: %s" % err)
+
+    def test_hooks_get_only_the_documented_environment(self):
+        dump = os.path.join(self.evidence, "env")
+        harness.write_script(os.path.join(self.hooks, "10-env"), 'env > "%s.tmp" && mv "%s.tmp" "%s"\n'
+                             % (dump, dump, dump))
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, env={
+            "NOTIFY_SOCKET": "/nonexistent/notify", "WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1",
+            "SECRET_TOKEN": "hunter2", "LANG": "C.UTF-8", "MY_SETTING": "passed",
+            "PCAP_ZSTD_DIR": "/archive", "PCAP_FILE": "/stale", "HOOK_PASS_ENVIRONMENT": "MY_SETTING"})
+        d.start()
+        self.finish_one_file(pair, d, 0)
+        self.assertTrue(harness.wait_for(lambda: os.path.exists(dump), 10), d.stderr())
+        d.stop()
+        env = dict(l.split("=", 1) for l in read_bytes(dump).decode().splitlines() if "=" in l)
+        for shell_own in ("PWD", "OLDPWD", "SHLVL", "_"):
+            env.pop(shell_own, None)
+        per_file = {"PCAP_FILE", "PCAP_INTERFACE", "PCAP_SEQUENCE", "PCAP_PACKETS", "PCAP_BYTES",
+                    "PCAP_FIRST_TIME", "PCAP_LAST_TIME", "PCAP_DROPPED", "PCAP_HOOK_ATTEMPT"}
+        self.assertEqual(set(env), per_file | {"PATH", "LANG", "PCAP_ZSTD_DIR", "MY_SETTING", "CONFIG_DIR"}, env)
+        self.assertEqual(os.path.dirname(env["PCAP_FILE"]), self.out)
+        self.assertEqual(env["MY_SETTING"], "passed")
+        self.assertEqual(env["CONFIG_DIR"], d.cmdline[d.cmdline.index("--config-dir") + 1])
+
+    def test_hook_timeout_ends_detached_grandchildren(self):
+        marker = "876543.5"  # a sleep no other process runs
+        harness.write_script(os.path.join(self.hooks, "10-detach"),
+                             "setsid sh -c 'trap \"\" TERM; sleep %s' >/dev/null 2>&1 &\n"
+                             "setsid sh -c 'trap \"\" TERM; sleep %s' &\n"
+                             "trap '' TERM\nsleep 1000\n" % (marker, marker))
+        pair = self.veth()
+        d = self.daemon(pair, self.out, "--hooks-dir", self.hooks, "--hook-timeout", "1")
+        d.start()
+        self.finish_one_file(pair, d, 0)
+        tree = lambda: harness.run(["pgrep", "-f", "sleep " + marker], check=False).stdout.split()
+        self.assertTrue(harness.wait_for(lambda: tree(), 5), "the hook's tree never started: %s" % d.stderr())
+        self.assertTrue(harness.wait_stderr(d, r"10-detach.*after its timeout", 15), d.stderr())
+        # SIGTERM at 1 s, SIGKILL 5 s later to everything the hook started, however detached.
+        self.assertTrue(harness.wait_for(lambda: not tree(), 10), "left running: %s" % tree())
+        # The daemon (ip netns exec execs it) adopted and reaped them: no zombies left behind.
+        zombies = lambda: [l for l in harness.run(["ps", "-eo", "ppid=,stat=,comm="]).stdout.splitlines()
+                           if int(l.split()[0]) == d.proc.pid and l.split()[1].startswith("Z")]
+        self.assertTrue(harness.wait_for(lambda: not zombies(), 5), "zombies left: %s" % zombies())
+        self.assertTrue(d.alive(), d.stderr())
+        rc, err = d.stop()
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

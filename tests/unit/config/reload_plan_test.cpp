@@ -57,6 +57,7 @@ TEST(ReloadPlan, EveryRowFollowsItsReloadableMark) {
   b.hook_jobs = 10;
   b.hook_backlog_bytes = 11;
   b.hook_drain_seconds = 12;
+  b.hook_pass_environment = {"X"};
   b.config_file = "/c.conf";
   b.metrics_file = "/m";
   b.direct_io = false;

@@ -260,14 +260,5 @@ TEST_F(HookPipelineTest, RetryTimeADayAheadIsDueWithinOneLongestBackoff) {
   EXPECT_EQ(log_lines(), (std::vector<std::string>{"seen 1"}));
 }
 
-TEST_F(HookPipelineTest, DamagedQueueIsSetAsideAndTheRingStartsEmpty) {
-  auto o = options();
-  testing::write_text_file(o.state_path, "{not json");
-  HookPipeline p(o, clock);
-  p.load();
-  EXPECT_TRUE(std::filesystem::exists(o.state_path + ".damaged"));
-  EXPECT_EQ(p.snapshot().backlog, 0u);
-}
-
 }  // namespace
 }  // namespace pcap_ring

@@ -175,6 +175,32 @@ TEST_F(RingTest, IndexIsRebuiltForFilesItDoesNotKnow) {
   EXPECT_EQ(ring.index().records()[0].packets, 4u);
 }
 
+TEST_F(RingTest, CrashLoopLeavesNoEmptyFilesThatPushCapturesOut) {
+  {
+    Ring ring(options(3));
+    ring.open();
+    write_file(ring, 2);  // a real capture
+  }
+  // Ten starts that died before any packet: each leaves a .part holding only the header.
+  for (int i = 0; i < 10; ++i) {
+    Ring ring(options(3));
+    ring.open();
+    RecordBatch b(1 << 20);
+    b.file_header = encode_file_header(stream);
+    ring.write_batch(b);  // the header reaches the .part; then the "crash": no finish
+  }
+  // An empty finished file the index does not know goes too.
+  std::vector<std::uint8_t> header = encode_file_header(stream);
+  std::ofstream(dir.path() + "/ring/pcap-eth0-000050.pcap", std::ios::binary)
+      .write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+  Ring ring(options(3));
+  ring.open();
+  EXPECT_EQ(names(), (std::vector<std::string>{"pcap-eth0-000000.pcap"}));
+  ASSERT_EQ(ring.index().records().size(), 1u);
+  EXPECT_EQ(ring.index().records()[0].packets, 2u);
+  EXPECT_EQ(ring.counters().files_recovered, 0u);
+}
+
 TEST_F(RingTest, SecondWriterOnTheSameRingIsRefused) {
   Ring first(options());
   first.open();
