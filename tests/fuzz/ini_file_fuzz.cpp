@@ -1,0 +1,42 @@
+// Fuzzes the INI reader: any bytes either read into entries the schema knows, each placed on
+// a line the file has, or fail with a StartupError (ConfigError). Any other exception or a
+// sanitizer report ends the run.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "common/exit_codes.h"
+#include "config/ini_file.h"
+#include "fuzz_support.h"
+
+namespace {
+
+bool in_schema(const pcap_ring::IniEntry& entry) {
+  for (const auto& section : pcap_ring::ini_schema())
+    if (section.name == entry.section)
+      return std::find(section.keys.begin(), section.keys.end(), entry.key) != section.keys.end();
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string& path = pcap_ring::fuzz::MemoryFile::instance().hold(data, size);
+  const auto lines = 1 + std::count(data, data + size, std::uint8_t{'\n'});
+  try {
+    auto file = pcap_ring::read_ini_file(path, /*required=*/true);
+    FUZZ_CHECK(file.has_value());
+    FUZZ_CHECK(file->path == path);
+    int previous_line = 0;
+    for (const auto& entry : file->entries) {
+      FUZZ_CHECK(in_schema(entry));
+      FUZZ_CHECK(entry.line >= 1 && entry.line <= lines);
+      FUZZ_CHECK(entry.line > previous_line);  // one key per line, in file order
+      previous_line = entry.line;
+    }
+  } catch (const pcap_ring::StartupError& e) {
+    FUZZ_CHECK(e.code() == pcap_ring::kExitConfig);
+    FUZZ_CHECK(std::string(e.what()).rfind(path, 0) == 0);  // names the file first
+  }
+  return 0;
+}
