@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/atomic_file.h"
+#include "common/json_integer.h"
 
 namespace pcap_ring {
 
@@ -36,26 +37,26 @@ std::optional<HookQueueState> load_hook_queue(const std::string& path) {
   HookQueueState state;
   try {
     if (j.contains("last_enqueued") && !j["last_enqueued"].is_null())
-      state.last_enqueued = j["last_enqueued"].get<std::uint64_t>();
+      state.last_enqueued = json_integer<std::uint64_t>(j["last_enqueued"]);
     const json& s = j.at("stats");
-    state.stats.stages_succeeded = s.value("stages_succeeded", 0ULL);
-    state.stats.stages_failed = s.value("stages_failed", 0ULL);
-    state.stats.stages_retried = s.value("stages_retried", 0ULL);
-    state.stats.stages_timed_out = s.value("stages_timed_out", 0ULL);
-    state.stats.files_done = s.value("files_done", 0ULL);
-    state.stats.files_evicted = s.value("files_evicted", 0ULL);
+    state.stats.stages_succeeded = json_integer_or<std::uint64_t>(s, "stages_succeeded", 0);
+    state.stats.stages_failed = json_integer_or<std::uint64_t>(s, "stages_failed", 0);
+    state.stats.stages_retried = json_integer_or<std::uint64_t>(s, "stages_retried", 0);
+    state.stats.stages_timed_out = json_integer_or<std::uint64_t>(s, "stages_timed_out", 0);
+    state.stats.files_done = json_integer_or<std::uint64_t>(s, "files_done", 0);
+    state.stats.files_evicted = json_integer_or<std::uint64_t>(s, "files_evicted", 0);
     for (const auto& f : j.at("failures"))
       state.recent_failures.push_back({f.at("file"), f.at("stage"), f.at("outcome"), f.value("stderr", ""),
-                                       f.value("when_ns", NanoTime{0})});
+                                       json_integer_or<NanoTime>(f, "when_ns", 0)});
     for (const auto& jj : j.at("jobs")) {
       HookJob job;
       if (!record_from_json_line(jj.at("file").dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), &job.file))
         throw std::runtime_error(path + ": bad file record in hook queue");
       job.stages = jj.at("stages").get<std::vector<std::string>>();
       job.stages_resolved = jj.at("stages_resolved").get<bool>();
-      job.next_stage = jj.at("next_stage").get<std::size_t>();
-      job.attempt = jj.at("attempt").get<unsigned>();
-      job.not_before = jj.at("not_before_ns").get<NanoTime>();
+      job.next_stage = json_integer<std::size_t>(jj.at("next_stage"));
+      job.attempt = json_integer<unsigned>(jj.at("attempt"));
+      job.not_before = json_integer<NanoTime>(jj.at("not_before_ns"));
       state.jobs.push_back(std::move(job));
     }
   } catch (const json::exception& e) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
+#include "common/json_integer.h"
 
 namespace pcap_ring {
 
@@ -35,12 +36,12 @@ bool record_from_json_line(const std::string& line, FileRecord* r) {
   if (!j.is_object()) return false;
   try {
     r->file = j.at("file").get<std::string>();
-    r->sequence = j.at("sequence").get<std::uint64_t>();
-    r->first = j.at("first_ns").get<NanoTime>();
-    r->last = j.at("last_ns").get<NanoTime>();
-    r->packets = j.at("packets").get<std::uint64_t>();
-    r->bytes = j.at("bytes").get<std::uint64_t>();
-    r->drops = j.at("drops").get<std::uint64_t>();
+    r->sequence = json_integer<std::uint64_t>(j.at("sequence"));
+    r->first = json_integer<NanoTime>(j.at("first_ns"));
+    r->last = json_integer<NanoTime>(j.at("last_ns"));
+    r->packets = json_integer<std::uint64_t>(j.at("packets"));
+    r->bytes = json_integer<std::uint64_t>(j.at("bytes"));
+    r->drops = json_integer<std::uint64_t>(j.at("drops"));
   } catch (const nlohmann::json::exception&) {
     return false;
   }
