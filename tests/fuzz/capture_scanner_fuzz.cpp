@@ -37,10 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!ok) return 0;
   check_scan(scan, size);
 
-  // The file path (mmap) must see exactly what the in-memory parser sees.
+  // The file path (open, mmap) must see exactly what the in-memory parser sees.
   FileScan from_file;
   std::string file_error;
-  const std::string& path = pcap_ring::fuzz::MemoryFile::instance().hold(data, size);
+  const std::string& path = pcap_ring::fuzz::InputFile::instance().hold(data, size);
   FUZZ_CHECK(pcap_ring::scan_capture_file(path, &from_file, &file_error));
   FUZZ_CHECK(same_scan(scan, from_file));
 

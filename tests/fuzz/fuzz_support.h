@@ -2,12 +2,14 @@
 // invariant check that ends the run (libFuzzer then saves the input as a crash).
 #pragma once
 
-#include <sys/mman.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace pcap_ring::fuzz {
@@ -21,16 +23,16 @@ namespace pcap_ring::fuzz {
 #define FUZZ_CHECK(condition) \
   ((condition) ? (void)0 : ::pcap_ring::fuzz::invariant_broken(#condition, __FILE__, __LINE__))
 
-// One memfd per process, rewritten with each input: the loaders take a path, and
-// /proc/self/fd/N reaches the memfd without touching the disk.
-class MemoryFile {
+// The loaders take a path and refuse symlinks (so not /proc/self/fd/N): each input is written
+// to one regular file in a private directory, on tmpfs when there is one, removed at exit.
+class InputFile {
  public:
-  static MemoryFile& instance() {
-    static MemoryFile file;
+  static InputFile& instance() {
+    static InputFile file;
     return file;
   }
 
-  // Replaces the file's content with `data` and returns a path that opens it.
+  // Replaces the file's content with `data` and returns its path.
   const std::string& hold(const std::uint8_t* data, std::size_t size) {
     if (ftruncate(fd_, 0) != 0) fail("ftruncate");
     std::size_t done = 0;
@@ -41,20 +43,32 @@ class MemoryFile {
     }
     return path_;
   }
+  // A path in the same private directory, for what a target writes itself.
+  std::string sibling(const std::string& name) const { return dir_ + "/" + name; }
+
+  ~InputFile() {
+    close(fd_);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 
  private:
-  MemoryFile() {
-    fd_ = memfd_create("fuzz-input", MFD_CLOEXEC);
-    if (fd_ < 0) fail("memfd_create");
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
+  InputFile() {
+    std::string tmpl = access("/dev/shm", W_OK) == 0 ? "/dev/shm/pc-fuzz-XXXXXX" : "/tmp/pc-fuzz-XXXXXX";
+    if (!mkdtemp(tmpl.data())) fail("mkdtemp");
+    dir_ = tmpl;
+    path_ = dir_ + "/input";
+    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) fail("open");
   }
   [[noreturn]] static void fail(const char* call) {
     std::perror(call);
     std::exit(2);  // a broken harness, not a finding
   }
 
-  int fd_ = -1;
+  std::string dir_;
   std::string path_;
+  int fd_ = -1;
 };
 
 }  // namespace pcap_ring::fuzz

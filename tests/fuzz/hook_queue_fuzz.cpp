@@ -1,11 +1,6 @@
 // Fuzzes the hook queue loader: any bytes either load or throw the std::runtime_error the
 // loader documents; what loads must survive a save and a second load unchanged.
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -43,32 +38,10 @@ bool same_state(const HookQueueState& a, const HookQueueState& b) {
   return true;
 }
 
-// A private directory the round trip saves into, on tmpfs when there is one (fsync costs
-// nothing there), removed when the run ends normally.
-class SaveDirectory {
- public:
-  SaveDirectory() {
-    std::string tmpl = access("/dev/shm", W_OK) == 0 ? "/dev/shm/hook-queue-fuzz-XXXXXX" : "/tmp/hook-queue-fuzz-XXXXXX";
-    if (!mkdtemp(tmpl.data())) {
-      std::perror("mkdtemp");
-      std::exit(2);
-    }
-    dir_ = tmpl;
-  }
-  ~SaveDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  std::string queue_path() const { return dir_ + "/.pcap-fuzz.hooks"; }
-
- private:
-  std::string dir_;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string& path = pcap_ring::fuzz::MemoryFile::instance().hold(data, size);
+  const std::string& path = pcap_ring::fuzz::InputFile::instance().hold(data, size);
   std::optional<HookQueueState> state;
   try {
     state = pcap_ring::load_hook_queue(path);
@@ -78,8 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(state.has_value());  // the file exists, so "no queue" is not an answer
 
-  static const SaveDirectory save_directory;
-  const std::string saved = save_directory.queue_path();
+  const std::string saved = pcap_ring::fuzz::InputFile::instance().sibling(".pcap-fuzz.hooks");
   FUZZ_CHECK(pcap_ring::save_hook_queue(saved, *state) == 0);
   std::optional<HookQueueState> again = pcap_ring::load_hook_queue(saved);
   FUZZ_CHECK(again.has_value());

@@ -19,7 +19,7 @@ bool same_record(const pcap_ring::FileRecord& a, const pcap_ring::FileRecord& b)
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string& path = pcap_ring::fuzz::MemoryFile::instance().hold(data, size);
+  const std::string& path = pcap_ring::fuzz::InputFile::instance().hold(data, size);
   pcap_ring::RingIndex index(path);
   std::vector<std::string> warnings;
   FUZZ_CHECK(index.load(&warnings));
