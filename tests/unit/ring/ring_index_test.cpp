@@ -47,6 +47,16 @@ TEST(RingIndex, MissingIndexIsEmptyAndBadLinesAreReported) {
   EXPECT_NE(warnings[0].find(":2:"), std::string::npos) << warnings[0];
 }
 
+TEST(RingIndex, NumbersMustBeIntegersThatFit) {
+  FileRecord r;
+  const std::string fields = R"("file":"a.pcap","first_ns":0,"last_ns":0,"bytes":0,"drops":0)";
+  EXPECT_TRUE(record_from_json_line("{" + fields + R"(,"sequence":1,"packets":2})", &r));
+  EXPECT_FALSE(record_from_json_line("{" + fields + R"(,"sequence":1,"packets":18446744073709551616})", &r));
+  EXPECT_FALSE(record_from_json_line("{" + fields + R"(,"sequence":1e30,"packets":2})", &r));
+  EXPECT_FALSE(record_from_json_line("{" + fields + R"(,"sequence":-1,"packets":2})", &r));
+  EXPECT_FALSE(record_from_json_line("{" + fields + R"(,"sequence":1.5,"packets":2})", &r));
+}
+
 TEST(RingIndex, JsonCarriesRfc3339Times) {
   std::string line = record_to_json_line({"a.pcap", 7, 1'700'000'000'123456789LL, 1'700'000'001'000000000LL, 2, 10, 0});
   EXPECT_NE(line.find("\"first\":\"2023-11-14T22:13:20.123456789Z\""), std::string::npos) << line;
