@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -17,6 +18,8 @@ struct ReadState {
   IniFile* file;
   FILE* stream = nullptr;
   int line = 0;  // counted here: Debian's inih does not pass line numbers to the handler
+  bool line_indented = false;
+  bool section_since_entry = false;
   std::string first_error;
 };
 
@@ -45,9 +48,11 @@ char* read_line(char* buf, int size, void* user) {
   char* r = std::fgets(buf, size, st->stream);
   if (!r) return r;
   ++st->line;
+  st->line_indented = std::isspace(static_cast<unsigned char>(*r)) != 0;
   const char* p = r;
   while (*p == ' ' || *p == '\t') ++p;
   if (*p == '[') {
+    st->section_since_entry = true;
     const char* end = std::strchr(p, ']');
     if (end) {
       std::string name(p + 1, static_cast<std::size_t>(end - p - 1));
@@ -67,6 +72,16 @@ int on_entry(void* user, const char* section, const char* key, const char* value
     note_error(st, "unknown key '" + std::string(key) + "' in [" + s->name + "]; allowed: " + allowed);
     return 1;
   }
+  // inih reads an indented line after a key as more of that key's value and hands it over as
+  // the same key again, so "  snaplen = 100" under "prefix = a" would silently replace the
+  // prefix. Refuse it rather than guess.
+  const auto& entries = st->file->entries;
+  if (st->line_indented && !st->section_since_entry && !entries.empty() && entries.back().key == key) {
+    note_error(st, "indented line continues the value of '" + std::string(key) + "' from line " +
+                       std::to_string(entries.back().line) + "; values are one line: remove the indentation");
+    return 1;
+  }
+  st->section_since_entry = false;
   std::string v = value;
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   st->file->entries.push_back({s->name, key, v, st->line});
