@@ -94,7 +94,7 @@ std::optional<IniFile> read_ini_file(const std::string& path, bool required) {
   if (!required && ::access(path.c_str(), F_OK) != 0) return std::nullopt;
   IniFile file;
   file.path = path;
-  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, {}};
+  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, false, false, {}};
   if (!st.stream) throw ConfigError(path + ": cannot read configuration file: " + errno_text(errno));
   int rc = ini_parse_stream(read_line, &st, on_entry, &st);
   std::fclose(st.stream);
