@@ -18,8 +18,10 @@ struct ReadState {
   IniFile* file;
   FILE* stream = nullptr;
   int line = 0;  // counted here: Debian's inih does not pass line numbers to the handler
-  bool line_indented = false;
-  bool section_since_entry = false;
+  // inih's own state: after a key (until the next section header) an indented line is read
+  // as more of that key's value and handed over as the same key again.
+  bool after_key = false;
+  bool continuation = false;  // the current line is such a continuation
   std::string first_error;
 };
 
@@ -48,11 +50,12 @@ char* read_line(char* buf, int size, void* user) {
   char* r = std::fgets(buf, size, st->stream);
   if (!r) return r;
   ++st->line;
-  st->line_indented = std::isspace(static_cast<unsigned char>(*r)) != 0;
   const char* p = r;
-  while (*p == ' ' || *p == '\t') ++p;
-  if (*p == '[') {
-    st->section_since_entry = true;
+  while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+  bool comment = *p == ';' || *p == '#';
+  st->continuation = st->after_key && p > r && *p && !comment;
+  if (*p == '[' && !st->continuation) {
+    st->after_key = false;
     const char* end = std::strchr(p, ']');
     if (end) {
       std::string name(p + 1, static_cast<std::size_t>(end - p - 1));
@@ -64,6 +67,7 @@ char* read_line(char* buf, int size, void* user) {
 
 int on_entry(void* user, const char* section, const char* key, const char* value) {
   auto* st = static_cast<ReadState*>(user);
+  st->after_key = true;
   const IniSection* s = find_section(section);
   if (!s) return 1;  // already reported at its header
   if (std::find(s->keys.begin(), s->keys.end(), key) == s->keys.end()) {
@@ -72,16 +76,12 @@ int on_entry(void* user, const char* section, const char* key, const char* value
     note_error(st, "unknown key '" + std::string(key) + "' in [" + s->name + "]; allowed: " + allowed);
     return 1;
   }
-  // inih reads an indented line after a key as more of that key's value and hands it over as
-  // the same key again, so "  snaplen = 100" under "prefix = a" would silently replace the
-  // prefix. Refuse it rather than guess.
-  const auto& entries = st->file->entries;
-  if (st->line_indented && !st->section_since_entry && !entries.empty() && entries.back().key == key) {
-    note_error(st, "indented line continues the value of '" + std::string(key) + "' from line " +
-                       std::to_string(entries.back().line) + "; values are one line: remove the indentation");
+  if (st->continuation) {
+    // "  snaplen = 100" under "prefix = a" would silently replace the prefix: refuse it.
+    note_error(st, "indented line continues the value of '" + std::string(key) +
+                       "' above it; values are one line: remove the indentation");
     return 1;
   }
-  st->section_since_entry = false;
   std::string v = value;
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   st->file->entries.push_back({s->name, key, v, st->line});
