@@ -18,6 +18,7 @@ struct ReadState {
   IniFile* file;
   FILE* stream = nullptr;
   int line = 0;  // counted here: Debian's inih does not pass line numbers to the handler
+  bool at_line_start = true;
   // inih's own state: after a key (until the next section header) an indented line is read
   // as more of that key's value and handed over as the same key again.
   bool after_key = false;
@@ -47,9 +48,12 @@ void note_error(ReadState* st, const std::string& message) {
 // line by line, to catch an empty misspelled section too.
 char* read_line(char* buf, int size, void* user) {
   auto* st = static_cast<ReadState*>(user);
+  std::memset(buf, 0, static_cast<std::size_t>(size));  // so the newline test sees this read only
   char* r = std::fgets(buf, size, st->stream);
   if (!r) return r;
-  ++st->line;
+  if (st->at_line_start) ++st->line;
+  // A line longer than inih's buffer arrives in pieces; only the piece with the newline ends it.
+  st->at_line_start = std::memchr(buf, '\n', static_cast<std::size_t>(size)) != nullptr;
   const char* p = r;
   while (std::isspace(static_cast<unsigned char>(*p))) ++p;
   bool comment = *p == ';' || *p == '#';
@@ -94,7 +98,7 @@ std::optional<IniFile> read_ini_file(const std::string& path, bool required) {
   if (!required && ::access(path.c_str(), F_OK) != 0) return std::nullopt;
   IniFile file;
   file.path = path;
-  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, false, false, {}};
+  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, true, false, false, {}};
   if (!st.stream) throw ConfigError(path + ": cannot read configuration file: " + errno_text(errno));
   int rc = ini_parse_stream(read_line, &st, on_entry, &st);
   std::fclose(st.stream);

@@ -41,5 +41,14 @@ TEST(IniFile, IndentedKeysRightAfterASectionAreKeys) {
   EXPECT_EQ(file->entries[1].line, 5);
 }
 
+TEST(IniFile, LinesLongerThanInihsBufferCountOnce) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("a.conf")) << "# " << std::string(450, 'x') << "\n[capture]\nprefix = a\n";
+  auto file = read_ini_file(dir.file("a.conf"), true);
+  ASSERT_TRUE(file);
+  ASSERT_EQ(file->entries.size(), 1u);
+  EXPECT_EQ(file->entries[0].line, 3);
+}
+
 }  // namespace
 }  // namespace pcap_ring
