@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -17,6 +18,11 @@ struct ReadState {
   IniFile* file;
   FILE* stream = nullptr;
   int line = 0;  // counted here: Debian's inih does not pass line numbers to the handler
+  bool at_line_start = true;
+  // inih's own state: after a key (until the next section header) an indented line is read
+  // as more of that key's value and handed over as the same key again.
+  bool after_key = false;
+  bool continuation = false;  // the current line is such a continuation
   std::string first_error;
 };
 
@@ -42,12 +48,18 @@ void note_error(ReadState* st, const std::string& message) {
 // line by line, to catch an empty misspelled section too.
 char* read_line(char* buf, int size, void* user) {
   auto* st = static_cast<ReadState*>(user);
+  std::memset(buf, 0, static_cast<std::size_t>(size));  // so the newline test sees this read only
   char* r = std::fgets(buf, size, st->stream);
   if (!r) return r;
-  ++st->line;
+  if (st->at_line_start) ++st->line;
+  // A line longer than inih's buffer arrives in pieces; only the piece with the newline ends it.
+  st->at_line_start = std::memchr(buf, '\n', static_cast<std::size_t>(size)) != nullptr;
   const char* p = r;
-  while (*p == ' ' || *p == '\t') ++p;
-  if (*p == '[') {
+  while (std::isspace(static_cast<unsigned char>(*p))) ++p;
+  bool comment = *p == ';' || *p == '#';
+  st->continuation = st->after_key && p > r && *p && !comment;
+  if (*p == '[' && !st->continuation) {
+    st->after_key = false;
     const char* end = std::strchr(p, ']');
     if (end) {
       std::string name(p + 1, static_cast<std::size_t>(end - p - 1));
@@ -59,12 +71,19 @@ char* read_line(char* buf, int size, void* user) {
 
 int on_entry(void* user, const char* section, const char* key, const char* value) {
   auto* st = static_cast<ReadState*>(user);
+  st->after_key = true;
   const IniSection* s = find_section(section);
   if (!s) return 1;  // already reported at its header
   if (std::find(s->keys.begin(), s->keys.end(), key) == s->keys.end()) {
     std::string allowed;
     for (const auto& k : s->keys) allowed += (allowed.empty() ? "" : ", ") + k;
     note_error(st, "unknown key '" + std::string(key) + "' in [" + s->name + "]; allowed: " + allowed);
+    return 1;
+  }
+  if (st->continuation) {
+    // "  snaplen = 100" under "prefix = a" would silently replace the prefix: refuse it.
+    note_error(st, "indented line continues the value of '" + std::string(key) +
+                       "' above it; values are one line: remove the indentation");
     return 1;
   }
   std::string v = value;
@@ -79,7 +98,7 @@ std::optional<IniFile> read_ini_file(const std::string& path, bool required) {
   if (!required && ::access(path.c_str(), F_OK) != 0) return std::nullopt;
   IniFile file;
   file.path = path;
-  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, {}};
+  ReadState st{&file, std::fopen(path.c_str(), "re"), 0, true, false, false, {}};
   if (!st.stream) throw ConfigError(path + ": cannot read configuration file: " + errno_text(errno));
   int rc = ini_parse_stream(read_line, &st, on_entry, &st);
   std::fclose(st.stream);

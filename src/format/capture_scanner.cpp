@@ -86,7 +86,8 @@ NanoTime tsresol_to_ns_numerator(std::uint8_t resol, NanoTime* denominator) {
   int exp = resol;
   if (exp >= 9) {
     NanoTime den = 1;
-    for (int i = 9; i < exp && den < (NanoTime{1} << 60); ++i) den *= 10;
+    // Stops at 10^18, the largest power of ten a NanoTime holds.
+    for (int i = 9; i < exp && den < kNanosPerSecond * kNanosPerSecond; ++i) den *= 10;
     *denominator = den;
     return 1;
   }

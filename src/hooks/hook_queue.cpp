@@ -8,6 +8,7 @@
 #include "common/atomic_file.h"
 #include "common/safe_open.h"
 #include "hooks/hook_queue_numbers.h"
+#include "common/json_integer.h"
 
 namespace pcap_ring {
 
@@ -20,12 +21,12 @@ void to_json(nlohmann::ordered_json& j, const HookStats& s) {
 }
 
 void from_json(const json& j, HookStats& s) {
-  s.stages_succeeded = j.value("stages_succeeded", 0ULL);
-  s.stages_failed = j.value("stages_failed", 0ULL);
-  s.stages_retried = j.value("stages_retried", 0ULL);
-  s.stages_timed_out = j.value("stages_timed_out", 0ULL);
-  s.files_done = j.value("files_done", 0ULL);
-  s.files_evicted = j.value("files_evicted", 0ULL);
+  s.stages_succeeded = json_integer_or<std::uint64_t>(j, "stages_succeeded", 0);
+  s.stages_failed = json_integer_or<std::uint64_t>(j, "stages_failed", 0);
+  s.stages_retried = json_integer_or<std::uint64_t>(j, "stages_retried", 0);
+  s.stages_timed_out = json_integer_or<std::uint64_t>(j, "stages_timed_out", 0);
+  s.files_done = json_integer_or<std::uint64_t>(j, "files_done", 0);
+  s.files_evicted = json_integer_or<std::uint64_t>(j, "files_evicted", 0);
 }
 
 void to_json(nlohmann::ordered_json& j, const HookFailure& f) {
@@ -38,7 +39,7 @@ void from_json(const json& j, HookFailure& f) {
   j.at("stage").get_to(f.stage);
   j.at("outcome").get_to(f.outcome);
   f.stderr_tail = j.value("stderr", "");
-  f.when = j.value("when_ns", NanoTime{0});
+  f.when = json_integer_or<NanoTime>(j, "when_ns", 0);
 }
 
 void to_json(nlohmann::ordered_json& j, const HookJob& job) {
@@ -54,9 +55,9 @@ void from_json(const json& j, HookJob& job) {
   j.at("file").get_to(job.file);
   j.at("stages").get_to(job.stages);
   j.at("stages_resolved").get_to(job.stages_resolved);
-  j.at("next_stage").get_to(job.next_stage);
-  j.at("attempt").get_to(job.attempt);
-  j.at("not_before_ns").get_to(job.not_before);
+  job.next_stage = json_integer<std::size_t>(j.at("next_stage"));
+  job.attempt = json_integer<unsigned>(j.at("attempt"));
+  job.not_before = json_integer<NanoTime>(j.at("not_before_ns"));
 }
 
 void to_json(nlohmann::ordered_json& j, const HookQueueState& state) {
@@ -69,7 +70,7 @@ void to_json(nlohmann::ordered_json& j, const HookQueueState& state) {
 
 void from_json(const json& j, HookQueueState& state) {
   const json& last = j.value("last_enqueued", json());
-  state.last_enqueued = last.is_null() ? std::nullopt : std::optional(last.get<std::uint64_t>());
+  state.last_enqueued = last.is_null() ? std::nullopt : std::optional(json_integer<std::uint64_t>(last));
   j.at("stats").get_to(state.stats);
   state.recent_failures.clear();
   for (const auto& f : j.at("failures")) state.recent_failures.push_back(f.get<HookFailure>());

@@ -378,7 +378,7 @@ void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
   bool changed = !victims.empty();
   for (auto [seq, evicted] : victims) {
     auto it = std::find_if(index_.records().begin(), index_.records().end(),
-                           [&](const FileRecord& r) { return r.sequence == seq; });
+                           [seq = seq](const FileRecord& r) { return r.sequence == seq; });
     if (it == index_.records().end()) continue;
     std::string name = it->file;
     HookClaim c = claim(seq);

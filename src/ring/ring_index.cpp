@@ -11,6 +11,7 @@
 
 #include "common/atomic_file.h"
 #include "common/safe_open.h"
+#include "common/json_integer.h"
 
 namespace pcap_ring {
 
@@ -28,12 +29,14 @@ void to_json(nlohmann::ordered_json& j, const FileRecord& r) {
 
 void from_json(const nlohmann::json& j, FileRecord& r) {
   j.at("file").get_to(r.file);
-  j.at("sequence").get_to(r.sequence);
-  j.at("first_ns").get_to(r.first);
-  j.at("last_ns").get_to(r.last);
-  j.at("packets").get_to(r.packets);
-  j.at("bytes").get_to(r.bytes);
-  j.at("drops").get_to(r.drops);
+  // Only integers that fit: a float or an out-of-range number is a damaged record, not a
+  // conversion with undefined behaviour.
+  r.sequence = json_integer<std::uint64_t>(j.at("sequence"));
+  r.first = json_integer<NanoTime>(j.at("first_ns"));
+  r.last = json_integer<NanoTime>(j.at("last_ns"));
+  r.packets = json_integer<std::uint64_t>(j.at("packets"));
+  r.bytes = json_integer<std::uint64_t>(j.at("bytes"));
+  r.drops = json_integer<std::uint64_t>(j.at("drops"));
   if (!is_valid_name_part(r.file))
     throw nlohmann::json::other_error::create(501, "file '" + r.file + "' is not a name inside the ring", &j);
 }

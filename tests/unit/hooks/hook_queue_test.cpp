@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "support/test_support.h"
 
 namespace pcap_ring {
@@ -100,6 +102,17 @@ TEST(HookQueue, MissingFileIsNoQueueAndDamageIsReported) {
                            R"("sequence":1,"first_ns":0,"last_ns":0,"packets":0,"bytes":0,"drops":0},"stages":[],)"
                            R"("stages_resolved":false,"next_stage":0,"attempt":1,"not_before_ns":0}]})");
   EXPECT_THROW(load_hook_queue(dir.file("escape")), std::runtime_error);
+}
+
+TEST(HookQueue, NumbersOutOfRangeMakeTheQueueDamaged) {
+  testing::TempDir dir;
+  const std::string rest = R"("stats":{},"failures":[],"jobs":[]})";
+  for (const char* last : {"-5", "1e30", "18446744073709551616", "1.5"}) {
+    std::ofstream(dir.file("q.hooks")) << R"({"last_enqueued":)" << last << "," << rest;
+    EXPECT_THROW((void)load_hook_queue(dir.file("q.hooks")), std::runtime_error) << last;
+  }
+  std::ofstream(dir.file("q.hooks")) << R"({"last_enqueued":7,"stats":{"files_done":-1},"failures":[],"jobs":[]})";
+  EXPECT_THROW((void)load_hook_queue(dir.file("q.hooks")), std::runtime_error);
 }
 
 }  // namespace

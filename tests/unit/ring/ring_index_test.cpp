@@ -61,6 +61,23 @@ TEST(RingIndex, JsonCarriesRfc3339TimesInFieldOrder) {
   EXPECT_EQ(back.sequence, 7u);
 }
 
+TEST(RingIndex, NumbersMustBeIntegersThatFit) {
+  const std::string fields = R"("file":"a.pcap","first_ns":0,"last_ns":0,"bytes":0,"drops":0)";
+  auto parses = [&](const std::string& rest) {
+    try {
+      (void)nlohmann::json::parse("{" + fields + rest + "}").get<FileRecord>();
+      return true;
+    } catch (const nlohmann::json::exception&) {
+      return false;
+    }
+  };
+  EXPECT_TRUE(parses(R"(,"sequence":1,"packets":2)"));
+  EXPECT_FALSE(parses(R"(,"sequence":1,"packets":18446744073709551616)"));
+  EXPECT_FALSE(parses(R"(,"sequence":1e30,"packets":2)"));
+  EXPECT_FALSE(parses(R"(,"sequence":-1,"packets":2)"));
+  EXPECT_FALSE(parses(R"(,"sequence":1.5,"packets":2)"));
+}
+
 TEST(Timestamp, FormatsAndParsesRfc3339) {
   NanoTime t = 1'700'000'000'000000001LL;
   EXPECT_EQ(format_rfc3339_ns(t), "2023-11-14T22:13:20.000000001Z");
