@@ -109,21 +109,29 @@ std::string HookOutcome::describe() const {
   return what;
 }
 
-HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel) {
-  HookOutcome outcome;
+namespace {
+
+// A started hook: its process, a pidfd to wait on, and the read ends of its stdout and stderr.
+struct SpawnedHook {
+  pid_t pid = -1;
+  UniqueFd out_r, err_r, pidfd;
+};
+
+// Starts the hook in its own process group; false with *error when it could not start.
+bool spawn_hook(const HookInvocation& inv, SpawnedHook* hook, std::string* error) {
   if (inv.argv.empty()) {
-    outcome.error = "no command";
-    return outcome;
+    *error = "no command";
+    return false;
   }
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    outcome.error = "pipe: " + errno_text(errno);
-    return outcome;
+    *error = "pipe: " + errno_text(errno);
+    return false;
   }
   UniqueFd out_r(out_pipe[0]), out_w(out_pipe[1]);
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    outcome.error = "pipe: " + errno_text(errno);
-    return outcome;
+    *error = "pipe: " + errno_text(errno);
+    return false;
   }
   UniqueFd err_r(err_pipe[0]), err_w(err_pipe[1]);
 
@@ -137,17 +145,40 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
   auto own_children = prepare_fork_of_own_child();
   pid_t pid = fork();
   if (pid < 0) {
-    outcome.error = "fork: " + errno_text(errno);
-    return outcome;
+    *error = "fork: " + errno_text(errno);
+    return false;
   }
   if (pid == 0) exec_child(inv, argv.data(), envp.data(), out_w.get(), err_w.get());
   register_own_child(pid);
   own_children.unlock();
   setpgid(pid, pid);  // also from the parent, so the group exists before any kill
+  hook->pid = pid;
+  hook->out_r = std::move(out_r);
+  hook->err_r = std::move(err_r);
+  hook->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  return true;
+}
+
+// Reads what is ready on one of the hook's pipes into its logger; closes the pipe at its end.
+void drain_pipe(UniqueFd& fd, const pollfd* polled, LineLogger& logger, std::string* tail) {
+  if (!polled || !(polled->revents & (POLLIN | POLLHUP | POLLERR))) return;
+  char buf[4096];
+  ssize_t got = ::read(fd.get(), buf, sizeof buf);
+  if (got > 0) logger.feed(buf, static_cast<std::size_t>(got), tail);
+  else if (got == 0 || (errno != EINTR && errno != EAGAIN)) fd.reset();
+}
+
+}  // namespace
+
+HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel) {
+  HookOutcome outcome;
+  SpawnedHook child;
+  if (!spawn_hook(inv, &child, &outcome.error)) return outcome;
   outcome.started = true;
-  out_w.reset();
-  err_w.reset();
-  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  const pid_t pid = child.pid;
+  UniqueFd& out_r = child.out_r;
+  UniqueFd& err_r = child.err_r;
+  UniqueFd& pidfd = child.pidfd;
 
   const std::string& file = inv.argv.back();
   LineLogger out_log("hook " + inv.name + ": ", false, inv.name, file);
@@ -202,15 +233,8 @@ HookOutcome run_hook(const HookInvocation& inv, const std::atomic<bool>* cancel)
     int wait_ms = exited ? 200 : 100;
     int rc = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (rc < 0 && errno != EINTR) break;
-    char buf[4096];
-    auto drain = [&](UniqueFd& fd, int idx, LineLogger& logger, std::string* tail) {
-      if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
-      ssize_t got = ::read(fd.get(), buf, sizeof buf);
-      if (got > 0) logger.feed(buf, static_cast<std::size_t>(got), tail);
-      else if (got == 0 || (errno != EINTR && errno != EAGAIN)) fd.reset();
-    };
-    drain(out_r, out_idx, out_log, nullptr);
-    drain(err_r, err_idx, err_log, &outcome.stderr_tail);
+    drain_pipe(out_r, out_idx >= 0 ? &fds[out_idx] : nullptr, out_log, nullptr);
+    drain_pipe(err_r, err_idx >= 0 ? &fds[err_idx] : nullptr, err_log, &outcome.stderr_tail);
     if (!exited) {
       if (!pidfd.valid() || (pid_idx >= 0 && (fds[pid_idx].revents & POLLIN))) reap(pidfd.valid() ? 0 : WNOHANG);
     } else if (tree_outlives_hook()) {
