@@ -31,6 +31,7 @@ struct ReadState {
   std::size_t next = 0;
   int line = 0;  // counted here: Debian's inih does not pass line numbers to the handler
   std::vector<std::string> long_values;
+  bool line_is_long = false;  // the line inih is parsing now was shortened (see kLongValueMark)
   // inih's own state: after a key (until the next section header) an indented line is read
   // as more of that key's value and handed over as the same key again.
   bool after_key = false;
@@ -77,6 +78,7 @@ char* read_line(char* buf, int size, void* user) {
   if (st->next >= st->lines.size()) return nullptr;
   std::string text = st->lines[st->next++];
   ++st->line;
+  st->line_is_long = false;
   const std::size_t room = static_cast<std::size_t>(size) - 2;
   if (text.size() > std::min(room, kInihLine)) {
     auto eq = text.find_first_of("=:");
@@ -89,6 +91,7 @@ char* read_line(char* buf, int size, void* user) {
     } else {
       st->long_values.push_back(long_line_value(text.substr(eq + 1)));
       text = text.substr(0, eq + 1) + " " + kLongValueMark + std::to_string(st->long_values.size() - 1);
+      st->line_is_long = true;
     }
   }
   std::memcpy(buf, text.data(), text.size());
@@ -152,7 +155,8 @@ int on_entry(void* user, const char* section, const char* key, const char* value
     return 1;
   }
   std::string v = value;
-  if (!v.empty() && v.front() == kLongValueMark) v = st->long_values.at(std::stoul(v.substr(1)));
+  // Only a line shortened here carries the mark; a value typed with the same byte is kept as it is.
+  if (st->line_is_long && !st->long_values.empty()) v = st->long_values.back();
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   for (const auto& earlier : st->file->entries)
     if (earlier.section == s->name && earlier.key == key) {
