@@ -6,10 +6,8 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/capture_flags.h"
 #include "common/exit_codes.h"
@@ -95,12 +93,10 @@ int status(const StatusArgs& a) {
   nlohmann::ordered_json json_out = nlohmann::ordered_json::array();
   bool any_running = false;
   for (const auto& path : files) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto s = parse_status_json(text.str());
+    std::string why;
+    auto s = read_status_file(path.string(), &why);
     if (!s) {
-      std::cerr << "packet-capture: " << path.string() << ": unreadable status file\n";
+      std::cerr << "packet-capture: " << path.string() << ": unreadable status file: " << why << "\n";
       continue;
     }
     any_running |= ring_locked(path);
