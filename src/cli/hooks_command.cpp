@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/capture_flags.h"
+#include "cli/ring_selection.h"
 #include "common/exit_codes.h"
 #include "hooks/hook_queue.h"
 #include "hooks/hook_base_environment.h"
@@ -78,24 +79,17 @@ int hooks_run(const RunArgs& a) {
 }
 
 struct StatusArgs {
-  std::string output_dir, interface_name, prefix, config_dir;
+  RingSelection ring;
   bool json = false;
 };
 
 int hooks_status(const StatusArgs& a) {
-  std::string dir = a.output_dir;
-  std::string prefix = a.prefix;
-  if (dir.empty()) {
-    if (a.interface_name.empty()) throw UsageError("hooks status needs --output-dir DIR or --interface IFACE");
-    RawSettings raw;
-    raw.values["interface"] = a.interface_name;
-    if (!a.config_dir.empty()) raw.values["config_dir"] = a.config_dir;
-    CaptureConfig config = load_capture_config(raw, current_environment());
-    dir = config.output_dir;
-    if (prefix.empty()) prefix = config.prefix;
-  }
+  auto location = locate_ring(a.ring);
+  if (!location) throw UsageError("hooks status needs --output-dir DIR or --interface IFACE");
+  const std::string& dir = location->directory;
   std::string error;
-  std::vector<std::string> paths = ring_state_files(dir, StateFile::kHooks, prefix, a.interface_name, &error);
+  std::vector<std::string> paths =
+      ring_state_files(dir, StateFile::kHooks, location->prefix, a.ring.interface_name, &error);
   if (!error.empty()) throw ConfigError("output directory '" + dir + "' cannot be read: " + error);
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : paths) {
@@ -160,10 +154,7 @@ Subcommand add_hooks_run_command(CLI::App& hooks_app) {
 Subcommand add_hooks_status_command(CLI::App& hooks_app) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* status = hooks_app.add_subcommand("status", "Show the hook backlog and the last failures");
-  status->add_option("-o,--output-dir", args->output_dir, "Ring directory");
-  status->add_option("-i,--interface", args->interface_name, "Ring of this interface");
-  status->add_option("--prefix", args->prefix, "Only rings with this prefix");
-  status->add_option("--config-dir", args->config_dir, "Configuration directory");
+  add_ring_selection_flags(*status, args->ring);
   status->add_flag("--json", args->json, "JSON output");
   return {status, [args] { return hooks_status(*args); }};
 }

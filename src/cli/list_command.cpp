@@ -7,7 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "cli/capture_flags.h"
+#include "cli/ring_selection.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "ring/ring_index.h"
@@ -51,27 +51,18 @@ int list_rings(const ListOptions& options, std::ostream& out) {
 namespace {
 
 struct ListArgs {
-  std::string output_dir, interface_name, prefix, config_dir;
+  RingSelection ring;
   bool json = false;
 };
 
 int list(const ListArgs& a) {
+  auto location = locate_ring(a.ring);
+  if (!location) throw UsageError("list needs --output-dir DIR or --interface IFACE");
   ListOptions options;
   options.json = a.json;
-  options.prefix = a.prefix;
-  options.interface_name = a.interface_name;
-  if (!a.output_dir.empty()) {
-    options.directory = a.output_dir;
-  } else if (!a.interface_name.empty()) {
-    RawSettings raw;
-    raw.values["interface"] = a.interface_name;
-    if (!a.config_dir.empty()) raw.values["config_dir"] = a.config_dir;
-    CaptureConfig config = load_capture_config(raw, current_environment());
-    options.directory = config.output_dir;
-    if (options.prefix.empty()) options.prefix = config.prefix;
-  } else {
-    throw UsageError("list needs --output-dir DIR or --interface IFACE");
-  }
+  options.directory = location->directory;
+  options.prefix = location->prefix;
+  options.interface_name = a.ring.interface_name;
   return list_rings(options, std::cout);
 }
 
@@ -80,11 +71,7 @@ int list(const ListArgs& a) {
 Subcommand add_list_command(CLI::App& app) {
   auto args = std::make_shared<ListArgs>();
   CLI::App* cmd = app.add_subcommand("list", "List the finished files of a ring");
-  cmd->add_option("-o,--output-dir", args->output_dir, "Ring directory");
-  cmd->add_option("-i,--interface", args->interface_name,
-                  "Ring of this interface (its directory from the configuration unless --output-dir is given)");
-  cmd->add_option("--prefix", args->prefix, "Only rings with this prefix");
-  cmd->add_option("--config-dir", args->config_dir, "Directory of packet-capture.conf and IFACE.conf");
+  add_ring_selection_flags(*cmd, args->ring);
   cmd->add_flag("--json", args->json, "JSON array of {file, sequence, first, last, packets, bytes, drops}");
   return {cmd, [args] { return list(*args); }};
 }

@@ -4,15 +4,15 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "cli/capture_flags.h"
+#include "cli/ring_selection.h"
 #include "common/exit_codes.h"
+#include "config/defaults.h"
 #include "ring/ring_index.h"
 #include "ring/ring_names.h"
 #include "service/service_report.h"
@@ -22,7 +22,7 @@ namespace pcap_ring {
 namespace {
 
 struct StatusArgs {
-  std::string interface_name, output_dir, config_dir;
+  RingSelection ring;
   bool json = false;
 };
 
@@ -71,15 +71,11 @@ void print_one(const LiveSnapshot& s, const std::filesystem::path& status_path, 
 }
 
 int status(const StatusArgs& a) {
+  const std::string& interface_name = a.ring.interface_name;
   std::vector<std::filesystem::path> files;
-  if (!a.output_dir.empty()) {
-    files = status_files(a.output_dir, a.interface_name);
-  } else if (!a.interface_name.empty()) {
-    RawSettings raw;
-    raw.values["interface"] = a.interface_name;
-    if (!a.config_dir.empty()) raw.values["config_dir"] = a.config_dir;
-    CaptureConfig config = load_capture_config(raw, current_environment());
-    files = status_files(config.output_dir, a.interface_name);
+  // Status files of every prefix: the location's prefix is not applied.
+  if (auto location = locate_ring(a.ring)) {
+    files = status_files(location->directory, interface_name);
   } else {
     std::error_code ec;
     for (const auto& d : std::filesystem::directory_iterator(kDefaultStateRoot, ec))
@@ -88,19 +84,17 @@ int status(const StatusArgs& a) {
   std::sort(files.begin(), files.end());
   if (files.empty()) {
     std::cerr << "packet-capture: no ring found"
-              << (a.interface_name.empty() ? std::string() : " for interface " + a.interface_name)
+              << (interface_name.empty() ? std::string() : " for interface " + interface_name)
               << "; has `packet-capture run` been started?\n";
     return kExitNotRunning;
   }
   nlohmann::ordered_json json_out = nlohmann::ordered_json::array();
   bool any_running = false;
   for (const auto& path : files) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto s = parse_status_json(text.str());
+    std::string why;
+    auto s = read_status_file(path.string(), &why);
     if (!s) {
-      std::cerr << "packet-capture: " << path.string() << ": unreadable status file\n";
+      std::cerr << "packet-capture: " << path.string() << ": unreadable status file: " << why << "\n";
       continue;
     }
     any_running |= ring_locked(path);
@@ -120,9 +114,7 @@ int status(const StatusArgs& a) {
 Subcommand add_status_command(CLI::App& app) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* cmd = app.add_subcommand("status", "Summary of a ring: state, current file, totals, drops, hook backlog (exit 3 if not running)");
-  cmd->add_option("interface", args->interface_name, "Interface (default: every ring under /var/lib/packet-capture)");
-  cmd->add_option("-o,--output-dir", args->output_dir, "Ring directory");
-  cmd->add_option("--config-dir", args->config_dir, "Configuration directory");
+  add_ring_selection_flags(*cmd, args->ring, {.interface = InterfaceArgument::kPositional, .prefix = false});
   cmd->add_flag("--json", args->json, "The status files as a JSON array");
   return {cmd, [args] { return status(*args); }};
 }

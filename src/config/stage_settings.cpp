@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/exit_codes.h"
 #include "config/ini_file.h"
@@ -40,12 +41,11 @@ void apply_stage_ini(Settings& settings, const std::vector<const SettingSpec*>& 
           throw ConfigError(bad_value(*row, Source::kIniFile, file->where(e), e.value, *p));
 }
 
-}  // namespace
-
+// Fills `settings` from every layer, using the rows of the settings table for its type.
 template <typename Settings>
-void load_stage_settings(Settings& settings, const std::string& config_dir, const std::string& interface_name,
-                         const std::map<std::string, std::string>& flags, const Environment& environment) {
-  const std::vector<const SettingSpec*> rows = settings_for<Settings>();
+void apply_stage_layers(Settings& settings, const std::vector<const SettingSpec*>& rows, const std::string& config_dir,
+                        const std::string& interface_name, const std::map<std::string, std::string>& flags,
+                        const Environment& environment) {
   apply_stage_ini(settings, rows, config_dir + "/packet-capture.conf");
   if (safe_interface_name(interface_name)) apply_stage_ini(settings, rows, config_dir + "/" + interface_name + ".conf");
   for (const SettingSpec* row : rows) {
@@ -62,12 +62,38 @@ void load_stage_settings(Settings& settings, const std::string& config_dir, cons
   }
 }
 
-template void load_stage_settings(CloudSharkSettings&, const std::string&, const std::string&,
-                                  const std::map<std::string, std::string>&, const Environment&);
-template void load_stage_settings(S3Settings&, const std::string&, const std::string&,
-                                  const std::map<std::string, std::string>&, const Environment&);
-template void load_stage_settings(SuricataSettings&, const std::string&, const std::string&,
-                                  const std::map<std::string, std::string>&, const Environment&);
+// "no S3 bucket: set bucket in [s3] of DIR/packet-capture.conf, S3_BUCKET or --bucket"
+std::string missing_setting(const SettingSpec& row, const char* description, const std::string& config_dir) {
+  return "no " + std::string(description) + ": set " + row.ini_key + " in [" + row.section + "] of " + config_dir +
+         "/packet-capture.conf, " + row.env + " or " + row.long_flag();
+}
+
+}  // namespace
+
+template <typename Settings>
+Settings load_stage_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
+                             const Environment& environment, const std::optional<RequiredSetting<Settings>>& required) {
+  Settings settings;
+  const std::string config_dir = stage_config_dir(flags, environment);
+  if constexpr (requires(Settings& s) { s.config_dir; }) settings.config_dir = config_dir;
+  const std::vector<const SettingSpec*> rows = settings_for<Settings>();
+  apply_stage_layers(settings, rows, config_dir, interface_name, flags, environment);
+  if (required && (settings.*(required->field)).empty()) {
+    auto row = std::find_if(rows.begin(), rows.end(), [&](const SettingSpec* r) { return r->name == required->name; });
+    if (row == rows.end()) throw std::logic_error(std::string("no setting named ") + required->name);
+    throw ConfigError(missing_setting(**row, required->description, config_dir));
+  }
+  return settings;
+}
+
+template CloudSharkSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                                const Environment&,
+                                                const std::optional<RequiredSetting<CloudSharkSettings>>&);
+template S3Settings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                        const Environment&, const std::optional<RequiredSetting<S3Settings>>&);
+template SuricataSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                              const Environment&,
+                                              const std::optional<RequiredSetting<SuricataSettings>>&);
 
 std::string stage_config_dir(const std::map<std::string, std::string>& flags, const Environment& environment) {
   if (auto flag = flags.find("config_dir"); flag != flags.end()) {

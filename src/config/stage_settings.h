@@ -67,19 +67,32 @@ std::optional<std::string> check_key_template(const std::string& t);
 // the default (throws UsageError for an empty --config-dir).
 std::string stage_config_dir(const std::map<std::string, std::string>& flags, const Environment& environment);
 
-// Fills `settings` from every layer, using the rows of the settings table for its type.
-// `flags` maps setting names to what the command line gave. Throws StartupError: 64 for a bad
-// flag, 78 for a bad file or environment value.
+// A setting a stage cannot run without: the field, its row in the settings table (by name)
+// and what it is called in the error ("CloudShark URL").
 template <typename Settings>
-void load_stage_settings(Settings& settings, const std::string& config_dir, const std::string& interface_name,
-                         const std::map<std::string, std::string>& flags, const Environment& environment);
+struct RequiredSetting {
+  std::string Settings::*field;
+  const char* name;
+  const char* description;
+};
 
-extern template void load_stage_settings(CloudSharkSettings&, const std::string&, const std::string&,
-                                         const std::map<std::string, std::string>&, const Environment&);
-extern template void load_stage_settings(S3Settings&, const std::string&, const std::string&,
-                                         const std::map<std::string, std::string>&, const Environment&);
-extern template void load_stage_settings(SuricataSettings&, const std::string&, const std::string&,
-                                         const std::map<std::string, std::string>&, const Environment&);
+// A stage's settings from every layer, in the configuration directory stage_config_dir picks
+// (kept in settings.config_dir when the struct has one). `flags` maps setting names to what the
+// command line gave. Throws StartupError: 64 for a bad flag, 78 for a bad file or environment
+// value, and 78 naming every place to set it when `required` is given and left empty.
+template <typename Settings>
+Settings load_stage_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
+                             const Environment& environment,
+                             const std::optional<RequiredSetting<Settings>>& required = std::nullopt);
+
+extern template CloudSharkSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                                       const Environment&,
+                                                       const std::optional<RequiredSetting<CloudSharkSettings>>&);
+extern template S3Settings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                               const Environment&, const std::optional<RequiredSetting<S3Settings>>&);
+extern template SuricataSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                                     const Environment&,
+                                                     const std::optional<RequiredSetting<SuricataSettings>>&);
 
 // This host's name for tags and object keys ("localhost" if it cannot be read).
 std::string local_host_name();

@@ -17,27 +17,10 @@
 #include "format/capture_scanner.h"
 #include "common/log.h"
 #include "common/safe_open.h"
+#include "ring/direct_reopen.h"
 #include "ring/ring_directory_trust.h"
 
 namespace pcap_ring {
-namespace {
-
-// The live file again with O_DIRECT, by name relative to the ring directory without following
-// a symlink; refused unless it is the very file `created_fd` refers to. Invalid when the
-// file system has no O_DIRECT (EINVAL) or the name was replaced meanwhile.
-UniqueFd reopen_direct(int dir_fd, const std::string& part_name, int created_fd) {
-  UniqueFd fd(::openat(dir_fd, part_name.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) return fd;
-  struct stat reopened {}, created {};
-  if (::fstat(fd.get(), &reopened) != 0 || ::fstat(created_fd, &created) != 0 ||
-      reopened.st_dev != created.st_dev || reopened.st_ino != created.st_ino) {
-    log::warning(part_name + " was replaced after it was created; writing it without direct I/O");
-    return {};
-  }
-  return fd;
-}
-
-}  // namespace
 
 Ring::Ring(RingOptions options)
     : options_(std::move(options)),

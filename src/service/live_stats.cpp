@@ -4,6 +4,8 @@
 
 #include <ctime>
 
+#include "common/json_integer.h"
+
 namespace pcap_ring {
 
 void LiveStats::set_state(std::string state) {
@@ -50,29 +52,46 @@ void to_json(nlohmann::ordered_json& j, const LiveSnapshot& s) {
                              {"hook_stages_timed_out", s.hooks.stages_timed_out}};
 }
 
+namespace {
+
+// A counter of the status file: only a JSON integer that fits 64 bits unsigned. The file lies in
+// the ring directory, so it may have been damaged or written by someone else; a negative,
+// fractional, huge or quoted number is refused by name instead of wrapping or being cast.
+std::uint64_t status_counter(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  try {
+    return json_integer<std::uint64_t>(value);
+  } catch (const nlohmann::json::type_error&) {
+    throw nlohmann::json::type_error::create(
+        302, std::string("\"") + key + "\" must be an integer from 0 to 2^64-1, got " + value.dump(), &j);
+  }
+}
+
+}  // namespace
+
 void from_json(const nlohmann::json& j, LiveSnapshot& s) {
   j.at("interface").get_to(s.interface_name);
   j.at("output_dir").get_to(s.output_dir);
   j.at("state").get_to(s.state);
   j.at("current_file").get_to(s.current_file);
-  j.at("pid").get_to(s.pid);
-  j.at("started_unix").get_to(s.started_unix);
-  j.at("packets").get_to(s.packets);
-  j.at("kernel_drops").get_to(s.kernel_drops);
-  j.at("packets_written").get_to(s.ring.packets_written);
-  j.at("bytes_written").get_to(s.ring.bytes_written);
-  j.at("packets_lost").get_to(s.ring.packets_lost);
-  j.at("files_finished").get_to(s.ring.files_finished);
-  j.at("files_deleted").get_to(s.ring.files_deleted);
-  j.at("files_evicted").get_to(s.ring.files_evicted);
-  j.at("write_errors").get_to(s.ring.write_errors);
-  j.at("interface_restarts").get_to(s.interface_restarts);
-  j.at("hook_backlog").get_to(s.hook_backlog);
-  j.at("hooks_running").get_to(s.hooks_running);
-  j.at("hook_stages_ok").get_to(s.hooks.stages_succeeded);
-  j.at("hook_stages_failed").get_to(s.hooks.stages_failed);
-  j.at("hook_stages_retried").get_to(s.hooks.stages_retried);
-  j.at("hook_stages_timed_out").get_to(s.hooks.stages_timed_out);
+  s.pid = status_counter(j, "pid");
+  s.started_unix = status_counter(j, "started_unix");
+  s.packets = status_counter(j, "packets");
+  s.kernel_drops = status_counter(j, "kernel_drops");
+  s.ring.packets_written = status_counter(j, "packets_written");
+  s.ring.bytes_written = status_counter(j, "bytes_written");
+  s.ring.packets_lost = status_counter(j, "packets_lost");
+  s.ring.files_finished = status_counter(j, "files_finished");
+  s.ring.files_deleted = status_counter(j, "files_deleted");
+  s.ring.files_evicted = status_counter(j, "files_evicted");
+  s.ring.write_errors = status_counter(j, "write_errors");
+  s.interface_restarts = status_counter(j, "interface_restarts");
+  s.hook_backlog = status_counter(j, "hook_backlog");
+  s.hooks_running = status_counter(j, "hooks_running");
+  s.hooks.stages_succeeded = status_counter(j, "hook_stages_ok");
+  s.hooks.stages_failed = status_counter(j, "hook_stages_failed");
+  s.hooks.stages_retried = status_counter(j, "hook_stages_retried");
+  s.hooks.stages_timed_out = status_counter(j, "hook_stages_timed_out");
 }
 
 LiveSnapshot LiveStats::snapshot() const {

@@ -1,6 +1,9 @@
 #include "service/service_report.h"
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
+
+#include "common/safe_open.h"
 
 namespace pcap_ring {
 
@@ -18,14 +21,39 @@ std::string status_json(const LiveSnapshot& s) {
   return nlohmann::ordered_json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-std::optional<LiveSnapshot> parse_status_json(const std::string& text) {
+namespace {
+
+// nlohmann's message without its "[json.exception.type_error.302] " prefix.
+std::string json_problem(const nlohmann::json::exception& e) {
+  std::string text = e.what();
+  if (auto end = text.find("] "); text.rfind("[json.exception.", 0) == 0 && end != std::string::npos)
+    text.erase(0, end + 2);
+  return text;
+}
+
+}  // namespace
+
+std::optional<LiveSnapshot> parse_status_json(const std::string& text, std::string* why) {
   auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  try {
-    return j.get<LiveSnapshot>();
-  } catch (const nlohmann::json::exception&) {
+  if (!j.is_object()) {
+    if (why) *why = j.is_discarded() ? "not JSON" : "not a JSON object";
     return std::nullopt;
   }
+  try {
+    return j.get<LiveSnapshot>();
+  } catch (const nlohmann::json::exception& e) {
+    if (why) *why = json_problem(e);
+    return std::nullopt;
+  }
+}
+
+std::optional<LiveSnapshot> read_status_file(const std::string& path, std::string* why) {
+  std::string text;
+  if (int err = read_regular_file(path, &text); err != 0) {
+    if (why) *why = err == ELOOP ? "is a symlink" : err == EINVAL ? "is not a regular file" : errno_text(err);
+    return std::nullopt;
+  }
+  return parse_status_json(text, why);
 }
 
 std::string metrics_text(const LiveSnapshot& s) {

@@ -85,13 +85,8 @@ void trim_ring(const CloudSharkClient& client, const CloudSharkSettings& setting
 CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::string>& flags,
                                             const std::string& interface_name,
                                             const std::map<std::string, std::string>& environment) {
-  CloudSharkSettings settings;
-  settings.config_dir = stage_config_dir(flags, environment);
-  load_stage_settings(settings, settings.config_dir, interface_name, flags, environment);
-  if (settings.url.empty())
-    throw ConfigError("no CloudShark URL: set url in [cloudshark] of " + settings.config_dir +
-                      "/packet-capture.conf, CLOUDSHARK_URL or --url");
-  return settings;
+  const RequiredSetting<CloudSharkSettings> url{&CloudSharkSettings::url, "url", "CloudShark URL"};
+  return load_stage_settings<CloudSharkSettings>(flags, interface_name, environment, url);
 }
 
 std::string cloudshark_tags(const HookFileInfo& file, const std::string& host, const std::vector<std::string>& extra) {

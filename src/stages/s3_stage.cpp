@@ -182,13 +182,8 @@ std::string s3_object_url(const S3Settings& settings, const std::string& key) {
 
 S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, const std::string& interface_name,
                             const std::map<std::string, std::string>& environment) {
-  S3Settings settings;
-  settings.config_dir = stage_config_dir(flags, environment);
-  load_stage_settings(settings, settings.config_dir, interface_name, flags, environment);
-  if (settings.bucket.empty())
-    throw ConfigError("no S3 bucket: set bucket in [s3] of " + settings.config_dir +
-                      "/packet-capture.conf, S3_BUCKET or --bucket");
-  return settings;
+  const RequiredSetting<S3Settings> bucket{&S3Settings::bucket, "bucket", "S3 bucket"};
+  return load_stage_settings<S3Settings>(flags, interface_name, environment, bucket);
 }
 
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,

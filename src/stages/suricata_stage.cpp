@@ -50,9 +50,7 @@ SuricataSettings load_suricata_settings(const SuricataFlags& flags, const std::s
 
 SuricataSettings load_suricata_settings(const std::map<std::string, std::string>& flags,
                                         const std::string& interface_name, const Environment& environment) {
-  SuricataSettings settings;
-  load_stage_settings(settings, stage_config_dir(flags, environment), interface_name, flags, environment);
-  return settings;
+  return load_stage_settings<SuricataSettings>(flags, interface_name, environment);
 }
 
 StageOutcome submit_to_suricata_socket(const std::string& file, const SuricataSettings& settings) {

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.dont_write_bytecode = True  # keep the source tree clean
@@ -138,6 +139,53 @@ class BadInput(unittest.TestCase):
         p = harness.run_binary(["run", "--interface", "vethrx"], env={"OUTPUT_DIR": bad},
                                netns=self.pair.rx_ns, timeout=10, config_dir=self.conf)
         self.check(p, EX_CONFIG, [bad])
+
+    # Configuration files as an attacker might shape them: the daemon stops with exit 78
+    # and one line naming the file and line, before creating anything.
+    def write_conf(self, content, name="packet-capture.conf"):
+        path = os.path.join(self.conf, name)
+        with open(path, "wb") as f:
+            f.write(content)
+        return path
+
+    def test_ini_nul_byte_in_value(self):
+        path = self.write_conf(b"[capture]\nfilter=udp\0 and host 10.0.0.1\n")
+        p = self.invoke([], {})
+        self.check(p, EX_CONFIG, [path + ":2:", "NUL byte"])
+
+    def test_ini_duplicate_key(self):
+        path = self.write_conf(b"[capture]\nprefix = a\nsnaplen = 200\nprefix = b\n", "custom.ini")
+        p = self.invoke(["--config", path], {})
+        self.check(p, EX_CONFIG, [path + ":4:", "duplicate key 'prefix'", "line 2"])
+
+    def test_ini_line_over_64_kib(self):
+        path = self.write_conf(b"[capture]\n# fine\nprefix = " + b"a" * (64 * 1024 + 10) + b"\n")
+        p = self.invoke([], {})
+        self.check(p, EX_CONFIG, [path + ":3:", "at most 65536"])
+
+    def test_ini_long_valid_filter_captures(self):
+        """A BPF filter of over 5000 bytes (far beyond inih's line buffer) is read whole and
+        applied: packets to its first port are captured, others are not."""
+        expr = "udp and (port 9999"
+        port = 10000
+        while len(expr) < 5200:
+            expr += " or port %d" % port
+            port += 1
+        expr += ")"
+        self.write_conf(("[capture]\nfilter = %s\n" % expr).encode())
+        d = harness.Daemon(self.pair, self.out, config_dir=self.conf).start()
+        try:
+            self.pair.send_udp(200, size=100, ports=[9999, 9998])
+            time.sleep(0.4)
+            rc, err = d.stop()
+        finally:
+            d.kill()
+        self.assertEqual(rc, 0, err)
+        files = harness.ring_files(self.out)
+        self.assertTrue(files, "no finished ring files")
+        marks = harness.ring_marks([p for _, p in files], self.pair.token)
+        harness.assert_exactly_once(self, marks, range(0, 200, 2), "packets to port 9999")
+        self.assertFalse([m for m in marks if m[1] != 9999], "packets outside the filter captured")
 
     def test_good_input_still_starts(self):
         """Sanity check of this file's setup: the same invocation without the bad value

@@ -105,7 +105,8 @@ TEST_F(CloudSharkSettingsTest, LayersAndErrors) {
     ADD_FAILURE() << "no error";
   } catch (const StartupError& e) {
     EXPECT_EQ(e.code(), kExitConfig);
-    EXPECT_NE(std::string(e.what()).find("CLOUDSHARK_URL"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()), "no CloudShark URL: set url in [cloudshark] of " + dir.path() +
+                                         "/packet-capture.conf, CLOUDSHARK_URL or --url");
   }
 }
 

@@ -160,6 +160,12 @@ TEST_F(S3SettingsTest, ConfigDirFromEnvironment) {
   EXPECT_EQ(s.config_dir, dir.path());
 }
 
+TEST_F(S3SettingsTest, MissingBucketNamesEveryPlaceToSetIt) {
+  write("packet-capture.conf", "[s3]\nregion = eu-west-1\n");
+  EXPECT_EQ(error_of(flags({}), {}, kExitConfig),
+            "no S3 bucket: set bucket in [s3] of " + dir.path() + "/packet-capture.conf, S3_BUCKET or --bucket");
+}
+
 TEST_F(S3SettingsTest, BadValuesNameTheirSource) {
   write("packet-capture.conf", "[s3]\nbucket = ok-bucket\n");
   EXPECT_NE(error_of(flags({{"part_size_mb", "4"}}), {}, kExitUsage).find("--part-size-mb '4'"), std::string::npos);
