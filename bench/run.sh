@@ -259,9 +259,11 @@ one_run() {
   [ "$tcap" = NA ] && note+="no_stats,"
 
   # the ring keeps the newest FILE_LIMIT files: if the oldest sequence numbers are gone and the
-  # ring is full, it wrapped, and loss is measured over the retained window [first, sent)
+  # ring is full, it wrapped, and loss is measured over the retained window [first, sent).
+  # Full means FILE_LIMIT - 1 files or more: stopped in the second half of a file, our ring
+  # has already given one slot to the next file.
   local wrap=0
-  if [ "$first" -gt 0 ] && [ "$nfiles" -ge "$FILE_LIMIT" ]; then wrap=1; fi
+  if [ "$first" -gt 0 ] && [ "$nfiles" -ge $((FILE_LIMIT - 1)) ]; then wrap=1; fi
   local m
   m=$(awk -v s="$sent" -v u="$unique" -v f="$first" -v w=$wrap -v td="$tdrop" -v us="$ucpu" -v ss="$scpu" -v kb="$rss_kb" -v buf="$BUF_MIB" -v tool="$tool" 'BEGIN {
         if (!w) lost = s - u

@@ -395,29 +395,32 @@ void Ring::finish_file(std::uint64_t drops) {
 }
 
 void Ring::write_behind() {
-  // Chunks of 8 MiB: large requests for the disk, a steady stream of them from the start of
-  // the file (the kernel on its own starts only once gigabytes are dirty), and a page cache
-  // that holds only what the disk has not taken yet.
-  constexpr std::uint64_t kChunk = 8 << 20;
-  while (live_offset_ - writeback_started_ >= kChunk) {
+  // Each whole 8 MiB chunk goes to the publisher, which sends it to the disk at once (the
+  // kernel on its own starts only once gigabytes are dirty) and drops it from the page cache
+  // once written. The writer itself never waits for the disk here: when the disk falls
+  // behind, the page cache absorbs the burst until the kernel's dirty limit.
+  while (live_offset_ - writeback_started_ >= kWriteBehindChunk) {
     const std::uint64_t offset = writeback_started_;
-    writeback_started_ += kChunk;
-    if (::sync_file_range(live_fd_.get(), static_cast<off64_t>(offset), kChunk, SYNC_FILE_RANGE_WRITE) != 0)
-      return;  // not supported here: the kernel writes back on its own, and the fsync covers it
+    writeback_started_ += kWriteBehindChunk;
     UniqueFd fd(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
-    if (!fd.valid()) return;
+    if (!fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
     auto shared = std::make_shared<UniqueFd>(std::move(fd));
-    publisher_->post([this, shared, offset] { settle(std::move(*shared), offset, kChunk); });
+    publisher_->post([this, shared, offset] { settle(std::move(*shared), offset); });
   }
 }
 
-void Ring::settle(UniqueFd fd, std::uint64_t offset, std::uint64_t length) {
+void Ring::settle(UniqueFd fd, std::uint64_t offset) {
+  // Two chunks in flight: this one is started, the one before is waited for and dropped.
   // Errors are left to the fsync before the rename, which reports them and keeps the file .part.
-  if (::sync_file_range(fd.get(), static_cast<off64_t>(offset), static_cast<off64_t>(length),
+  const auto length = static_cast<off64_t>(kWriteBehindChunk);
+  if (::sync_file_range(fd.get(), static_cast<off64_t>(offset), length, SYNC_FILE_RANGE_WRITE) != 0) return;
+  if (offset < kWriteBehindChunk) return;
+  const auto previous = static_cast<off64_t>(offset - kWriteBehindChunk);
+  if (::sync_file_range(fd.get(), previous, length,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
     return;
   // On disk now: the cache need not keep it, and other users of the machine keep theirs.
-  ::posix_fadvise(fd.get(), static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_DONTNEED);
+  ::posix_fadvise(fd.get(), previous, length, POSIX_FADV_DONTNEED);
 }
 
 void Ring::publish(UniqueFd fd, FileRecord record) {
@@ -428,8 +431,9 @@ void Ring::publish(UniqueFd fd, FileRecord record) {
     // Not known to be on disk: it is not published. It stays .part, and the next start
     // repairs and publishes what of it survived.
     failure = part_name + ": fsync: " + errno_text(errno) + "; kept as .part until the next start";
-  } else if (int err = fd.close_checked(); err != 0) {
-    log::error(part_name + ": close: " + errno_text(err));
+  } else {
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);  // the rest of it, on disk now
+    if (int err = fd.close_checked(); err != 0) log::error(part_name + ": close: " + errno_text(err));
   }
   if (failure.empty() && ::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), record.file.c_str()) != 0)
     failure = "cannot finish " + record.file + ": rename: " + errno_text(errno) +

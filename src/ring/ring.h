@@ -35,8 +35,10 @@ struct RingOptions {
   RetentionLimits limits;
   std::uint64_t file_size_bytes = 25'000'000;
   // Write whole aligned blocks with O_DIRECT where the file system supports it: no copy into
-  // the page cache and no cache to reclaim. Falls back to buffered writes per file.
-  bool direct_io = true;
+  // the page cache, but one write in flight at a time and no room for a burst beyond the
+  // batches. Falls back to buffered writes per file. Off: write-behind through the page
+  // cache, which keeps the disk busy with several writes and absorbs bursts.
+  bool direct_io = false;
 };
 
 struct RingCounters {
@@ -114,7 +116,8 @@ class Ring {
   RetentionLimits current_limits(std::uint64_t* file_size_bytes) const;
 
   // Publisher thread.
-  void settle(UniqueFd fd, std::uint64_t offset, std::uint64_t length);
+  void settle(UniqueFd fd, std::uint64_t offset);
+  static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
   void publish(UniqueFd fd, FileRecord record);
   // Keeper thread.
   // Deletes the oldest files until `unfinished` more files of `file_size_each` bytes (the
