@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <cerrno>
 #include <filesystem>
@@ -233,9 +234,16 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   if (Room room = room_for_new_file(); room != Room::kFree) {
     // Room was not made ahead (a first file, a timed rotation, a reload, hooks holding
     // files), or only files still being published could make it: the new file waits.
+    const auto started = std::chrono::steady_clock::now();
     if (room == Room::kAfterPublishing) publisher_->wait_idle();
     keeper_->post([this, file_size] { make_room(1, file_size); });
     keeper_->wait_idle();
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    // Packets wait in the kernel ring meanwhile: a long wait is worth a line (the first few,
+    // then one in a hundred).
+    if (waited.count() >= 10 && (writer_counters_.room_waits < 10 || writer_counters_.room_waits % 100 == 0))
+      log::notice("a new file waited " + std::to_string(waited.count()) + " ms for room in the ring (" +
+                  (room == Room::kAfterPublishing ? "files still being written to disk" : "deleting the oldest files") + ")");
     ++writer_counters_.room_waits;
   }
   writeback_started_ = 0;
@@ -367,9 +375,10 @@ void Ring::append(RecordBatch& batch) {
     live_record_.packets += batch.packets;
     writer_counters_.packets_written += batch.packets;
   }
-  // Half way through the file, the keeper deletes what the next file needs room for, so
-  // the rotation finds it made.
-  if (!room_requested_ && live_size_limit_ > 0 && live_offset_ * 2 >= live_size_limit_) {
+  // A quarter of the way through the file, the keeper deletes what the next file needs room
+  // for, so the rotation finds it made: an unlink can take a tenth of a second, and at 500 MB/s
+  // a 100 MB file is written in a fifth.
+  if (!room_requested_ && live_size_limit_ > 0 && live_offset_ * 4 >= live_size_limit_) {
     room_requested_ = true;
     keeper_->post([this, size = live_size_limit_, live = live_seq_] { make_room(2, size, live); });
   }

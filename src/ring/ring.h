@@ -8,7 +8,7 @@
 // (write-behind), then fsyncs, renames and announces each finished file. The keeper thread
 // deletes old files. An fsync, or an unlink (tens of milliseconds on a file system mounted
 // with discard), then never holds up the path from the kernel ring to the disk. Room for
-// the next file is made while the current one is half written, so a new file starts at once
+// the next file is made once the current one is a quarter written, so a new file starts at once
 // and the ring still never holds more files or bytes than its limits.
 #pragma once
 
@@ -52,7 +52,7 @@ struct RingCounters {
   std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
   std::uint64_t direct_bytes = 0;   // written with O_DIRECT
   // New files that had to wait for the keeper to delete old ones first (room was not made
-  // while the previous file was half written: short files, timed rotation, a reload).
+  // while the previous file was written: short files, timed rotation, a reload).
   std::uint64_t room_waits = 0;
 };
 

@@ -112,7 +112,7 @@ TEST_F(RingTest, ByteBudgetHoldsWithTheLiveFileIncluded) {
   for (const auto& n : names()) total += fs::file_size(dir.path() + "/ring/" + n);
   EXPECT_LE(total + 10'000, 25'000u + 5824u);  // room for the next file was kept before each
   EXPECT_LE(total, 25'000u);
-  // Only the 6th: once it was half written, room for it and the next file (2 × 10 kB of the
+  // Only the 6th: once it was a quarter written, room for it and the next file (2 × 10 kB of the
   // 25 kB) was kept, which left no room for an older 5.8 kB file.
   EXPECT_EQ(names().size(), 1u);
 }
@@ -268,18 +268,18 @@ TEST_F(RingTest, FileLimitHoldsAtEveryMomentWhileTheKeeperDeletes) {
   EXPECT_EQ(ring.counters().files_deleted, 12u - kept.size());
 }
 
-// Room for the next file is made while the current one is half written, so a rotation
-// never waits for a deletion; the history is one file shorter only in that second half.
-TEST_F(RingTest, RoomForTheNextFileIsMadeHalfWayThroughTheCurrentOne) {
+// Room for the next file is made once the current one is a quarter written, so a rotation
+// never waits for a deletion; the history is one file shorter for the rest of the file.
+TEST_F(RingTest, RoomForTheNextFileIsMadeAQuarterOfTheWayThroughTheCurrentOne) {
   Ring ring(options(3));
   ring.open();
-  for (int f = 0; f < 3; ++f) write_file_in_batches(ring, 4, 22, [&] { ring.flush(); });
+  for (int f = 0; f < 3; ++f) write_file_in_batches(ring, 4, 20, [&] { ring.flush(); });
   ASSERT_EQ(names().size(), 2u);
   int batch = 0;
-  write_file_in_batches(ring, 4, 22, [&] {
+  write_file_in_batches(ring, 4, 20, [&] {
     ring.flush();
     ++batch;
-    // 22 records of 116 bytes: the 10 kB file is over half written after the second batch.
+    // 20 records of 116 bytes: the 10 kB file is a quarter written after the second batch.
     if (batch == 1) EXPECT_EQ(ring.finished_files().size(), 2u) << "the live file took the third slot";
     if (batch == 2) EXPECT_EQ(ring.finished_files().size(), 1u) << "room for the next file was made";
   });
@@ -287,7 +287,7 @@ TEST_F(RingTest, RoomForTheNextFileIsMadeHalfWayThroughTheCurrentOne) {
   EXPECT_EQ(ring.counters().room_waits, 0u);
 }
 
-// Files that end before they are half full (a timed rotation) still get their room: the new
+// Files that end before they are a quarter full (a timed rotation) still get their room: the new
 // file waits for the deletion, counted, and the limit holds.
 TEST_F(RingTest, ShortFilesWaitForRoomAndTheWaitIsCounted) {
   Ring ring(options(3));
