@@ -198,7 +198,13 @@ void Ring::write_batch(RecordBatch& batch) {
     begin_file(batch.file_header);
   }
   if (batch.payload_size() > 0 || batch.packets > 0) append(batch);
-  if (batch.closes_file) finish_file(batch.file_drops);
+  if (batch.closes_file) {
+    finish_file(batch.file_drops);
+  } else if (!room_requested_ && options_.room_ahead && live_fd_.valid() && next_file_due_soon()) {
+    // The keeper deletes what the next file needs room for now, so the rotation finds it made.
+    room_requested_ = true;
+    keeper_->post([this, size = live_size_limit_, live = live_seq_] { make_room(2, size, live); });
+  }
 }
 
 void Ring::flush() {
@@ -248,6 +254,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   }
   writeback_started_ = 0;
   live_size_limit_ = file_size;
+  live_started_ = std::chrono::steady_clock::now();
   room_requested_ = false;
   live_header_ = header;
   live_broken_ = false;
@@ -375,13 +382,20 @@ void Ring::append(RecordBatch& batch) {
     live_record_.packets += batch.packets;
     writer_counters_.packets_written += batch.packets;
   }
-  // A quarter of the way through the file, the keeper deletes what the next file needs room
-  // for, so the rotation finds it made: an unlink can take a tenth of a second, and at 500 MB/s
-  // a 100 MB file is written in a fifth.
-  if (!room_requested_ && live_size_limit_ > 0 && live_offset_ * 4 >= live_size_limit_) {
-    room_requested_ = true;
-    keeper_->post([this, size = live_size_limit_, live = live_seq_] { make_room(2, size, live); });
-  }
+}
+
+bool Ring::next_file_due_soon() const {
+  if (live_size_limit_ == 0 || live_offset_ == 0) return false;
+  if (live_offset_ >= live_size_limit_) return true;
+  // The time the file still needs at the rate it is being written, against a few deletions'
+  // time: an unlink of 100 MB took up to 175 ms here, and at 500 MB/s such a file is written
+  // in 200 ms, while at 10 MB/s the room is made only in its last second or so.
+  using namespace std::chrono;
+  const auto elapsed = duration_cast<nanoseconds>(steady_clock::now() - live_started_).count();
+  const double seconds_left = static_cast<double>(elapsed) * 1e-9 *
+                              static_cast<double>(live_size_limit_ - live_offset_) / static_cast<double>(live_offset_);
+  const double deletion = std::max(1e-9 * static_cast<double>(last_deletion_ns_.load()), 0.05);
+  return seconds_left <= 4 * deletion;
 }
 
 void Ring::finish_file(std::uint64_t drops) {
@@ -528,10 +542,12 @@ void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std
   for (const auto& [victim, evicted] : victims) {
     HookClaim c = claim(victim.sequence);
     if (c == HookClaim::kRefused) continue;  // a hook started on it meanwhile
+    const auto started = std::chrono::steady_clock::now();
     if (::unlinkat(dir_fd_.get(), victim.file.c_str(), 0) != 0 && errno != ENOENT) {
       log::error("cannot delete " + victim.file + " beyond the ring's limits: " + errno_text(errno));
       continue;
     }
+    last_deletion_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
     {
       std::lock_guard lock(state_mutex_);
       index_.remove(victim.sequence);

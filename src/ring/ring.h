@@ -8,10 +8,13 @@
 // (write-behind), then fsyncs, renames and announces each finished file. The keeper thread
 // deletes old files. An fsync, or an unlink (tens of milliseconds on a file system mounted
 // with discard), then never holds up the path from the kernel ring to the disk. Room for
-// the next file is made once the current one is a quarter written, so a new file starts at once
-// and the ring still never holds more files or bytes than its limits.
+// the next file is made shortly before the current one is finished (how shortly follows the
+// write rate and the time deletions take), so a new file starts at once and the ring still
+// never holds more files or bytes than its limits.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -39,6 +42,10 @@ struct RingOptions {
   // batches. Falls back to buffered writes per file. Off: write-behind through the page
   // cache, which keeps the disk busy with several writes and absorbs bursts.
   bool direct_io = false;
+  // Live capture: room for the next file is made while the current one is still being
+  // written, so a rotation never waits for an unlink (packets would pile up in the kernel
+  // meanwhile). Reading a file, nothing is lost by waiting, and the ring keeps one file more.
+  bool room_ahead = true;
 };
 
 struct RingCounters {
@@ -110,6 +117,9 @@ class Ring {
   // Writer thread, buffered writes: starts writeback of each whole chunk at once, and has the
   // publisher wait for it and drop it from the page cache.
   void write_behind();
+  // Writer thread: whether the live file, at the rate it is being written, is finished within
+  // a few deletions' time.
+  bool next_file_due_soon() const;
   // Writer thread: frees room (full disk); false when nothing is left to delete.
   bool delete_oldest(const char* why = "disk full");
   int write_at_end(const std::uint8_t* data, std::size_t size);
@@ -158,6 +168,8 @@ class Ring {
   FileRecord live_record_;
   std::uint64_t live_size_limit_ = 0;  // the file size limit when the live file began
   bool room_requested_ = false;        // room for the next file was asked of the keeper
+  std::chrono::steady_clock::time_point live_started_;
+  std::atomic<std::int64_t> last_deletion_ns_{0};  // the keeper's last unlink
   std::uint64_t writeback_started_ = 0;  // buffered writes: bytes of the live file sent to the disk
 
   std::function<void(const FileRecord&)> on_finished_;

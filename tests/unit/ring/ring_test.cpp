@@ -112,9 +112,7 @@ TEST_F(RingTest, ByteBudgetHoldsWithTheLiveFileIncluded) {
   for (const auto& n : names()) total += fs::file_size(dir.path() + "/ring/" + n);
   EXPECT_LE(total + 10'000, 25'000u + 5824u);  // room for the next file was kept before each
   EXPECT_LE(total, 25'000u);
-  // Only the 6th: once it was a quarter written, room for it and the next file (2 × 10 kB of the
-  // 25 kB) was kept, which left no room for an older 5.8 kB file.
-  EXPECT_EQ(names().size(), 1u);
+  EXPECT_EQ(names().size(), 3u);  // 2 kept when the 6th started, plus the 6th
 }
 
 TEST_F(RingTest, NumberingResumesAfterRestartAndNothingIsOverwritten) {
@@ -268,9 +266,10 @@ TEST_F(RingTest, FileLimitHoldsAtEveryMomentWhileTheKeeperDeletes) {
   EXPECT_EQ(ring.counters().files_deleted, 12u - kept.size());
 }
 
-// Room for the next file is made once the current one is a quarter written, so a rotation
-// never waits for a deletion; the history is one file shorter for the rest of the file.
-TEST_F(RingTest, RoomForTheNextFileIsMadeAQuarterOfTheWayThroughTheCurrentOne) {
+// Room for the next file is made while the current one is still being written (here at
+// once: written this fast, it is finished sooner than a deletion takes), so a rotation never
+// waits for a deletion; the history is one file shorter meanwhile.
+TEST_F(RingTest, RoomForTheNextFileIsMadeBeforeTheCurrentOneIsFinished) {
   Ring ring(options(3));
   ring.open();
   for (int f = 0; f < 3; ++f) write_file_in_batches(ring, 4, 20, [&] { ring.flush(); });
@@ -278,19 +277,34 @@ TEST_F(RingTest, RoomForTheNextFileIsMadeAQuarterOfTheWayThroughTheCurrentOne) {
   int batch = 0;
   write_file_in_batches(ring, 4, 20, [&] {
     ring.flush();
-    ++batch;
-    // 20 records of 116 bytes: the 10 kB file is a quarter written after the second batch.
-    if (batch == 1) EXPECT_EQ(ring.finished_files().size(), 2u) << "the live file took the third slot";
-    if (batch == 2) EXPECT_EQ(ring.finished_files().size(), 1u) << "room for the next file was made";
+    if (++batch < 4) EXPECT_EQ(ring.finished_files().size(), 1u) << "room for the next file was made";
   });
   EXPECT_EQ(ring.finished_files().size(), 2u);
   EXPECT_EQ(ring.counters().room_waits, 0u);
 }
 
-// Files that end before they are a quarter full (a timed rotation) still get their room: the new
+// Reading a file (no room made ahead), the ring keeps its whole file limit: each new file
+// waits for its room, and the waits are counted.
+TEST_F(RingTest, WithoutRoomAheadTheRingKeepsItsWholeLimit) {
+  auto o = options(3);
+  o.room_ahead = false;
+  Ring ring(o);
+  ring.open();
+  std::size_t most = 0;
+  for (int f = 0; f < 8; ++f) write_file_in_batches(ring, 4, 20, [&] { most = std::max(most, names().size()); });
+  ring.flush();
+  EXPECT_LE(most, 3u);
+  EXPECT_EQ(names().size(), 3u);
+  EXPECT_EQ(ring.counters().files_deleted, 5u);
+  EXPECT_EQ(ring.counters().room_waits, 5u);
+}
+
+// Files that end before room was made ahead (a timed rotation) still get their room: the new
 // file waits for the deletion, counted, and the limit holds.
 TEST_F(RingTest, ShortFilesWaitForRoomAndTheWaitIsCounted) {
-  Ring ring(options(3));
+  auto o = options(3);
+  o.room_ahead = false;
+  Ring ring(o);
   ring.open();
   std::size_t most = 0;
   for (int f = 0; f < 6; ++f) write_file_in_batches(ring, 1, 5, [&] { most = std::max(most, names().size()); });
