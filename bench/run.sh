@@ -5,7 +5,10 @@
 #   -n, --count N        packets sent per run                          (default 1000000)
 #   -r, --reps N         repetitions per tool and config; table = median (default 3)
 #   -s, --sizes "A B"    frame sizes in bytes without FCS, 60..1514      (default "64 1500")
-#   -R, --rates "A B"    send rates in packets/s; 0 or max = top speed   (default "max 100000")
+#   -R, --rates "A B"    send rates: packets/s, max (or 0) = top speed, or P% = P percent of
+#                        the disk's measured O_DIRECT bandwidth at that size (default "max 100000")
+#       --steady         the ring wraps at least twice: 1500 B, 1.5M packets,
+#                        rates "100000 300000 70% max" (explicit -n/-s/-R after it win)
 #   -t, --timeout S      hard limit per run in seconds, >= 20            (default 60)
 #       --pin            sender on CPU0, capturer on CPU1                (default)
 #       --no-pin         let the scheduler place both
@@ -14,6 +17,8 @@
 #   -o, --out DIR        results dir               (default ${TMPDIR:-/tmp}/pc-bench/live-DATE)
 #   -k, --keep           keep the capture files of every run (needs a lot of disk)
 #   -h, --help
+# The disk's O_DIRECT write bandwidth (dd, 1 GiB, in the results directory) is measured first and
+# printed beside the results, with each rate as a fraction of it.
 # Needs root, iproute2, taskset, /usr/bin/time, gcc, libpcap-dev, tcpdump, dumpcap
 # (bench/install-deps.sh installs them). See bench/README.md for the columns and targets.
 set -u -o pipefail
@@ -25,13 +30,14 @@ TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=
 # ring and buffer settings under test (the targets are defined for these)
 FILE_MB=100; FILE_LIMIT=10; BUF_MIB=64; RSS_SLACK_MIB=32
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n|--count) COUNT=$2; shift;;
     -r|--reps) REPS=$2; shift;;
     -s|--sizes) SIZES=$2; shift;;
     -R|--rates) RATES=$2; shift;;
+    --steady) COUNT=1500000; SIZES=1500; RATES="100000 300000 70% max";;
     -t|--timeout) LIMIT=$2; shift;;
     --pin) PIN=1;;
     --no-pin) PIN=0;;
@@ -56,6 +62,24 @@ mkdir -p "$OUT" || exit 1
 OUT=$(cd "$OUT" && pwd)
 RUNS="$OUT/runs.tsv"
 log() { echo "# $*" >&2; }
+
+# ---- the disk: sequential O_DIRECT write bandwidth where the rings are written, in bytes/s -----
+disk_bandwidth() {
+  local f="$OUT/.disk-bandwidth" out
+  out=$(dd if=/dev/zero of="$f" bs=1M count=1024 oflag=direct conv=fsync 2>&1)
+  rm -f "$f"
+  awk '/ copied, / { for (i = 1; i <= NF; i++) if ($i == "s,") { printf "%.0f", $1 / $(i - 1); exit } }' <<< "$out"
+}
+DISK_BPS=$(disk_bandwidth)
+[ -n "$DISK_BPS" ] && [ "$DISK_BPS" -gt 0 ] 2>/dev/null || { echo "run.sh: cannot measure the disk's bandwidth with dd" >&2; exit 1; }
+# a rate of "P%" means P percent of the disk's bandwidth at this frame size (pcap record: +16 B)
+rate_pps() { # rate size -> packets/s for the sender (0 = top speed)
+  case $1 in
+    max|0) echo 0;;
+    *%) awk -v p="${1%\%}" -v bw="$DISK_BPS" -v sz="$2" 'BEGIN { printf "%.0f", p / 100 * bw / (sz + 16) }';;
+    *) echo "$1";;
+  esac
+}
 
 # ---- helpers built fresh into a temp dir ------------------------------------------------------
 BIN=$(mktemp -d "${TMPDIR:-/tmp}/pc-bench-bin.XXXXXX")
@@ -173,7 +197,7 @@ one_run() {
   rx0=$(rx_stat rx_packets); rxd0=$(rx_stat rx_dropped)
   local tick0; tick0=$(proc_ticks "$TOOL_PID")
   gto=$((deadline - $(date +%s) - 15)); [ $gto -lt 5 ] && gto=5
-  local rarg=$rate; [ "$rate" = max ] && rarg=0
+  local rarg; rarg=$(rate_pps "$rate" "$size")
   gen=$(ip netns exec "$NS_TX" "${SND_CPU[@]}" timeout "$gto" "$BIN/seqsend" -i "$IF_TX" -n "$COUNT" -s "$size" -r "$rarg" 2> "$rd/gen.err")
   echo "$gen" > "$rd/gen.out"
   local sent; sent=$(kv sent "$gen"); sent=${sent:-0}
@@ -235,9 +259,11 @@ one_run() {
   [ "$tcap" = NA ] && note+="no_stats,"
 
   # the ring keeps the newest FILE_LIMIT files: if the oldest sequence numbers are gone and the
-  # ring is full, it wrapped, and loss is measured over the retained window [first, sent)
+  # ring is full, it wrapped, and loss is measured over the retained window [first, sent).
+  # Full means FILE_LIMIT - 1 files or more: stopped in the second half of a file, our ring
+  # has already given one slot to the next file.
   local wrap=0
-  if [ "$first" -gt 0 ] && [ "$nfiles" -ge "$FILE_LIMIT" ]; then wrap=1; fi
+  if [ "$first" -gt 0 ] && [ "$nfiles" -ge $((FILE_LIMIT - 1)) ]; then wrap=1; fi
   local m
   m=$(awk -v s="$sent" -v u="$unique" -v f="$first" -v w=$wrap -v td="$tdrop" -v us="$ucpu" -v ss="$scpu" -v kb="$rss_kb" -v buf="$BUF_MIB" -v tool="$tool" 'BEGIN {
         if (!w) lost = s - u
@@ -267,6 +293,7 @@ printf 'tool\tsize\trate\trep\tsent\twritten\tdropped\tloss_pct\tcpu_s\tus_per_p
 RATES=$(echo "$RATES" | sed 's/\b0\b/max/g')
 log "results: $OUT   count=$COUNT reps=$REPS sizes=[$SIZES] rates=[$RATES] limit=${LIMIT}s ($PINDESC)"
 log "ring ${FILE_MB} MB x $FILE_LIMIT files; kernel buffer ${BUF_MIB} MiB for every tool; binary $OURBIN"
+log "disk: $(awk -v b="$DISK_BPS" 'BEGIN { printf "%.0f MB/s", b / 1e6 }') sequential O_DIRECT write (dd, 1 GiB) in $OUT"
 RUN_TOOLS=""
 for t in $TOOLS; do
   case $t in ours) [ $HAVE_OURS = 1 ] && RUN_TOOLS+="$t ";; tcpdump|dumpcap) RUN_TOOLS+="$t ";;
@@ -287,7 +314,8 @@ SUMMARY="$OUT/summary.txt"
 {
 echo
 echo "packet-capture live benchmark: $COUNT packets/run, median of $REPS, ring ${FILE_MB} MB x $FILE_LIMIT, $PINDESC"
-awk -F'\t' -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates="$RATES" -v buf="$BUF_MIB" -v slack="$RSS_SLACK_MIB" -v have_ours="$HAVE_OURS" '
+awk -v b="$DISK_BPS" 'BEGIN { printf "disk: %.0f MB/s sequential O_DIRECT write, measured at the start of this run\n", b / 1e6 }'
+awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates="$RATES" -v buf="$BUF_MIB" -v slack="$RSS_SLACK_MIB" -v have_ours="$HAVE_OURS" '
   function median(key, col,    n, i, j, t, v) {
     n = split(vals[key, col], v, " ")
     if (n == 0 || vals[key, col] == "") return "NA"
@@ -307,20 +335,22 @@ awk -F'\t' -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates="$RATES" -v buf="$BU
     if ($1 == "ours" && $11 + 0 > maxrss) maxrss = $11 + 0
   }
   END {
-    hdr = "%-8s %5s %6s %9s %8s %9s %9s %8s %7s %8s %8s %8s %9s  %s\n"
-    printf hdr, "tool", "size", "rate", "sent", "tx_kpps", "written", "dropped", "loss%", "cpu_s", "us/pkt", "live_s", "rss_MiB", "rss-buf", "notes"
+    hdr = "%-8s %5s %6s %9s %8s %6s %9s %9s %8s %7s %8s %8s %8s %9s  %s\n"
+    printf hdr, "tool", "size", "rate", "sent", "tx_kpps", "disk%", "written", "dropped", "loss%", "cpu_s", "us/pkt", "live_s", "rss_MiB", "rss-buf", "notes"
     nt = split(tools, T, " "); ns = split(sizes, S, " "); nr = split(rates, R, " ")
     for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) for (t = 1; t <= nt; t++) {
       key = T[t] SUBSEP S[a] SUBSEP R[b]
       if (!(key in runs)) continue
-      if (!(key in ok)) { printf hdr, T[t], S[a], ratestr(R[b]), "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "no valid run:" notes[key]; continue }
+      if (!(key in ok)) { printf hdr, T[t], S[a], ratestr(R[b]), "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "no valid run:" notes[key]; continue }
       for (c = 5; c <= 16; c++) m[c] = median(key, c)
-      M[key, "loss"] = m[8]; M[key, "uspp"] = m[10]
+      M[key, "loss"] = m[8]; M[key, "uspp"] = m[10]; M[key, "wrapped"] = wr[key] ? 1 : 0
+      M[key, "kept"] = m[5] * (1 - m[8] / 100)   # packets that reached a file, estimated if wrapped
+      M[key, "disk"] = (m[16] == "NA" || disk <= 0) ? "NA" : m[16] * (S[a] + 16) / disk * 100
       if (m[15] != "NA" && m[6] + 0 > 0) M[key, "liveus"] = m[15] * 1e6 * (m[10] != "NA" && m[9] > 0 ? m[10] / (m[9] * 1e6) : 1 / m[6])
       n = notes[key]; if (wr[key]) n = "wrapped(loss estimated)" n
       if (bad[key]) n = n " " bad[key] "/" runs[key] " runs failed"
-      printf "%-8s %5s %6s %9d %8s %9d %9s %8.3f %7.2f %8s %8s %8.1f %9s  %s\n", T[t], S[a], ratestr(R[b]), m[5],
-        (m[16] == "NA" ? "NA" : sprintf("%.0f", m[16] / 1000)), m[6], m[7], m[8], m[9],
+      printf "%-8s %5s %6s %9d %8s %6s %9d %9s %8.3f %7.2f %8s %8s %8.1f %9s  %s\n", T[t], S[a], ratestr(R[b]), m[5],
+        (m[16] == "NA" ? "NA" : sprintf("%.0f", m[16] / 1000)), (M[key, "disk"] == "NA" ? "NA" : sprintf("%.0f", M[key, "disk"])), m[6], m[7], m[8], m[9],
         (m[10] == "NA" ? "NA" : sprintf("%.3f", m[10])), (m[15] == "NA" ? "NA" : sprintf("%.2f", m[15])), m[11], (T[t] == "ours" ? sprintf("%.1f", m[12]) : "-"), n
     }
     print ""
@@ -364,6 +394,50 @@ awk -F'\t' -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates="$RATES" -v buf="$BU
     lim = buf + slack
     printf "  %s  (3) our peak RSS <= %d MiB buffer + %d MiB = %d MiB; worst run: %.1f MiB (%.1f MiB over the buffer)\n",
       (maxrss > 0 && maxrss <= lim ? "PASS" : "FAIL"), buf, slack, lim, maxrss, maxrss - buf
+    # Steady state: configs where our ring wrapped (files were deleted while writing).
+    t4 = "PASS"; n4 = 0; d4 = ""; t5 = "PASS"; n5 = 0; d5 = ""
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      ko = "ours" SUBSEP S[a] SUBSEP R[b]
+      if (!((ko, "loss") in M) || !M[ko, "wrapped"]) continue
+      # (4) zero loss up to 70 % of the disk bandwidth (by the rate actually sent)
+      if (M[ko, "disk"] != "NA" && M[ko, "disk"] <= 70) {
+        n4++
+        if (M[ko, "loss"] + 0 != 0) t4 = "FAIL"
+        d4 = d4 sprintf(" %s/%s(%.0f%%disk):%s%%", S[a], ratestr(R[b]), M[ko, "disk"], M[ko, "loss"])
+      }
+      # (5) less loss than tcpdump and dumpcap (all three at zero counts as met)
+      n5++; worse = ""
+      for (t = 1; t <= nt; t++) {
+        if (T[t] == "ours") continue
+        kx = T[t] SUBSEP S[a] SUBSEP R[b]
+        if (!((kx, "loss") in M)) continue
+        if (M[ko, "loss"] + 0 > 0 && M[ko, "loss"] + 0 >= M[kx, "loss"] + 0) worse = worse " " T[t]
+        d5 = d5 sprintf(" %s/%s:%s=%s%%", S[a], ratestr(R[b]), T[t], M[kx, "loss"])
+      }
+      if (worse != "") t5 = "FAIL"
+      d5 = d5 sprintf(" ours=%s%%%s;", M[ko, "loss"], worse == "" ? "" : " (not below" worse ")")
+    }
+    if (n4 == 0) { t4 = "SKIP"; d4 = " (no wrapped config at or under 70 % of the disk; try --steady)" }
+    if (n5 == 0) { t5 = "SKIP"; d5 = " (our ring never wrapped; try --steady)" }
+    printf "  %s  (4) steady state (ring wrapped): zero loss up to 70 %% of the disk bandwidth:%s\n", t4, d4
+    printf "  %s  (5) steady state: less loss than tcpdump and dumpcap at every rate:%s\n", t5, d5
+    # (6) top speed: the most packets written of the tools
+    t6 = "SKIP"; d6 = ""
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      if (R[b] != "max") continue
+      ko = "ours" SUBSEP S[a] SUBSEP R[b]
+      if (!((ko, "kept") in M)) continue
+      if (t6 == "SKIP") t6 = "PASS"
+      best = ""
+      for (t = 1; t <= nt; t++) {
+        kx = T[t] SUBSEP S[a] SUBSEP R[b]
+        if (T[t] != "ours" && ((kx, "kept") in M) && M[kx, "kept"] > M[ko, "kept"]) best = best " " T[t]
+        if ((kx, "kept") in M) d6 = d6 sprintf(" %s/max:%s=%.0f", S[a], T[t], M[kx, "kept"])
+      }
+      if (best != "") t6 = "FAIL"
+      d6 = d6 ";"
+    }
+    printf "  %s  (6) top speed: the most packets written (sent - lost):%s\n", t6, d6
   }' "$RUNS"
 echo
 echo "per-run records: $RUNS ; logs per run under $OUT/<tool>/"

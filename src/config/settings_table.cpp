@@ -279,8 +279,9 @@ std::vector<SettingSpec> hooks_rows() {
        .parse = parser<C>([](C& c, const std::string& v) { return set_variable_names(&c.hook_pass_environment, v); })},
       {.section = "capture", .name = "direct_io", .ini_key = "direct_io", .env = "DIRECT_IO", .flag = "--direct-io",
        .value_name = "yes|no",
-       .help = "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows (default yes)",
-       .default_value = "yes", .field = stored_in<&C::direct_io>(),
+       .help = "Write whole blocks with O_DIRECT, bypassing the page cache, where the file system allows, "
+               "instead of write-behind through the page cache (default no)",
+       .default_value = "no", .field = stored_in<&C::direct_io>(),
        .parse = parser<C>([](C& c, const std::string& v) { return parse_bool(v, &c.direct_io); })},
       {.section = "capture", .name = "metrics_file", .ini_key = "metrics_file", .env = "METRICS_FILE",
        .flag = "--metrics-file", .value_name = "PATH",

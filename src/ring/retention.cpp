@@ -3,12 +3,12 @@
 namespace pcap_ring {
 
 std::vector<Deletion> select_for_deletion(const std::vector<FileRecord>& finished,
-                                          const RetentionLimits& limits, bool live_file,
-                                          std::uint64_t live_bytes,
+                                          const RetentionLimits& limits, std::uint64_t unfinished,
+                                          std::uint64_t unfinished_bytes,
                                           const std::function<HookState(std::uint64_t)>& hook_state) {
   auto state = [&](std::uint64_t seq) { return hook_state ? hook_state(seq) : HookState::kIdle; };
-  std::uint64_t count = finished.size() + (live_file ? 1 : 0);
-  std::uint64_t bytes = live_bytes;
+  std::uint64_t count = finished.size() + unfinished;
+  std::uint64_t bytes = unfinished_bytes;
   for (const auto& r : finished) bytes += r.bytes;
   std::vector<bool> deleted(finished.size(), false);
   std::vector<Deletion> out;

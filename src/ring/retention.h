@@ -42,12 +42,12 @@ struct Deletion {
   bool evicted_waiting;  // it still had hook stages pending
 };
 
-// `finished` is ordered oldest first. `live_bytes` is room to keep for the file being
-// (or about to be) written: its size limit when a new file starts, 0 when none is open.
-// `live_file` says whether a live file counts against the file limit.
+// `finished` is ordered oldest first. `unfinished` files of `unfinished_bytes` in all also
+// need room: the file being (or about to be) written, counted at its size limit, the next
+// one when room is made ahead, and files written but not yet published.
 std::vector<Deletion> select_for_deletion(const std::vector<FileRecord>& finished,
-                                          const RetentionLimits& limits, bool live_file,
-                                          std::uint64_t live_bytes,
+                                          const RetentionLimits& limits, std::uint64_t unfinished,
+                                          std::uint64_t unfinished_bytes,
                                           const std::function<HookState(std::uint64_t)>& hook_state = {});
 
 }  // namespace pcap_ring

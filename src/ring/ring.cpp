@@ -8,11 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <cerrno>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 
+#include "common/atomic_file.h"
 #include "common/exit_codes.h"
 #include "format/capture_scanner.h"
 #include "common/log.h"
@@ -163,8 +167,11 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
               (scan.complete() ? std::string()
                                : ", torn last record removed (" +
                                      std::to_string(scan.file_bytes - scan.valid_bytes) + " bytes)"));
-  index_.add(record);
-  ++counters_.files_recovered;
+  {
+    std::lock_guard lock(state_mutex_);
+    index_.add(record);
+    ++keeper_counters_.files_recovered;
+  }
   if (on_finished_) on_finished_(record);
 }
 
@@ -174,11 +181,64 @@ void Ring::write_batch(RecordBatch& batch) {
     begin_file(batch.file_header);
   }
   if (batch.payload_size() > 0 || batch.packets > 0) append(batch);
-  if (batch.closes_file) finish_file(batch.file_drops);
+  if (batch.closes_file) {
+    finish_file(batch.file_drops);
+  } else if (!room_requested_ && options_.room_ahead && live_fd_.valid() && next_file_due_soon()) {
+    // The keeper deletes what the next file needs room for now, so the rotation finds it made.
+    room_requested_ = true;
+    keeper_->post([this, size = live_size_limit_, live = live_seq_] { make_room(2, size, live); });
+  }
+}
+
+void Ring::flush() {
+  publisher_->wait_idle();
+  keeper_->wait_idle();
+}
+
+RingCounters Ring::counters() const {
+  RingCounters c = writer_counters_;
+  std::lock_guard lock(state_mutex_);
+  c.files_finished = keeper_counters_.files_finished;
+  c.files_deleted = keeper_counters_.files_deleted;
+  c.files_recovered = keeper_counters_.files_recovered;
+  c.files_evicted = keeper_counters_.files_evicted;
+  c.write_errors += keeper_counters_.write_errors;
+  return c;
+}
+
+std::vector<FileRecord> Ring::finished_files() const {
+  std::lock_guard lock(state_mutex_);
+  return index_.records();
+}
+
+RetentionLimits Ring::current_limits(std::uint64_t* file_size_bytes) const {
+  std::lock_guard lock(limits_mutex_);
+  *file_size_bytes = options_.file_size_bytes;
+  return options_.limits;
 }
 
 void Ring::begin_file(const std::vector<std::uint8_t>& header) {
-  enforce_retention(/*live_file=*/true, /*live_bytes: the current file size limit*/ 1);
+  std::uint64_t file_size = 0;
+  current_limits(&file_size);
+  if (Room room = room_for_new_file(); room != Room::kFree) {
+    // Room was not made ahead (a first file, a timed rotation, a reload, hooks holding
+    // files), or only files still being published could make it: the new file waits.
+    const auto started = std::chrono::steady_clock::now();
+    if (room == Room::kAfterPublishing) publisher_->wait_idle();
+    keeper_->post([this, file_size] { make_room(1, file_size); });
+    keeper_->wait_idle();
+    const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    // Packets wait in the kernel ring meanwhile: a long wait is worth a line (the first few,
+    // then one in a hundred).
+    if (waited.count() >= 10 && (writer_counters_.room_waits < 10 || writer_counters_.room_waits % 100 == 0))
+      log::notice("a new file waited " + std::to_string(waited.count()) + " ms for room in the ring (" +
+                  (room == Room::kAfterPublishing ? "files still being written to disk" : "deleting the oldest files") + ")");
+    ++writer_counters_.room_waits;
+  }
+  writeback_started_ = 0;
+  live_size_limit_ = file_size;
+  live_started_ = std::chrono::steady_clock::now();
+  room_requested_ = false;
   live_header_ = header;
   live_broken_ = false;
   for (;;) {
@@ -192,7 +252,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
       continue;
     }
     if ((err == ENOSPC || err == EDQUOT) && delete_oldest()) continue;
-    ++counters_.write_errors;
+    ++writer_counters_.write_errors;
     log::error("cannot create " + live_name_ + ".part: " + errno_text(err) +
                "; packets are counted as lost until a file can be created");
     return;
@@ -201,7 +261,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   live_offset_ = 0;
   live_record_ = FileRecord{live_name_, live_seq_, 0, 0, 0, 0, 0};
   if (int err = write_at_end(header.data(), header.size()); err != 0) {
-    ++counters_.write_errors;
+    ++writer_counters_.write_errors;
     live_broken_ = true;
     log::error("cannot write the header of " + live_name_ + ".part: " + errno_text(err));
     return;
@@ -239,9 +299,9 @@ int Ring::append_direct(RecordBatch& batch) {
     std::memcpy(tail_.get(), batch.data.get() + aligned, rest);
   }
   direct_offset_ += aligned;
-  counters_.direct_bytes += aligned;
+  writer_counters_.direct_bytes += aligned;
   tail_len_ = rest;
-  counters_.bytes_written += batch.payload_size();
+  writer_counters_.bytes_written += batch.payload_size();
   live_offset_ = direct_offset_ + tail_len_;
   return 0;
 }
@@ -252,7 +312,7 @@ int Ring::write_at_end(const std::uint8_t* data, std::size_t size) {
     int err = write_all(live_fd_.get(), data, size, &written, live_offset_);
     if (err == 0) {
       live_offset_ += size;
-      counters_.bytes_written += size;
+      writer_counters_.bytes_written += size;
       return 0;
     }
     // Cut a torn write back to the last whole record, so the file stays readable.
@@ -283,16 +343,18 @@ void Ring::append(RecordBatch& batch) {
       err = EBADF;
     }
   }
-  if (live_fd_.valid() && !live_broken_ && !direct_fd_.valid() && err != 0)
+  if (live_fd_.valid() && !live_broken_ && !direct_fd_.valid() && err != 0) {
     err = write_at_end(batch.payload(), batch.payload_size());
+    if (err == 0) write_behind();
+  }
   if (err != 0) {
-    counters_.packets_lost += batch.packets;
-    ++counters_.write_errors;
+    writer_counters_.packets_lost += batch.packets;
+    ++writer_counters_.write_errors;
     // The first few losses are logged one by one, then one line per thousand, so a full
     // disk is visible without flooding the journal.
     if (lost_reports_ < 10 || lost_reports_ % 1000 == 0)
       log::warning("lost " + std::to_string(batch.packets) + " packets writing " + live_name_ +
-                   ".part: " + errno_text(err) + "; " + std::to_string(counters_.packets_lost) +
+                   ".part: " + errno_text(err) + "; " + std::to_string(writer_counters_.packets_lost) +
                    " lost so far");
     ++lost_reports_;
     return;
@@ -301,128 +363,247 @@ void Ring::append(RecordBatch& batch) {
     if (live_record_.packets == 0) live_record_.first = batch.first;
     live_record_.last = batch.last;
     live_record_.packets += batch.packets;
-    counters_.packets_written += batch.packets;
+    writer_counters_.packets_written += batch.packets;
   }
+}
+
+bool Ring::next_file_due_soon() const {
+  if (live_size_limit_ == 0 || live_offset_ == 0) return false;
+  if (live_offset_ >= live_size_limit_) return true;
+  // The time the file still needs at the rate it is being written, against a few deletions'
+  // time: an unlink of 100 MB took up to 175 ms here, and at 500 MB/s such a file is written
+  // in 200 ms, while at 10 MB/s the room is made only in its last second or so.
+  using namespace std::chrono;
+  const auto elapsed = duration_cast<nanoseconds>(steady_clock::now() - live_started_).count();
+  const double seconds_left = static_cast<double>(elapsed) * 1e-9 *
+                              static_cast<double>(live_size_limit_ - live_offset_) / static_cast<double>(live_offset_);
+  const double deletion = std::max(1e-9 * static_cast<double>(last_deletion_ns_.load()), 0.05);
+  return seconds_left <= 4 * deletion;
 }
 
 void Ring::finish_file(std::uint64_t drops) {
   if (!live_fd_.valid()) return;
-  std::string part = path_of(part_file_name(live_name_));
-  std::string part_name = part_file_name(live_name_);
   if (live_broken_) {  // no header: not a capture file; nothing to publish
     live_fd_.reset();
-    ::unlinkat(dir_fd_.get(), part_name.c_str(), 0);
+    ::unlinkat(dir_fd_.get(), part_file_name(live_name_).c_str(), 0);
     return;
   }
-  direct_fd_.reset();  // its blocks are on the device; fsync below covers metadata and the tail
-  if (::fsync(live_fd_.get()) != 0) {
-    // Not known to be on disk: it is not published. It stays .part, and the next start
-    // repairs and publishes what of it survived.
-    ++counters_.write_errors;
-    log::error(live_name_ + ".part: fsync: " + errno_text(errno) + "; kept as .part until the next start",
-               {{"PCAP_FILE", part}});
-    live_fd_.reset();
-    return;
-  }
-  if (int err = live_fd_.close_checked(); err != 0) {
-    ++counters_.write_errors;
-    log::error(live_name_ + ".part: close: " + errno_text(err));
-  }
-  if (::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), live_name_.c_str()) != 0) {
-    ++counters_.write_errors;
-    log::error("cannot finish " + live_name_ + ": rename: " + errno_text(errno) +
-               " (it stays .part and is recovered at the next start)");
-    return;
-  }
-  if (::fsync(dir_fd_.get()) != 0) log::warning("ring directory fsync: " + errno_text(errno));
+  direct_fd_.reset();  // its blocks are on the device; the keeper's fsync covers metadata and the tail
   live_record_.bytes = live_offset_;
   live_record_.drops = drops;
-  index_.add(live_record_);
+  {
+    std::lock_guard lock(state_mutex_);
+    unpublished_.push_back(live_record_);
+  }
+  // The descriptor moves into the job: the keeper's fsync covers what this one wrote.
+  auto fd = std::make_shared<UniqueFd>(std::move(live_fd_));
+  publisher_->post([this, fd, record = live_record_] { publish(std::move(*fd), record); });
+}
+
+void Ring::write_behind() {
+  // Each whole 8 MiB chunk goes to the publisher, which sends it to the disk at once (the
+  // kernel on its own starts only once gigabytes are dirty) and drops it from the page cache
+  // once written. The writer itself never waits for the disk here: when the disk falls
+  // behind, the page cache absorbs the burst until the kernel's dirty limit.
+  while (live_offset_ - writeback_started_ >= kWriteBehindChunk) {
+    const std::uint64_t offset = writeback_started_;
+    writeback_started_ += kWriteBehindChunk;
+    UniqueFd fd(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
+    auto shared = std::make_shared<UniqueFd>(std::move(fd));
+    publisher_->post([this, shared, offset] { settle(std::move(*shared), offset); });
+  }
+}
+
+void Ring::settle(UniqueFd fd, std::uint64_t offset) {
+  // Two chunks in flight: this one is started, the one before is waited for and dropped.
+  // Errors are left to the fsync before the rename, which reports them and keeps the file .part.
+  const auto length = static_cast<off64_t>(kWriteBehindChunk);
+  if (::sync_file_range(fd.get(), static_cast<off64_t>(offset), length, SYNC_FILE_RANGE_WRITE) != 0) return;
+  if (offset < kWriteBehindChunk) return;
+  const auto previous = static_cast<off64_t>(offset - kWriteBehindChunk);
+  if (::sync_file_range(fd.get(), previous, length,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+    return;
+  // On disk now: the cache need not keep it, and other users of the machine keep theirs.
+  ::posix_fadvise(fd.get(), previous, length, POSIX_FADV_DONTNEED);
+}
+
+void Ring::publish(UniqueFd fd, FileRecord record) {
+  const std::string part_name = part_file_name(record.file);
+  const std::string part = path_of(part_name);
+  std::string failure;
+  if (::fsync(fd.get()) != 0) {
+    // Not known to be on disk: it is not published. It stays .part, and the next start
+    // repairs and publishes what of it survived.
+    failure = part_name + ": fsync: " + errno_text(errno) + "; kept as .part until the next start";
+  } else {
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);  // the rest of it, on disk now
+    if (int err = fd.close_checked(); err != 0) log::error(part_name + ": close: " + errno_text(err));
+  }
+  if (failure.empty() && ::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), record.file.c_str()) != 0)
+    failure = "cannot finish " + record.file + ": rename: " + errno_text(errno) +
+              " (it stays .part and is recovered at the next start)";
+  {
+    std::lock_guard lock(state_mutex_);
+    std::erase_if(unpublished_, [&](const FileRecord& r) { return r.sequence == record.sequence; });
+    if (failure.empty()) {
+      index_.add(record);
+      ++keeper_counters_.files_finished;
+    } else {
+      ++keeper_counters_.write_errors;
+    }
+  }
+  if (!failure.empty()) {
+    log::error(failure, {{"PCAP_FILE", part}});
+    return;
+  }
   save_index();
-  ++counters_.files_finished;
-  if (on_finished_) on_finished_(live_record_);
-  enforce_retention(/*live_file=*/false, 0);
+  // One directory fsync makes both renames durable (the file's and the index's) before
+  // any hook hears of the file.
+  if (::fsync(dir_fd_.get()) != 0) log::warning("ring directory fsync: " + errno_text(errno));
+  if (on_finished_) on_finished_(record);
 }
 
 void Ring::set_limits(const RetentionLimits& limits, std::uint64_t file_size_bytes) {
-  std::lock_guard lock(limits_mutex_);
-  options_.limits = limits;
-  options_.file_size_bytes = file_size_bytes;
-}
-
-void Ring::enforce_retention(bool live_file, std::uint64_t live_bytes) {
-  RetentionLimits limits;
   {
     std::lock_guard lock(limits_mutex_);
-    limits = options_.limits;
-    if (live_bytes) live_bytes = options_.file_size_bytes;
+    options_.limits = limits;
+    options_.file_size_bytes = file_size_bytes;
   }
-  auto victims = select_for_deletion(index_.records(), limits, live_file, live_bytes, hook_state_);
-  bool changed = !victims.empty();
-  for (auto [seq, evicted] : victims) {
-    auto it = std::find_if(index_.records().begin(), index_.records().end(),
-                           [seq = seq](const FileRecord& r) { return r.sequence == seq; });
-    if (it == index_.records().end()) continue;
-    std::string name = it->file;
-    HookClaim c = claim(seq);
+  keeper_->post([this, file_size_bytes] { make_room(1, file_size_bytes); });
+}
+
+Ring::Room Ring::room_for_new_file() {
+  std::uint64_t file_size = 0;
+  RetentionLimits limits = current_limits(&file_size);
+  {
+    std::lock_guard lock(state_mutex_);
+    std::uint64_t unfinished_bytes = file_size;
+    for (const auto& r : unpublished_) unfinished_bytes += r.bytes;
+    const std::uint64_t unfinished = 1 + unpublished_.size();
+    if (!select_for_deletion(index_.records(), limits, unfinished, unfinished_bytes, hook_state_).empty())
+      return Room::kAfterDeletion;
+    // Over the limits with nothing deletable yet: files still being published may be
+    // deletable once they are.
+    std::uint64_t bytes = unfinished_bytes;
+    for (const auto& r : index_.records()) bytes += r.bytes;
+    bool over = index_.records().size() + unfinished > limits.file_limit ||
+                (limits.max_bytes != 0 && bytes > limits.max_bytes);
+    if (over && !unpublished_.empty()) return Room::kAfterPublishing;
+  }
+  if (limits.min_free_bytes == 0) return Room::kFree;
+  struct statvfs fs {};
+  if (::fstatvfs(dir_fd_.get(), &fs) != 0) return Room::kAfterDeletion;  // the keeper reports it
+  bool enough = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize >= limits.min_free_bytes + file_size;
+  return enough ? Room::kFree : Room::kAfterDeletion;
+}
+
+void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std::uint64_t counted_live) {
+  std::uint64_t file_size = 0;
+  RetentionLimits limits = current_limits(&file_size);
+  std::uint64_t unfinished_bytes = 0;
+  std::vector<std::pair<FileRecord, bool>> victims;  // the file, and whether hooks still wanted it
+  {
+    std::lock_guard lock(state_mutex_);
+    // The live file may have been finished meanwhile: it is then counted where it is now.
+    if (unfinished > 0 && index_.contains(counted_live)) --unfinished;
+    unfinished_bytes = unfinished * file_size_each;
+    for (const auto& r : unpublished_) {
+      if (r.sequence == counted_live) continue;  // already among the `unfinished`
+      ++unfinished;
+      unfinished_bytes += r.bytes;
+    }
+    auto chosen = select_for_deletion(index_.records(), limits, unfinished, unfinished_bytes, hook_state_);
+    for (auto [seq, evicted] : chosen)
+      for (const auto& r : index_.records())
+        if (r.sequence == seq) victims.emplace_back(r, evicted);
+  }
+  bool changed = false;
+  // Only this thread deletes, so the chosen files stay in the index while the lock is
+  // released for the unlinks, which can take tens of milliseconds each.
+  for (const auto& [victim, evicted] : victims) {
+    HookClaim c = claim(victim.sequence);
     if (c == HookClaim::kRefused) continue;  // a hook started on it meanwhile
-    if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
-      log::error("cannot delete " + name + " beyond the ring's limits: " + errno_text(errno));
+    const auto started = std::chrono::steady_clock::now();
+    if (::unlinkat(dir_fd_.get(), victim.file.c_str(), 0) != 0 && errno != ENOENT) {
+      log::error("cannot delete " + victim.file + " beyond the ring's limits: " + errno_text(errno));
       continue;
     }
-    index_.remove(seq);
-    ++counters_.files_deleted;
-    if (c == HookClaim::kEvictedJob) {
-      ++counters_.files_evicted;
-      log::warning("hook backlog over budget: deleted " + name + " before all its hooks ran",
-                   {{"PCAP_FILE", path_of(name)}});
+    last_deletion_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+    {
+      std::lock_guard lock(state_mutex_);
+      index_.remove(victim.sequence);
+      ++keeper_counters_.files_deleted;
+      if (c == HookClaim::kEvictedJob) ++keeper_counters_.files_evicted;
     }
-  }
-  // The file system's own free space: other writers share it, so it is asked, not computed.
-  if (limits.min_free_bytes) {
-    for (;;) {
-      struct statvfs fs {};
-      if (::fstatvfs(dir_fd_.get(), &fs) != 0) {
-        log::warning("cannot read the free space of the ring's file system: " + errno_text(errno));
-        break;
-      }
-      std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-      if (free_bytes >= limits.min_free_bytes + live_bytes) break;
-      if (!delete_oldest("below the minimum free space")) break;
-      changed = true;
-    }
+    changed = true;
+    if (c == HookClaim::kEvictedJob)
+      log::warning("hook backlog over budget: deleted " + victim.file + " before all its hooks ran",
+                   {{"PCAP_FILE", path_of(victim.file)}});
   }
   if (changed) save_index();
+  // The file system's own free space: other writers share it, so it is asked, not computed.
+  while (limits.min_free_bytes) {
+    struct statvfs fs {};
+    if (::fstatvfs(dir_fd_.get(), &fs) != 0) {
+      log::warning("cannot read the free space of the ring's file system: " + errno_text(errno));
+      break;
+    }
+    std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes >= limits.min_free_bytes + unfinished_bytes) break;
+    if (!delete_oldest_now("below the minimum free space")) break;
+  }
 }
 
 bool Ring::delete_oldest(const char* why) {
+  bool freed = false;
+  keeper_->post([this, why, &freed] { freed = delete_oldest_now(why); });
+  keeper_->wait_idle();
+  return freed;
+}
+
+bool Ring::delete_oldest_now(const char* why) {
   // The oldest file no hook is reading; one waiting for hooks counts as evicted.
-  const FileRecord* pick = nullptr;
+  std::optional<FileRecord> oldest;
   HookClaim c = HookClaim::kNoJob;
-  for (const auto& r : index_.records()) {
-    c = claim(r.sequence);
-    if (c == HookClaim::kRefused) continue;
-    pick = &r;
-    break;
+  {
+    std::lock_guard lock(state_mutex_);
+    for (const auto& r : index_.records()) {
+      c = claim(r.sequence);
+      if (c == HookClaim::kRefused) continue;
+      oldest = r;
+      break;
+    }
   }
-  if (!pick) return false;
-  FileRecord oldest = *pick;
+  if (!oldest) return false;
   bool waiting = c == HookClaim::kEvictedJob;
-  if (::unlinkat(dir_fd_.get(), oldest.file.c_str(), 0) != 0 && errno != ENOENT) {
-    log::error("disk full and cannot delete " + oldest.file + ": " + errno_text(errno));
+  if (::unlinkat(dir_fd_.get(), oldest->file.c_str(), 0) != 0 && errno != ENOENT) {
+    log::error("disk full and cannot delete " + oldest->file + ": " + errno_text(errno));
     return false;
   }
-  index_.remove(oldest.sequence);
-  ++counters_.files_deleted;
-  log::warning(std::string(why) + ": deleted the oldest file " + oldest.file + " to make room" +
+  {
+    std::lock_guard lock(state_mutex_);
+    index_.remove(oldest->sequence);
+    ++keeper_counters_.files_deleted;
+    if (waiting) ++keeper_counters_.files_evicted;
+  }
+  log::warning(std::string(why) + ": deleted the oldest file " + oldest->file + " to make room" +
                (waiting ? " (its hooks had not all run)" : ""));
-  if (waiting) ++counters_.files_evicted;
   save_index();
   return true;
 }
 
 void Ring::save_index() {
-  if (int err = index_.save(); err != 0)
+  // Written outside the state lock, so the writer thread never waits for this fsync; the
+  // save lock keeps an older snapshot from overwriting a newer one.
+  std::lock_guard save_lock(save_mutex_);
+  std::string text;
+  {
+    std::lock_guard lock(state_mutex_);
+    text = index_.text();
+  }
+  if (int err = write_file_atomically(index_.path(), text); err != 0)
     log::warning("cannot save the ring index " + index_.path() + ": " + errno_text(err) +
                  " (it is rebuilt from the files at the next start)");
 }

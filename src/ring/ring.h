@@ -1,10 +1,20 @@
 // The ring directory and its files: opens "<name>.part", appends batches, publishes a
-// finished file by flush + fsync + rename, keeps the index, deletes the oldest files
-// (unlink, never truncate) beyond the file limit and byte budget, and repairs what a crash
-// left behind. Runs on the writer thread only; disk errors are logged and counted here,
-// and a full disk costs packets, never the process.
+// finished file by fsync + rename, keeps the index, deletes the oldest files (unlink, never
+// truncate) beyond the file limit and byte budget, and repairs what a crash left behind.
+// Disk errors are logged and counted here, and a full disk costs packets, never the process.
+//
+// Three threads share the work. The writer thread calls write_batch() and only creates files
+// and writes to them. The publisher thread waits for what was written to reach the disk
+// (write-behind), then fsyncs, renames and announces each finished file. The keeper thread
+// deletes old files. An fsync, or an unlink (tens of milliseconds on a file system mounted
+// with discard), then never holds up the path from the kernel ring to the disk. Room for
+// the next file is made shortly before the current one is finished (how shortly follows the
+// write rate and the time deletions take), so a new file starts at once and the ring still
+// never holds more files or bytes than its limits.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -16,6 +26,7 @@
 #include "ring/retention.h"
 #include "ring/ring_index.h"
 #include "ring/ring_names.h"
+#include "common/serial_worker.h"
 #include "common/unique_fd.h"
 
 namespace pcap_ring {
@@ -27,8 +38,14 @@ struct RingOptions {
   RetentionLimits limits;
   std::uint64_t file_size_bytes = 25'000'000;
   // Write whole aligned blocks with O_DIRECT where the file system supports it: no copy into
-  // the page cache and no cache to reclaim. Falls back to buffered writes per file.
-  bool direct_io = true;
+  // the page cache, but one write in flight at a time and no room for a burst beyond the
+  // batches. Falls back to buffered writes per file. Off: write-behind through the page
+  // cache, which keeps the disk busy with several writes and absorbs bursts.
+  bool direct_io = false;
+  // Live capture: room for the next file is made while the current one is still being
+  // written, so a rotation never waits for an unlink (packets would pile up in the kernel
+  // meanwhile). Reading a file, nothing is lost by waiting, and the ring keeps one file more.
+  bool room_ahead = true;
 };
 
 struct RingCounters {
@@ -41,6 +58,9 @@ struct RingCounters {
   std::uint64_t write_errors = 0;
   std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
   std::uint64_t direct_bytes = 0;   // written with O_DIRECT
+  // New files that had to wait for the keeper to delete old ones first (room was not made
+  // while the previous file was written: short files, timed rotation, a reload).
+  std::uint64_t room_waits = 0;
 };
 
 class Ring {
@@ -58,8 +78,11 @@ class Ring {
   // Writer thread: one batch (opens/finishes files as the batch says). The bytes before
   // the batch's payload may be overwritten (direct I/O puts the file's tail there).
   void write_batch(RecordBatch& batch);
+  // Waits until every file finished so far is published and every deletion is done.
+  void flush();
 
-  // Called with each file that became final (rotation, stop, crash recovery).
+  // Called with each file that became final (rotation, stop, crash recovery), on the keeper
+  // thread (or in open()).
   void set_on_finished(std::function<void(const FileRecord&)> callback) { on_finished_ = std::move(callback); }
 
   // Lets retention keep files the hook pipeline still needs: `state` to choose, `claim` to
@@ -70,11 +93,13 @@ class Ring {
     hook_claim_ = std::move(claim);
   }
 
-  // Configuration reload, from any thread: applies at the next retention decision.
+  // Configuration reload, from any thread: files beyond the new limits are deleted at once.
   void set_limits(const RetentionLimits& limits, std::uint64_t file_size_bytes);
 
-  const RingCounters& counters() const { return counters_; }
-  const RingIndex& index() const { return index_; }
+  // Any thread.
+  RingCounters counters() const;
+  std::vector<FileRecord> finished_files() const;
+  // Writer thread.
   std::uint64_t next_sequence() const { return next_seq_; }
   // Name of the file being written ("" when none is open).
   std::string live_file() const;
@@ -86,17 +111,43 @@ class Ring {
   void finish_file(std::uint64_t drops);
   void recover_part(const std::string& name, std::uint64_t seq, FileFormat format);
   void reconcile_index();
-  void enforce_retention(bool live_file, std::uint64_t live_bytes);
-  // Frees room (full disk, minimum free space); false when nothing is left to delete.
+  // Writer thread: what a new file must wait for to fit the limits.
+  enum class Room { kFree, kAfterDeletion, kAfterPublishing };
+  Room room_for_new_file();
+  // Writer thread, buffered writes: starts writeback of each whole chunk at once, and has the
+  // publisher wait for it and drop it from the page cache.
+  void write_behind();
+  // Writer thread: whether the live file, at the rate it is being written, is finished within
+  // a few deletions' time.
+  bool next_file_due_soon() const;
+  // Writer thread: frees room (full disk); false when nothing is left to delete.
   bool delete_oldest(const char* why = "disk full");
   int write_at_end(const std::uint8_t* data, std::size_t size);
+  RetentionLimits current_limits(std::uint64_t* file_size_bytes) const;
+
+  // Publisher thread.
+  void settle(UniqueFd fd, std::uint64_t offset);
+  static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
+  void publish(UniqueFd fd, FileRecord record);
+  // Keeper thread.
+  // Deletes the oldest files until `unfinished` more files of `file_size_each` bytes (the
+  // live file, the next one) fit the limits beside the files not yet published, of which
+  // `counted_live` is one of the `unfinished` (if it is still unpublished).
+  void make_room(std::uint64_t unfinished, std::uint64_t file_size_each,
+                 std::uint64_t counted_live = UINT64_MAX);
+  bool delete_oldest_now(const char* why);
   void save_index();
   std::string path_of(const std::string& name) const { return options_.directory + "/" + name; }
 
   RingOptions options_;
   mutable std::mutex limits_mutex_;  // guards options_.limits and file_size_bytes after open()
+  // Guards index_, keeper_counters_ and unpublished_: the keeper changes them, the writer
+  // reads them to decide whether a new file may start.
+  mutable std::mutex state_mutex_;
   RingIndex index_;
-  RingCounters counters_;
+  RingCounters writer_counters_;  // bytes and packets: writer thread only
+  RingCounters keeper_counters_;  // files finished, deleted, recovered, evicted; publish errors
+  std::vector<FileRecord> unpublished_;  // handed to the keeper, not yet in the index
   UniqueFd dir_fd_;
   UniqueFd lock_fd_;
   std::uint64_t next_seq_ = 0;
@@ -115,12 +166,21 @@ class Ring {
   std::vector<std::uint8_t> live_header_;
   bool live_broken_ = false;  // its header could not be written: later records are dropped
   FileRecord live_record_;
+  std::uint64_t live_size_limit_ = 0;  // the file size limit when the live file began
+  bool room_requested_ = false;        // room for the next file was asked of the keeper
+  std::chrono::steady_clock::time_point live_started_;
+  std::atomic<std::int64_t> last_deletion_ns_{0};  // the keeper's last unlink
+  std::uint64_t writeback_started_ = 0;  // buffered writes: bytes of the live file sent to the disk
 
   std::function<void(const FileRecord&)> on_finished_;
   std::function<HookState(std::uint64_t)> hook_state_;
   std::function<HookClaim(std::uint64_t)> hook_claim_;
   HookClaim claim(std::uint64_t seq) { return hook_claim_ ? hook_claim_(seq) : HookClaim::kNoJob; }
   std::uint64_t lost_reports_ = 0;
+  std::mutex save_mutex_;  // index saves from the publisher and the keeper, one at a time
+  // Last: their threads stop (finishing what is queued) before the members they use go away.
+  std::unique_ptr<SerialWorker> publisher_ = std::make_unique<SerialWorker>();
+  std::unique_ptr<SerialWorker> keeper_ = std::make_unique<SerialWorker>();
 };
 
 }  // namespace pcap_ring

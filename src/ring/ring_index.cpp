@@ -83,14 +83,16 @@ bool RingIndex::load(std::vector<std::string>* warnings) {
   return true;
 }
 
-int RingIndex::save() const {
+std::string RingIndex::text() const {
   std::string text;
   for (const auto& r : records_) {
     text += index_line(r);
     text += '\n';
   }
-  return write_file_atomically(path_, text);
+  return text;
 }
+
+int RingIndex::save() const { return write_file_atomically(path_, text()); }
 
 void RingIndex::add(FileRecord record) {
   remove(record.sequence);

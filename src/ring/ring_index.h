@@ -34,6 +34,8 @@ class RingIndex {
   [[nodiscard]] bool load(std::vector<std::string>* warnings);
   // Writes to a temporary file, fsyncs and renames it over the index. Returns 0 or errno.
   [[nodiscard]] int save() const;
+  // What save() writes: one JSON line per file.
+  std::string text() const;
 
   const std::vector<FileRecord>& records() const { return records_; }
   void add(FileRecord record);  // keeps records ordered by sequence

@@ -15,6 +15,7 @@ namespace {
 constexpr NanoTime kReopenFirstBackoff = kNanosPerSecond;
 constexpr NanoTime kReopenMaxBackoff = 30 * kNanosPerSecond;
 constexpr int kWaitMs = 100;  // the loop wakes at least this often (heartbeat, timers)
+constexpr NanoTime kDropPollInterval = kNanosPerSecond / 10;
 
 }  // namespace
 
@@ -60,7 +61,12 @@ void CaptureLoop::run(const std::atomic<bool>& stop) {
     if (rotate_requested_.exchange(false)) recorder.rotate();
     recorder.tick();
     live_.packets.store(recorder.packets(), std::memory_order_relaxed);
-    live_.kernel_drops.store(counters().dropped, std::memory_order_relaxed);
+    // Asking the kernel for its counters costs libpcap a getsockopt and two sysfs reads:
+    // a few times a second is enough for the status.
+    if (NanoTime now = clock_.monotonic(); now >= next_drop_poll_) {
+      live_.kernel_drops.store(counters().dropped, std::memory_order_relaxed);
+      next_drop_poll_ = now + kDropPollInterval;
+    }
   }
   recorder.finish();
   packets_ = recorder.packets();

@@ -81,6 +81,7 @@ class CaptureLoop {
   std::string current_filter_;
   CaptureCounters before_reopen_;  // totals of earlier handles: counters survive reopening
   NanoTime reopen_at_ = 0;
+  NanoTime next_drop_poll_ = 0;  // when the kernel's drop counter is read next
   NanoTime reopen_backoff_;
   bool failed_ = false;
   bool data_error_ = false;

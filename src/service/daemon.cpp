@@ -62,6 +62,7 @@ RingOptions ring_options(const CaptureConfig& config) {
   options.limits = config.retention();
   options.file_size_bytes = config.file_size_bytes();
   options.direct_io = config.direct_io;
+  options.room_ahead = config.read_file.empty();
   return options;
 }
 
@@ -166,7 +167,7 @@ void Daemon::start() {
   p.ring->set_hook_state([&p](std::uint64_t seq) { return p.hooks->state_of(seq); },
                          [&p](std::uint64_t seq) { return p.hooks->claim_for_deletion(seq); });
   p.ring->open();
-  p.hooks->reconcile(p.ring->index().records());
+  p.hooks->reconcile(p.ring->finished_files());
   p.hooks->start();
 
   p.live.set_identity(config_.interface_name, config_.output_dir);

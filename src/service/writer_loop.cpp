@@ -11,7 +11,11 @@ void WriterLoop::run() {
     live_.set_writer(ring_.live_file(), ring_.counters());
     first_file_open_ = true;
     heartbeats_.writer_beat();
-    if (last) return;
+    if (last) {
+      ring_.flush();  // the last file is published before the daemon reports and exits
+      live_.set_writer(ring_.live_file(), ring_.counters());
+      return;
+    }
   }
 }
 

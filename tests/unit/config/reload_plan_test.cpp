@@ -17,7 +17,7 @@ TEST(ReloadPlan, AppliesExactlyTheReloadableRowsAndReportsTheOthers) {
   reread.post_rotate = "/bin/true";
   reread.snaplen = 100;
   reread.hook_jobs = 4;
-  reread.direct_io = false;
+  reread.direct_io = !running.direct_io;
 
   ReloadPlan plan = plan_reload(running, reread);
   EXPECT_EQ(plan.config.file_size_mb, 5u);
@@ -60,7 +60,7 @@ TEST(ReloadPlan, EveryRowFollowsItsReloadableMark) {
   b.hook_pass_environment = {"X"};
   b.config_file = "/c.conf";
   b.metrics_file = "/m";
-  b.direct_io = false;
+  b.direct_io = !a.direct_io;
   ReloadPlan plan = plan_reload(a, b);
   std::vector<std::string> expected_restart;
   for (const SettingSpec* row : settings_for<CaptureConfig>()) {

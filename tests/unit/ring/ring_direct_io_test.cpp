@@ -73,6 +73,7 @@ class RingDirectIo : public ::testing::TestWithParam<FileFormat> {
       }
       r.finish();
       drain();
+      ring.flush();
     }
     return ring.counters();
   }

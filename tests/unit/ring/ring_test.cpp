@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "common/exit_codes.h"
 #include "format/capture_scanner.h"
@@ -41,6 +42,24 @@ class RingTest : public ::testing::Test {
     b.closes_file = true;
     b.file_drops = drops;
     ring.write_batch(b);
+    ring.flush();
+  }
+  // One file in `batches` batches of `per_batch` records (116 bytes each), calling
+  // `after_batch` after each batch reaches the ring, the keeper perhaps still busy.
+  void write_file_in_batches(Ring& ring, int batches, int per_batch, const std::function<void()>& after_batch) {
+    for (int k = 0; k < batches; ++k) {
+      RecordBatch b(1 << 20);
+      if (k == 0) b.file_header = encode_file_header(stream);
+      for (int i = 0; i < per_batch; ++i) {
+        b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
+        if (b.packets++ == 0) b.first = t;
+        b.last = t;
+        t += 1000;
+      }
+      b.closes_file = k + 1 == batches;
+      ring.write_batch(b);
+      after_batch();
+    }
   }
   std::vector<std::string> names() {
     std::vector<std::string> out;
@@ -81,8 +100,8 @@ TEST_F(RingTest, FinishedFilesAreRenamedIndexedAndOldestDeleted) {
   EXPECT_EQ(finished[4].drops, 4u);
   EXPECT_EQ(finished[4].bytes, 24u + 6 * 116u);
   EXPECT_EQ(ring.counters().files_deleted, 2u);
-  ASSERT_EQ(ring.index().records().size(), 3u);
-  EXPECT_EQ(ring.index().records().front().sequence, 2u);
+  ASSERT_EQ(ring.finished_files().size(), 3u);
+  EXPECT_EQ(ring.finished_files().front().sequence, 2u);
 }
 
 TEST_F(RingTest, ByteBudgetHoldsWithTheLiveFileIncluded) {
@@ -158,7 +177,7 @@ TEST_F(RingTest, PartWithATornPcapngHeaderIsRemovedNotPublished) {
   Ring ring(options(10));
   ring.open();
   EXPECT_TRUE(names().empty());
-  EXPECT_TRUE(ring.index().records().empty());
+  EXPECT_TRUE(ring.finished_files().empty());
   EXPECT_EQ(ring.next_sequence(), 5u);  // its number is not reused
 }
 
@@ -171,8 +190,8 @@ TEST_F(RingTest, IndexIsRebuiltForFilesItDoesNotKnow) {
   fs::remove(dir.path() + "/ring/.pcap-eth0.index");
   Ring ring(options(10));
   ring.open();
-  ASSERT_EQ(ring.index().records().size(), 1u);
-  EXPECT_EQ(ring.index().records()[0].packets, 4u);
+  ASSERT_EQ(ring.finished_files().size(), 1u);
+  EXPECT_EQ(ring.finished_files()[0].packets, 4u);
 }
 
 TEST_F(RingTest, CrashLoopLeavesNoEmptyFilesThatPushCapturesOut) {
@@ -196,8 +215,8 @@ TEST_F(RingTest, CrashLoopLeavesNoEmptyFilesThatPushCapturesOut) {
   Ring ring(options(3));
   ring.open();
   EXPECT_EQ(names(), (std::vector<std::string>{"pcap-eth0-000000.pcap"}));
-  ASSERT_EQ(ring.index().records().size(), 1u);
-  EXPECT_EQ(ring.index().records()[0].packets, 2u);
+  ASSERT_EQ(ring.finished_files().size(), 1u);
+  EXPECT_EQ(ring.finished_files()[0].packets, 2u);
   EXPECT_EQ(ring.counters().files_recovered, 0u);
 }
 
@@ -224,6 +243,92 @@ TEST_F(RingTest, UnusableDirectoryIsAConfigError) {
     EXPECT_EQ(e.code(), kExitConfig);
     EXPECT_NE(std::string(e.what()).find("/dev/null/ring"), std::string::npos);
   }
+}
+
+// The keeper deletes while the writer writes, and the ring never holds more files than its
+// limit at any moment: a file counts from its creation, published or not.
+TEST_F(RingTest, FileLimitHoldsAtEveryMomentWhileTheKeeperDeletes) {
+  Ring ring(options(3));
+  ring.open();
+  std::size_t most = 0;
+  for (int f = 0; f < 12; ++f)
+    write_file_in_batches(ring, 4, 20, [&] { most = std::max(most, names().size()); });
+  ring.flush();
+  EXPECT_LE(most, 3u);
+  // Stopped after a whole file: the newest two or three files (whether the third slot was
+  // already given to the next file depends on how far the keeper had come).
+  auto kept = ring.finished_files();
+  ASSERT_GE(kept.size(), 2u);
+  ASSERT_LE(kept.size(), 3u);
+  EXPECT_EQ(kept.back().sequence, 11u);
+  EXPECT_EQ(kept.front().sequence, 12u - kept.size());
+  EXPECT_EQ(names().size(), kept.size());
+  EXPECT_EQ(ring.counters().files_deleted, 12u - kept.size());
+}
+
+// Room for the next file is made while the current one is still being written (here at
+// once: written this fast, it is finished sooner than a deletion takes), so a rotation never
+// waits for a deletion; the history is one file shorter meanwhile.
+TEST_F(RingTest, RoomForTheNextFileIsMadeBeforeTheCurrentOneIsFinished) {
+  Ring ring(options(3));
+  ring.open();
+  for (int f = 0; f < 3; ++f) write_file_in_batches(ring, 4, 20, [&] { ring.flush(); });
+  ASSERT_EQ(names().size(), 2u);
+  int batch = 0;
+  write_file_in_batches(ring, 4, 20, [&] {
+    ring.flush();
+    if (++batch < 4) EXPECT_EQ(ring.finished_files().size(), 1u) << "room for the next file was made";
+  });
+  EXPECT_EQ(ring.finished_files().size(), 2u);
+  EXPECT_EQ(ring.counters().room_waits, 0u);
+}
+
+// Reading a file (no room made ahead), the ring keeps its whole file limit: each new file
+// waits for its room, and the waits are counted.
+TEST_F(RingTest, WithoutRoomAheadTheRingKeepsItsWholeLimit) {
+  auto o = options(3);
+  o.room_ahead = false;
+  Ring ring(o);
+  ring.open();
+  std::size_t most = 0;
+  for (int f = 0; f < 8; ++f) write_file_in_batches(ring, 4, 20, [&] { most = std::max(most, names().size()); });
+  ring.flush();
+  EXPECT_LE(most, 3u);
+  EXPECT_EQ(names().size(), 3u);
+  EXPECT_EQ(ring.counters().files_deleted, 5u);
+  EXPECT_EQ(ring.counters().room_waits, 5u);
+}
+
+// Files that end before room was made ahead (a timed rotation) still get their room: the new
+// file waits for the deletion, counted, and the limit holds.
+TEST_F(RingTest, ShortFilesWaitForRoomAndTheWaitIsCounted) {
+  auto o = options(3);
+  o.room_ahead = false;
+  Ring ring(o);
+  ring.open();
+  std::size_t most = 0;
+  for (int f = 0; f < 6; ++f) write_file_in_batches(ring, 1, 5, [&] { most = std::max(most, names().size()); });
+  ring.flush();
+  EXPECT_LE(most, 3u);
+  EXPECT_EQ(ring.counters().files_deleted, 3u);
+  EXPECT_EQ(ring.counters().room_waits, 3u);
+}
+
+// Hooks hear of files in the order they were written, each once it is final.
+TEST_F(RingTest, FinishedFilesAreAnnouncedInOrderOnceRenamed) {
+  Ring ring(options(100));
+  std::vector<std::uint64_t> announced;
+  std::vector<bool> final_when_announced;
+  ring.set_on_finished([&](const FileRecord& r) {
+    announced.push_back(r.sequence);
+    final_when_announced.push_back(fs::exists(dir.path() + "/ring/" + r.file));
+  });
+  ring.open();
+  for (int f = 0; f < 20; ++f) write_file_in_batches(ring, 2, 10, [] {});
+  ring.flush();
+  ASSERT_EQ(announced.size(), 20u);
+  for (std::uint64_t i = 0; i < 20; ++i) EXPECT_EQ(announced[i], i);
+  EXPECT_EQ(std::count(final_when_announced.begin(), final_when_announced.end(), true), 20);
 }
 
 // A real full disk: a 1 MiB tmpfs. The ring deletes its oldest files to continue and
