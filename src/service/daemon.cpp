@@ -97,8 +97,10 @@ CaptureLimits capture_limits(const CaptureConfig& config) {
 
 struct Daemon::Parts {
   std::optional<SignalReader> signals;
-  std::unique_ptr<Ring> ring;
+  // The hooks outlive the ring: the ring's publisher and keeper threads, which finish their
+  // queued work when the ring goes away, announce files to the hooks and ask them before deleting.
   std::unique_ptr<HookPipeline> hooks;
+  std::unique_ptr<Ring> ring;
   std::unique_ptr<BatchQueue> queue;
   LiveStats live;
   Heartbeats heartbeats;
