@@ -186,7 +186,9 @@ void Ring::write_batch(RecordBatch& batch) {
   } else if (!room_requested_ && options_.room_ahead && live_fd_.valid() && next_file_due_soon()) {
     // The keeper deletes what the next file needs room for now, so the rotation finds it made.
     room_requested_ = true;
-    keeper_->post([this, size = live_size_limit_, live = live_seq_] { make_room(2, size, live); });
+    // Still to be written: the rest of the live file and the whole next one.
+    const std::uint64_t to_come = live_size_limit_ - std::min(live_offset_, live_size_limit_) + live_size_limit_;
+    keeper_->post([this, size = live_size_limit_, to_come, live = live_seq_] { make_room(2, size, to_come, live); });
   }
 }
 
@@ -197,7 +199,6 @@ void Ring::flush() {
 
 RingCounters Ring::counters() const {
   RingCounters c = writer_counters_;
-  std::lock_guard lock(state_mutex_);
   c.files_finished = keeper_counters_.files_finished;
   c.files_deleted = keeper_counters_.files_deleted;
   c.files_recovered = keeper_counters_.files_recovered;
@@ -225,7 +226,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
     // files), or only files still being published could make it: the new file waits.
     const auto started = std::chrono::steady_clock::now();
     if (room == Room::kAfterPublishing) publisher_->wait_idle();
-    keeper_->post([this, file_size] { make_room(1, file_size); });
+    keeper_->post([this, file_size] { make_room(1, file_size, file_size); });
     keeper_->wait_idle();
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     // Packets wait in the kernel ring meanwhile: a long wait is worth a line (the first few,
@@ -236,6 +237,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
     ++writer_counters_.room_waits;
   }
   writeback_started_ = 0;
+  writeback_.reset();
   live_size_limit_ = file_size;
   live_started_ = std::chrono::steady_clock::now();
   room_requested_ = false;
@@ -397,7 +399,9 @@ void Ring::finish_file(std::uint64_t drops) {
   }
   // The descriptor moves into the job: the keeper's fsync covers what this one wrote.
   auto fd = std::make_shared<UniqueFd>(std::move(live_fd_));
-  publisher_->post([this, fd, record = live_record_] { publish(std::move(*fd), record); });
+  publisher_->post([this, fd, record = live_record_, writeback = std::move(writeback_)] {
+    publish(std::move(*fd), record, writeback);
+  });
 }
 
 void Ring::write_behind() {
@@ -408,38 +412,48 @@ void Ring::write_behind() {
   while (live_offset_ - writeback_started_ >= kWriteBehindChunk) {
     const std::uint64_t offset = writeback_started_;
     writeback_started_ += kWriteBehindChunk;
-    UniqueFd fd(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
-    if (!fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
-    auto shared = std::make_shared<UniqueFd>(std::move(fd));
-    publisher_->post([this, shared, offset] { settle(std::move(*shared), offset); });
+    if (!writeback_) {
+      auto state = std::make_shared<Writeback>();
+      state->fd.reset(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
+      if (!state->fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
+      writeback_ = std::move(state);
+    }
+    publisher_->post([state = writeback_, offset] { settle(*state, offset); });
   }
 }
 
-void Ring::settle(UniqueFd fd, std::uint64_t offset) {
+void Ring::settle(Writeback& writeback, std::uint64_t offset) {
   // Two chunks in flight: this one is started, the one before is waited for and dropped.
-  // Errors are left to the fsync before the rename, which reports them and keeps the file .part.
+  // An error is kept for publish(), which then leaves the file .part like a failed fsync.
+  const int fd = writeback.fd.get();
   const auto length = static_cast<off64_t>(kWriteBehindChunk);
-  if (::sync_file_range(fd.get(), static_cast<off64_t>(offset), length, SYNC_FILE_RANGE_WRITE) != 0) return;
+  auto failed = [&] {
+    int expected = 0;
+    if (errno != ENOSYS && errno != EINVAL) writeback.error.compare_exchange_strong(expected, errno);
+  };
+  if (::sync_file_range(fd, static_cast<off64_t>(offset), length, SYNC_FILE_RANGE_WRITE) != 0) return failed();
   if (offset < kWriteBehindChunk) return;
   const auto previous = static_cast<off64_t>(offset - kWriteBehindChunk);
-  if (::sync_file_range(fd.get(), previous, length,
+  if (::sync_file_range(fd, previous, length,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
-    return;
+    return failed();
   // On disk now: the cache need not keep it, and other users of the machine keep theirs.
-  ::posix_fadvise(fd.get(), previous, length, POSIX_FADV_DONTNEED);
+  ::posix_fadvise(fd, previous, length, POSIX_FADV_DONTNEED);
 }
 
-void Ring::publish(UniqueFd fd, FileRecord record) {
+void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback) {
   const std::string part_name = part_file_name(record.file);
   const std::string part = path_of(part_name);
   std::string failure;
-  if (::fsync(fd.get()) != 0) {
+  if (int err = writeback ? writeback->error.load() : 0; err != 0) {
+    failure = part_name + ": writing to disk: " + errno_text(err) + "; kept as .part until the next start";
+  } else if (::fsync(fd.get()) != 0) {
     // Not known to be on disk: it is not published. It stays .part, and the next start
     // repairs and publishes what of it survived.
     failure = part_name + ": fsync: " + errno_text(errno) + "; kept as .part until the next start";
   } else {
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);  // the rest of it, on disk now
-    if (int err = fd.close_checked(); err != 0) log::error(part_name + ": close: " + errno_text(err));
+    if (int close_err = fd.close_checked(); close_err != 0) log::error(part_name + ": close: " + errno_text(close_err));
   }
   if (failure.empty() && ::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), record.file.c_str()) != 0)
     failure = "cannot finish " + record.file + ": rename: " + errno_text(errno) +
@@ -471,27 +485,33 @@ void Ring::set_limits(const RetentionLimits& limits, std::uint64_t file_size_byt
     options_.limits = limits;
     options_.file_size_bytes = file_size_bytes;
   }
-  keeper_->post([this, file_size_bytes] { make_room(1, file_size_bytes); });
+  keeper_->post([this, file_size_bytes] { make_room(1, file_size_bytes, file_size_bytes); });
 }
 
 Ring::Room Ring::room_for_new_file() {
   std::uint64_t file_size = 0;
   RetentionLimits limits = current_limits(&file_size);
+  std::vector<FileRecord> finished;
+  std::uint64_t unfinished = 1;
+  std::uint64_t unfinished_bytes = file_size;
   {
+    // A copy: the hooks are asked below, without the lock, which the keeper also needs.
     std::lock_guard lock(state_mutex_);
-    std::uint64_t unfinished_bytes = file_size;
+    finished = index_.records();
+    unfinished += unpublished_.size();
     for (const auto& r : unpublished_) unfinished_bytes += r.bytes;
-    const std::uint64_t unfinished = 1 + unpublished_.size();
-    if (!select_for_deletion(index_.records(), limits, unfinished, unfinished_bytes, hook_state_).empty())
-      return Room::kAfterDeletion;
-    // Over the limits with nothing deletable yet: files still being published may be
-    // deletable once they are.
-    std::uint64_t bytes = unfinished_bytes;
-    for (const auto& r : index_.records()) bytes += r.bytes;
-    bool over = index_.records().size() + unfinished > limits.file_limit ||
-                (limits.max_bytes != 0 && bytes > limits.max_bytes);
-    if (over && !unpublished_.empty()) return Room::kAfterPublishing;
   }
+  auto victims = select_for_deletion(finished, limits, unfinished, unfinished_bytes, hook_state_);
+  // Over the limits even after those deletions: files still being published may be
+  // deletable once they are.
+  std::uint64_t count = finished.size() + unfinished - victims.size();
+  std::uint64_t bytes = unfinished_bytes;
+  for (const auto& r : finished)
+    if (std::none_of(victims.begin(), victims.end(), [&](const Deletion& d) { return d.sequence == r.sequence; }))
+      bytes += r.bytes;
+  bool over = count > limits.file_limit || (limits.max_bytes != 0 && bytes > limits.max_bytes);
+  if (over && unfinished > 1) return Room::kAfterPublishing;
+  if (!victims.empty()) return Room::kAfterDeletion;
   if (limits.min_free_bytes == 0) return Room::kFree;
   struct statvfs fs {};
   if (::fstatvfs(dir_fd_.get(), &fs) != 0) return Room::kAfterDeletion;  // the keeper reports it
@@ -499,12 +519,15 @@ Ring::Room Ring::room_for_new_file() {
   return enough ? Room::kFree : Room::kAfterDeletion;
 }
 
-void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std::uint64_t counted_live) {
+void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std::uint64_t bytes_to_come,
+                     std::uint64_t counted_live) {
   std::uint64_t file_size = 0;
   RetentionLimits limits = current_limits(&file_size);
   std::uint64_t unfinished_bytes = 0;
-  std::vector<std::pair<FileRecord, bool>> victims;  // the file, and whether hooks still wanted it
+  std::vector<FileRecord> finished;
   {
+    // A copy: the hooks are asked below, without the lock. Only this thread deletes, so the
+    // files chosen stay in the index until it removes them.
     std::lock_guard lock(state_mutex_);
     // The live file may have been finished meanwhile: it is then counted where it is now.
     if (unfinished > 0 && index_.contains(counted_live)) --unfinished;
@@ -514,15 +537,14 @@ void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std
       ++unfinished;
       unfinished_bytes += r.bytes;
     }
-    auto chosen = select_for_deletion(index_.records(), limits, unfinished, unfinished_bytes, hook_state_);
-    for (auto [seq, evicted] : chosen)
-      for (const auto& r : index_.records())
-        if (r.sequence == seq) victims.emplace_back(r, evicted);
+    finished = index_.records();
   }
+  std::vector<FileRecord> victims;
+  for (auto [seq, evicted] : select_for_deletion(finished, limits, unfinished, unfinished_bytes, hook_state_))
+    for (const auto& r : finished)
+      if (r.sequence == seq) victims.push_back(r);
   bool changed = false;
-  // Only this thread deletes, so the chosen files stay in the index while the lock is
-  // released for the unlinks, which can take tens of milliseconds each.
-  for (const auto& [victim, evicted] : victims) {
+  for (const auto& victim : victims) {
     HookClaim c = claim(victim.sequence);
     if (c == HookClaim::kRefused) continue;  // a hook started on it meanwhile
     const auto started = std::chrono::steady_clock::now();
@@ -551,7 +573,7 @@ void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std
       break;
     }
     std::uint64_t free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-    if (free_bytes >= limits.min_free_bytes + unfinished_bytes) break;
+    if (free_bytes >= limits.min_free_bytes + bytes_to_come) break;
     if (!delete_oldest_now("below the minimum free space")) break;
   }
 }
@@ -565,16 +587,18 @@ bool Ring::delete_oldest(const char* why) {
 
 bool Ring::delete_oldest_now(const char* why) {
   // The oldest file no hook is reading; one waiting for hooks counts as evicted.
-  std::optional<FileRecord> oldest;
-  HookClaim c = HookClaim::kNoJob;
+  std::vector<FileRecord> finished;
   {
     std::lock_guard lock(state_mutex_);
-    for (const auto& r : index_.records()) {
-      c = claim(r.sequence);
-      if (c == HookClaim::kRefused) continue;
-      oldest = r;
-      break;
-    }
+    finished = index_.records();
+  }
+  std::optional<FileRecord> oldest;
+  HookClaim c = HookClaim::kNoJob;
+  for (const auto& r : finished) {  // the hooks are asked without the lock
+    c = claim(r.sequence);
+    if (c == HookClaim::kRefused) continue;
+    oldest = r;
+    break;
   }
   if (!oldest) return false;
   bool waiting = c == HookClaim::kEvictedJob;

@@ -96,8 +96,9 @@ class Ring {
   // Configuration reload, from any thread: files beyond the new limits are deleted at once.
   void set_limits(const RetentionLimits& limits, std::uint64_t file_size_bytes);
 
-  // Any thread.
+  // Writer thread (and any thread once it has stopped).
   RingCounters counters() const;
+  // Any thread.
   std::vector<FileRecord> finished_files() const;
   // Writer thread.
   std::uint64_t next_sequence() const { return next_seq_; }
@@ -105,6 +106,13 @@ class Ring {
   std::string live_file() const;
 
  private:
+  // The live file's write-behind, shared with the publisher's jobs: one descriptor for all of
+  // them, and the first writeback error, which keeps the file from being published (a
+  // sync_file_range that reports an error clears it for a later fsync on the same file).
+  struct Writeback {
+    UniqueFd fd;
+    std::atomic<int> error{0};
+  };
   void begin_file(const std::vector<std::uint8_t>& header);
   void append(RecordBatch& batch);
   int append_direct(RecordBatch& batch);  // 0, or errno after which the file is buffered
@@ -126,14 +134,15 @@ class Ring {
   RetentionLimits current_limits(std::uint64_t* file_size_bytes) const;
 
   // Publisher thread.
-  void settle(UniqueFd fd, std::uint64_t offset);
+  static void settle(Writeback& writeback, std::uint64_t offset);
   static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
-  void publish(UniqueFd fd, FileRecord record);
+  void publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback);
   // Keeper thread.
   // Deletes the oldest files until `unfinished` more files of `file_size_each` bytes (the
   // live file, the next one) fit the limits beside the files not yet published, of which
-  // `counted_live` is one of the `unfinished` (if it is still unpublished).
-  void make_room(std::uint64_t unfinished, std::uint64_t file_size_each,
+  // `counted_live` is one of the `unfinished` (if it is still unpublished), and until the
+  // file system has the minimum free space plus the `bytes_to_come` not yet written.
+  void make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std::uint64_t bytes_to_come,
                  std::uint64_t counted_live = UINT64_MAX);
   bool delete_oldest_now(const char* why);
   void save_index();
@@ -141,12 +150,17 @@ class Ring {
 
   RingOptions options_;
   mutable std::mutex limits_mutex_;  // guards options_.limits and file_size_bytes after open()
-  // Guards index_, keeper_counters_ and unpublished_: the keeper changes them, the writer
-  // reads them to decide whether a new file may start.
+  // Guards index_ and unpublished_: the publisher and the keeper change them, the writer
+  // reads them to decide whether a new file may start. Never held while calling the hooks.
   mutable std::mutex state_mutex_;
   RingIndex index_;
   RingCounters writer_counters_;  // bytes and packets: writer thread only
-  RingCounters keeper_counters_;  // files finished, deleted, recovered, evicted; publish errors
+  // Files finished, deleted, recovered and evicted, and publish errors: counted by the
+  // publisher and the keeper, read by the writer without taking a lock.
+  struct SharedCounters {
+    std::atomic<std::uint64_t> files_finished{0}, files_deleted{0}, files_recovered{0}, files_evicted{0},
+        write_errors{0};
+  } keeper_counters_;
   std::vector<FileRecord> unpublished_;  // handed to the keeper, not yet in the index
   UniqueFd dir_fd_;
   UniqueFd lock_fd_;
@@ -171,6 +185,7 @@ class Ring {
   std::chrono::steady_clock::time_point live_started_;
   std::atomic<std::int64_t> last_deletion_ns_{0};  // the keeper's last unlink
   std::uint64_t writeback_started_ = 0;  // buffered writes: bytes of the live file sent to the disk
+  std::shared_ptr<Writeback> writeback_;
 
   std::function<void(const FileRecord&)> on_finished_;
   std::function<HookState(std::uint64_t)> hook_state_;

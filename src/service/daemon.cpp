@@ -291,6 +291,7 @@ int Daemon::finish() {
   capture_stop_ = true;
   p.capture_thread.join();
   p.writer_thread.join();
+  p.ring->flush();  // a deletion a late reload asked for is done before the final report
   // The last file is queued by now; give pending hooks a bounded time to run.
   p.hooks->stop(clock_.monotonic() + static_cast<NanoTime>(config_.hook_drain_seconds) * kNanosPerSecond);
   const bool failed = p.capture->failed();

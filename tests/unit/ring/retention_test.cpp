@@ -25,6 +25,15 @@ TEST(Retention, FileLimitCountsTheLiveFile) {
   EXPECT_EQ(seqs(select_for_deletion(f, {1, 0}, 1, 100)), (std::vector<std::uint64_t>{10, 11, 12}));
 }
 
+// Files not yet in the index (the live one, the next one, files still being published)
+// count as many times as there are of them, in files and in bytes.
+TEST(Retention, EveryUnfinishedFileCounts) {
+  auto f = files({100, 100, 100});
+  EXPECT_EQ(seqs(select_for_deletion(f, {3, 0}, 2, 200)), (std::vector<std::uint64_t>{10, 11}));
+  EXPECT_EQ(seqs(select_for_deletion(f, {5, 0}, 2, 200)), (std::vector<std::uint64_t>{}));
+  EXPECT_EQ(seqs(select_for_deletion(f, {100, 450}, 3, 300)), (std::vector<std::uint64_t>{10, 11}));
+}
+
 TEST(Retention, ByteBudgetReservesRoomForTheNextFile) {
   auto f = files({400, 300, 200});
   // 900 finished + 250 reserved > 1000: delete oldest until 500 + 250 <= 1000.
