@@ -547,18 +547,7 @@ void Ring::make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std
   for (const auto& victim : victims) {
     HookClaim c = claim(victim.sequence);
     if (c == HookClaim::kRefused) continue;  // a hook started on it meanwhile
-    const auto started = std::chrono::steady_clock::now();
-    if (::unlinkat(dir_fd_.get(), victim.file.c_str(), 0) != 0 && errno != ENOENT) {
-      log::error("cannot delete " + victim.file + " beyond the ring's limits: " + errno_text(errno));
-      continue;
-    }
-    last_deletion_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
-    {
-      std::lock_guard lock(state_mutex_);
-      index_.remove(victim.sequence);
-      ++keeper_counters_.files_deleted;
-      if (c == HookClaim::kEvictedJob) ++keeper_counters_.files_evicted;
-    }
+    if (!delete_finished(victim, c, "cannot delete " + victim.file + " beyond the ring's limits")) continue;
     changed = true;
     if (c == HookClaim::kEvictedJob)
       log::warning("hook backlog over budget: deleted " + victim.file + " before all its hooks ran",
@@ -585,16 +574,26 @@ bool Ring::delete_oldest(const char* why) {
   return freed;
 }
 
+bool Ring::delete_finished(const FileRecord& file, HookClaim claimed, const std::string& failure) {
+  const auto started = std::chrono::steady_clock::now();
+  if (::unlinkat(dir_fd_.get(), file.file.c_str(), 0) != 0 && errno != ENOENT) {
+    log::error(failure + ": " + errno_text(errno));
+    return false;
+  }
+  last_deletion_ns_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+  std::lock_guard lock(state_mutex_);
+  index_.remove(file.sequence);
+  ++keeper_counters_.files_deleted;
+  if (claimed == HookClaim::kEvictedJob) ++keeper_counters_.files_evicted;
+  return true;
+}
+
 bool Ring::delete_oldest_now(const char* why) {
   // The oldest file no hook is reading; one waiting for hooks counts as evicted.
-  std::vector<FileRecord> finished;
-  {
-    std::lock_guard lock(state_mutex_);
-    finished = index_.records();
-  }
   std::optional<FileRecord> oldest;
   HookClaim c = HookClaim::kNoJob;
-  for (const auto& r : finished) {  // the hooks are asked without the lock
+  for (const auto& r : finished_files()) {  // the hooks are asked without the lock
     c = claim(r.sequence);
     if (c == HookClaim::kRefused) continue;
     oldest = r;
@@ -602,16 +601,7 @@ bool Ring::delete_oldest_now(const char* why) {
   }
   if (!oldest) return false;
   bool waiting = c == HookClaim::kEvictedJob;
-  if (::unlinkat(dir_fd_.get(), oldest->file.c_str(), 0) != 0 && errno != ENOENT) {
-    log::error("disk full and cannot delete " + oldest->file + ": " + errno_text(errno));
-    return false;
-  }
-  {
-    std::lock_guard lock(state_mutex_);
-    index_.remove(oldest->sequence);
-    ++keeper_counters_.files_deleted;
-    if (waiting) ++keeper_counters_.files_evicted;
-  }
+  if (!delete_finished(*oldest, c, "disk full and cannot delete " + oldest->file)) return false;
   log::warning(std::string(why) + ": deleted the oldest file " + oldest->file + " to make room" +
                (waiting ? " (its hooks had not all run)" : ""));
   save_index();

@@ -145,6 +145,10 @@ class Ring {
   void make_room(std::uint64_t unfinished, std::uint64_t file_size_each, std::uint64_t bytes_to_come,
                  std::uint64_t counted_live = UINT64_MAX);
   bool delete_oldest_now(const char* why);
+  // Unlinks a finished file the hooks gave up (`claimed`), times the unlink for
+  // next_file_due_soon() and takes the file out of the index; false (logged with
+  // `failure`) when it cannot be deleted.
+  bool delete_finished(const FileRecord& file, HookClaim claimed, const std::string& failure);
   void save_index();
   std::string path_of(const std::string& name) const { return options_.directory + "/" + name; }
 
