@@ -2,6 +2,7 @@
 // This file only wires the subcommands together; each lives in its own file.
 #include <CLI/CLI.hpp>
 
+#include "cli/extract_command.h"
 #include "cli/hook_cloudshark_command.h"
 #include "cli/hook_s3_command.h"
 #include "cli/hook_suricata_command.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_run_command(app));
   commands.push_back(add_list_command(app));
   commands.push_back(add_status_command(app));
+  commands.push_back(add_extract_command(app));
   CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
   hooks->require_subcommand(1);
   commands.push_back(add_hooks_run_command(*hooks));

@@ -91,6 +91,18 @@ std::optional<AnyRingFileName> parse_any_ring_file_name(std::string_view name) {
   return parsed;
 }
 
+std::string flow_index_file_name(std::string_view ring_file_name) {
+  return "." + std::string(ring_file_name) + ".flows";
+}
+
+std::optional<std::string> flow_index_owner(std::string_view name) {
+  constexpr std::string_view kSuffix = ".flows";
+  if (name.size() <= kSuffix.size() + 1 || name.front() != '.' || !name.ends_with(kSuffix)) return std::nullopt;
+  std::string_view owner = name.substr(1, name.size() - 1 - kSuffix.size());
+  if (!is_plain_name(owner) || !parse_any_ring_file_name(owner)) return std::nullopt;
+  return std::string(owner);
+}
+
 std::string state_file_name(const RingId& ring, StateFile kind) { return state_file_name(ring_label(ring), kind); }
 
 std::string state_file_name(std::string_view label, StateFile kind) {

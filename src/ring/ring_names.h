@@ -1,7 +1,8 @@
 // The ring's naming contract, built and parsed here only.
 //   Ring files:  "<prefix>-<iface>-<seq>.pcap" (or .pcapng), seq zero-padded to at least six
 //                digits and never reused; "<name>.part" while the file is being written.
-//   State files: ".<prefix>-<iface>.index", ".hooks", ".status", ".lock" beside the files.
+//   State files: ".<prefix>-<iface>.index", ".hooks", ".status", ".lock" beside the files,
+//                and ".<name>.flows", the flow index of each finished file.
 // Names read from a directory, a queue or a hook's argument are parsed, never trusted: a
 // name with '/', a leading '.' or a sequence that is not all digits is not a ring file.
 #pragma once
@@ -50,6 +51,12 @@ struct AnyRingFileName {
   std::uint64_t seq = 0;
 };
 std::optional<AnyRingFileName> parse_any_ring_file_name(std::string_view name);
+
+// The flow index of a finished ring file "<name>": ".<name>.flows" beside it (hidden, so
+// that globs over the ring's files never pick it up).
+std::string flow_index_file_name(std::string_view ring_file_name);
+// The ring file a flow index name belongs to; nullopt when `name` is no flow index name.
+std::optional<std::string> flow_index_owner(std::string_view name);
 
 // --- State files ---
 

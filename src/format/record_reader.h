@@ -1,0 +1,80 @@
+// Reads the packet records of a pcap or pcapng file one after another, from the start or from
+// the offset of any record, through a buffer refilled with pread: a file that grows (the live
+// ".part") can be read again past where the last read stopped, and a file that is unlinked
+// while it is read (the ring's retention) is still read to its end through the descriptor.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/timestamp.h"
+#include "common/unique_fd.h"
+#include "format/pcap_format.h"
+
+namespace pcap_ring {
+
+struct PacketRecord {
+  NanoTime ts = 0;
+  std::uint32_t caplen = 0;
+  std::uint32_t origlen = 0;
+  const std::uint8_t* data = nullptr;  // valid until the next call to next() or seek()
+  std::uint64_t offset = 0;            // file offset of the record (its header)
+};
+
+class RecordReader {
+ public:
+  enum class Status { kRecord, kEnd, kMalformed };
+
+  // Takes the descriptor of a regular file. open() reads the file header.
+  explicit RecordReader(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  // False with *error when the bytes are not a capture file, or the header is not complete
+  // yet (a ".part" just created: try again later).
+  [[nodiscard]] bool open(std::string* error);
+
+  // The next record, or kEnd where the bytes stop at a record boundary or in the middle of
+  // a record (a file still being written, or cut short), or kMalformed where they stop
+  // being records (error() says what). After kEnd, next() may be called again once the
+  // file has grown.
+  Status next(PacketRecord* record);
+  // Continues at `offset`, which must be the offset of a record (from a flow index block).
+  void seek(std::uint64_t offset);
+
+  FileFormat format() const { return format_; }
+  int linktype() const { return linktype_; }
+  std::uint32_t snaplen() const { return snaplen_; }
+  std::uint64_t header_bytes() const { return header_bytes_; }
+  // Offset just past the last record returned (or the header).
+  std::uint64_t position() const { return position_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Interface {
+    int linktype = 1;
+    NanoTime num = 1000;  // nanoseconds per tick = num / den (if_tsresol, default 10^-6)
+    NanoTime den = 1;
+  };
+  // Makes [position_, position_ + need) available in the buffer; false if the file ends first.
+  bool ensure(std::uint64_t need);
+  Status next_pcap(PacketRecord* record);
+  Status next_pcapng(PacketRecord* record);
+  bool read_interface(const std::uint8_t* body, std::uint32_t length);
+  Status malformed(std::string why);
+
+  UniqueFd fd_;
+  FileFormat format_ = FileFormat::kPcap;
+  bool swapped_ = false;
+  bool nano_ = true;
+  int linktype_ = 1;
+  std::uint32_t snaplen_ = 262144;
+  std::uint64_t header_bytes_ = 0;
+  std::vector<Interface> interfaces_;
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
+  std::size_t buffer_length_ = 0;
+  std::uint64_t position_ = 0;
+  std::string error_;
+};
+
+}  // namespace pcap_ring
