@@ -1,6 +1,7 @@
 #include "extract/ring_stream.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -8,6 +9,15 @@
 
 namespace pcap_ring {
 namespace {
+
+// When the file was created: the capture was running from then on, packets or not. 0 when the
+// file system does not record it.
+NanoTime birth_time(int dir_fd, const std::string& name) {
+  struct statx st {};
+  if (::statx(dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BTIME, &st) != 0 || !(st.stx_mask & STATX_BTIME))
+    return 0;
+  return static_cast<NanoTime>(st.stx_btime.tv_sec) * kNanosPerSecond + st.stx_btime.tv_nsec;
+}
 
 std::string final_name_of(const std::string& part_name) { return part_name.substr(0, part_name.size() - 5); }
 
@@ -50,6 +60,12 @@ bool RingStream::prepare(std::string* error) {
     if (file.record->packets && (!ring_last_ || file.record->last > *ring_last_)) ring_last_ = file.record->last;
     if (file.record->packets && options_.window.overlaps(file.record->first, file.record->last))
       drops_ += file.record->drops;
+  }
+  // The oldest file covers the time from its creation, even before its first packet (a file
+  // written from an old capture with --read has older packets than its creation).
+  if (!ring_.files.empty()) {
+    NanoTime born = birth_time(dir_fd_.get(), ring_.files.front().name);
+    if (born > 0 && (!ring_first_ || born < *ring_first_)) ring_first_ = born;
   }
   return true;
 }
