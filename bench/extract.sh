@@ -341,7 +341,7 @@ print(f"\nextraction benchmark: ring {ring_bytes / 1e6:.0f} MB; queries: scan '{
 print(f"stenographer: {steno_status}")
 for s, info in sets.items():
     print(f"\n[{s}] {info['files']} files, {info['bytes'] / 1e6:.0f} MB; the window covers {info['wfiles']} files "
-          + ("(generated traffic, ring made by run --read)" if s == "ring" else "(the same traffic replayed live)"))
+          + ("(generated traffic)" if s == "ring" else "(the same traffic replayed live)"))
     for mode in ["warm"] + (["cold"] if cold else []):
         print(f"{'query':<7} {'tool':<17} {'cache':<5} {'mean_s':>8} {'stddev':>7} {'user_s':>7} {'sys_s':>7} {'packets':>10} {'vs_tcpdump':>10} {'x_cat':>6}  notes")
         for q in ("scan", "window", "needle"):
