@@ -118,11 +118,13 @@ else
   log "WARNING: $OURBIN not found: ours is skipped"
 fi
 count() { [ -s "$1" ] && "$BIN/seqcount" 0 "$1" 2>/dev/null | sed -n 's/.* frames=\([0-9]*\).*/\1/p' || echo 0; }
+# Capture files: every *.pcap / *.pcapng in the ring directory but dotfiles (.part files end
+# otherwise), whatever follows the sequence number in the name.
 ring_info() { # ring_dir -> "file first_ns last_ns bytes" per capture file, from the ring's index
   python3 - "$1" <<'PY'
 import json, os, re, subprocess, sys
 ring = sys.argv[1]
-names = sorted(n for n in os.listdir(ring) if re.fullmatch(r"[^.].*-\d{6,}\.pcap(ng)?", n))
+names = sorted(n for n in os.listdir(ring) if re.fullmatch(r"[^.].*\.pcap(ng)?", n))
 idx = {}
 for n in os.listdir(ring):
     if n.startswith(".") and n.endswith(".index"):
@@ -138,7 +140,7 @@ for n in names:
 PY
 }
 flow_index_bytes() { # ring_dir -> bytes of everything but the capture files and the ring's own state files
-  find "$1" -type f -printf '%P %s\n' | awk '$1 !~ /^[^.].*-[0-9][0-9][0-9][0-9][0-9][0-9]+\.pcap(ng)?$/ &&
+  find "$1" -type f -printf '%P %s\n' | awk '$1 !~ /^[^.\/][^\/]*\.pcap(ng)?$/ &&
     $1 !~ /^\.[^\/]*\.(index|hooks|status|lock)$/ { s += $2; n++ } END { print s + 0, n + 0 }'
 }
 
@@ -241,7 +243,7 @@ measure() {
 }
 
 RING_BYTES=$(find "$RING" -maxdepth 1 -type f -printf '%P %s\n' |
-  awk '$1 ~ /^[^.].*-[0-9][0-9][0-9][0-9][0-9][0-9]+\.pcap(ng)?$/ { s += $2 } END { print s + 0 }')
+  awk '$1 ~ /^[^.\/][^\/]*\.pcap(ng)?$/ { s += $2 } END { print s + 0 }')
 AVAIL=$(awk '/MemAvailable/ { print $2 * 1024 }' /proc/meminfo)
 [ "$RING_BYTES" -gt $((AVAIL * 8 / 10)) ] && log "WARNING: the ring ($RING_BYTES B) does not fit in the page cache ($AVAIL B available): warm figures include disk reads"
 cat "$RING"/*.pcap* > /dev/null 2>&1  # warm the page cache
