@@ -84,13 +84,14 @@ bool RecordReader::open(std::string* error) {
   format_ = FileFormat::kPcapng;
   // The header is the section header and the first interface description.
   PacketRecord ignored;
+  opening_ = true;
   while (interfaces_.empty()) {
     Status status = next_pcapng(&ignored);
     if (status == Status::kMalformed) {
       *error = error_;
       return false;
     }
-    if (status == Status::kEnd) {
+    if (status == Status::kEnd && interfaces_.empty()) {
       *error = "no interface description block yet";
       return false;
     }
@@ -99,6 +100,7 @@ bool RecordReader::open(std::string* error) {
       return false;
     }
   }
+  opening_ = false;
   header_bytes_ = position_;
   linktype_ = interfaces_.front().linktype;
   return true;
@@ -194,6 +196,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
     position_ += total;
     if (type == kPcapngInterfaceDescription) {
       if (!read_interface(body, body_len)) return malformed("interface description shorter than 8 bytes");
+      if (opening_) return Status::kEnd;  // the header ends with the first interface
       continue;
     }
     if (type == kPcapngEnhancedPacket || type == kObsoletePacketBlock) {

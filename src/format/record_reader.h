@@ -75,6 +75,7 @@ class RecordReader {
   std::size_t buffer_length_ = 0;
   std::uint64_t position_ = 0;
   std::string error_;
+  bool opening_ = false;  // open() reads blocks up to the first interface description
 };
 
 }  // namespace pcap_ring

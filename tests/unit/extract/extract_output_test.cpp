@@ -1,0 +1,99 @@
+#include "extract/extract_output.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "support/test_support.h"
+
+namespace pcap_ring {
+namespace {
+
+PacketRecord packet(NanoTime ts, const std::vector<std::uint8_t>& bytes) {
+  PacketRecord r;
+  r.ts = ts;
+  r.caplen = static_cast<std::uint32_t>(bytes.size());
+  r.origlen = r.caplen + 10;
+  r.data = bytes.data();
+  return r;
+}
+
+struct Written {
+  std::vector<std::pair<NanoTime, std::uint32_t>> records;
+  FileFormat format;
+  int linktype;
+};
+
+Written read_back(const std::string& path) {
+  RecordReader reader(UniqueFd(::open(path.c_str(), O_RDONLY)));
+  std::string error;
+  EXPECT_TRUE(reader.open(&error)) << error;
+  Written w{{}, reader.format(), reader.linktype()};
+  PacketRecord r;
+  while (reader.next(&r) == RecordReader::Status::kRecord) w.records.emplace_back(r.ts, r.caplen);
+  return w;
+}
+
+TEST(ExtractOutput, PcapngKeepsNanosecondsAndOneInterfacePerRing) {
+  testing::TempDir dir;
+  std::string path = dir.file("out.pcapng");
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  ExtractOutput out(fd.get(), FileFormat::kPcapng, {{1, 65535, "h/eth0", ""}, {1, 65535, "h/eth1", ""}}, {});
+  ASSERT_TRUE(out.begin());
+  std::vector<std::uint8_t> data(100, 0xab);
+  EXPECT_EQ(out.write(0, packet(1'000'000'000'123'456'789, data)), ExtractOutput::Result::kWritten);
+  EXPECT_EQ(out.write(1, packet(1'000'000'000'123'456'790, data)), ExtractOutput::Result::kWritten);
+  ASSERT_TRUE(out.finish());
+  Written w = read_back(path);
+  EXPECT_EQ(w.format, FileFormat::kPcapng);
+  ASSERT_EQ(w.records.size(), 2u);
+  EXPECT_EQ(w.records[0].first, 1'000'000'000'123'456'789);
+  EXPECT_EQ(w.records[1].first, 1'000'000'000'123'456'790);
+  EXPECT_EQ(out.bytes(), static_cast<std::uint64_t>(::lseek(fd.get(), 0, SEEK_END)));
+}
+
+TEST(ExtractOutput, LimitsStopBeforeThePacketThatWouldPassThem) {
+  testing::TempDir dir;
+  UniqueFd fd(::open(dir.file("o").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  std::vector<std::uint8_t> data(100, 1);
+  OutputLimits limits;
+  limits.max_bytes = kPcapFileHeaderSize + 2 * (kPcapRecordHeaderSize + 100) + 50;
+  ExtractOutput out(fd.get(), FileFormat::kPcap, {{1, 65535, "", ""}}, limits);
+  ASSERT_TRUE(out.begin());
+  EXPECT_EQ(out.write(0, packet(1, data)), ExtractOutput::Result::kWritten);
+  EXPECT_EQ(out.write(0, packet(2, data)), ExtractOutput::Result::kWritten);
+  EXPECT_EQ(out.write(0, packet(3, data)), ExtractOutput::Result::kLimitBytes);
+  ASSERT_TRUE(out.finish());
+  EXPECT_LE(out.bytes(), *limits.max_bytes);
+
+  OutputLimits two;
+  two.max_packets = 2;
+  two.snaplen = 10;
+  UniqueFd fd2(::open(dir.file("p").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  ExtractOutput cut(fd2.get(), FileFormat::kPcap, {{1, 65535, "", ""}}, two);
+  ASSERT_TRUE(cut.begin());
+  EXPECT_EQ(cut.write(0, packet(1, data)), ExtractOutput::Result::kWritten);
+  EXPECT_EQ(cut.write(0, packet(2, data)), ExtractOutput::Result::kWritten);
+  EXPECT_EQ(cut.write(0, packet(3, data)), ExtractOutput::Result::kLimitPackets);
+  ASSERT_TRUE(cut.finish());
+  Written w = read_back(dir.file("p"));
+  ASSERT_EQ(w.records.size(), 2u);
+  EXPECT_EQ(w.records[0].second, 10u);
+}
+
+TEST(ExtractOutput, AClosedPipeIsAWriteErrorNamedAsSuch) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  ::signal(SIGPIPE, SIG_IGN);
+  ExtractOutput out(fds[1], FileFormat::kPcap, {{1, 65535, "", ""}}, {});
+  ASSERT_TRUE(out.begin());
+  EXPECT_FALSE(out.finish());
+  EXPECT_NE(out.error().find("closed"), std::string::npos) << out.error();
+  ::close(fds[1]);
+}
+
+}  // namespace
+}  // namespace pcap_ring
