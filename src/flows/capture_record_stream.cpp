@@ -103,6 +103,7 @@ CaptureRecordStream::Step CaptureRecordStream::read_file_magic(const std::uint8_
   if (snaplen_ == 0 || snaplen_ > kMaxRecordBytes) snaplen_ = kMaxRecordBytes;
   first_linktype_ = static_cast<int>(load32(p + 20) & 0x03ffffff);  // upper bits: FCS flags
   format_ = Format::kPcap;
+  header_complete_ = true;
   *used = kPcapFileHeaderSize;
   return Step::kConsumed;
 }
@@ -165,6 +166,7 @@ CaptureRecordStream::Step CaptureRecordStream::read_pcapng_block(const std::uint
     if (type == kPcapngInterfaceDescription) read_interface(body, body_len);
     sink.on_other_block();
   }
+  header_complete_ = true;
   *used = total;
   return Step::kConsumed;
 }

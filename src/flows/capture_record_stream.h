@@ -43,7 +43,7 @@ class CaptureRecordStream {
   bool failed() const { return failed_; }
   const std::string& error() const { return error_; }
   // True once the file header (pcap header, or pcapng section header) has been read.
-  bool header_complete() const { return format_ != Format::kUnknown; }
+  bool header_complete() const { return header_complete_; }
   // Link type of the pcap file or of the first pcapng interface; -1 before it is known.
   int first_linktype() const { return first_linktype_; }
 
@@ -77,6 +77,7 @@ class CaptureRecordStream {
   bool swapped_ = false;
   bool nano_ = false;
   bool stopped_ = false;
+  bool header_complete_ = false;
   bool failed_ = false;
   std::string error_;
   std::uint32_t snaplen_ = 0;

@@ -140,6 +140,26 @@ TEST(FlowIndexBuilder, IndexesOnlyCompleteRecordsAndStopsAtGarbage) {
   EXPECT_EQ(stopped.blocks().back().end, offsets[10]);
 }
 
+TEST(FlowIndexBuilder, PcapngBlocksEndAtOtherBlocks) {
+  StreamParams params;
+  params.format = FileFormat::kPcapng;
+  auto packets = sample_packets(20);
+  std::vector<std::uint64_t> offsets;
+  auto file = testing::make_capture(params, packets, &offsets);
+  std::uint64_t first_part = file.size();
+  auto trailer = encode_file_trailer(params, kStart, 20, 0);  // a statistics block mid-file
+  file.insert(file.end(), trailer.begin(), trailer.end());
+  std::uint64_t shift = file.size();
+  auto more = testing::make_capture(params, packets);
+  auto header_size = encode_file_header(params).size();
+  file.insert(file.end(), more.begin() + static_cast<std::ptrdiff_t>(header_size), more.end());
+  FlowIndex index = parse_or_fail(build(file, 50));
+  ASSERT_EQ(index.blocks().size(), 4u);  // 16 + 4, then again after the statistics block
+  EXPECT_EQ(index.blocks()[1].end, first_part);
+  EXPECT_EQ(index.blocks()[2].offset, shift);
+  EXPECT_EQ(index.blocks()[3].end, file.size());
+}
+
 TEST(FlowIndexBuilder, FinishCanBeCalledAgainAfterMoreBytes) {
   StreamParams params;
   auto file = testing::make_capture(params, sample_packets(20));
