@@ -24,6 +24,9 @@ struct FrameSpec {
   bool ipv6_fragment = false;    // an IPv6 fragment header (first fragment unless later_fragment)
   bool ipv6_hop_by_hop = false;  // an IPv6 hop-by-hop options header before the rest
   std::size_t payload = 20;
+  // IPv4 total length field (not checked by anything): 0x0800 or 0x86dd there looks like an
+  // ethertype to a filter that reads 4 bytes too far (after `vlan` on an untagged frame).
+  std::uint16_t ipv4_total_length = 0;
 };
 
 inline std::array<std::uint8_t, 16> v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
@@ -61,7 +64,8 @@ inline std::vector<std::uint8_t> make_frame(const FrameSpec& s) {
   }
   if (s.network == FrameSpec::Network::kIpv4) {
     push16(&f, 0x0800);
-    std::uint8_t header[20] = {0x45, 0, 0, 0, 0, 1, 0, 0, 64, s.proto, 0, 0};
+    std::uint8_t header[20] = {0x45, 0, static_cast<std::uint8_t>(s.ipv4_total_length >> 8),
+                               static_cast<std::uint8_t>(s.ipv4_total_length), 0, 1, 0, 0, 64, s.proto, 0, 0};
     if (s.later_fragment) header[7] = 185;  // offset 185 * 8
     std::memcpy(header + 12, s.src.data(), 4);
     std::memcpy(header + 16, s.dst.data(), 4);
