@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "flows/flow_index_builder.h"
 #include "flows/flow_index_format.h"
 #include "flows/flow_test_frames.h"
@@ -76,6 +79,19 @@ TEST(FlowIndex, ParsesAHandWrittenIndex) {
   EXPECT_EQ(index.blocks()[0].records, 2u);
   EXPECT_EQ(index.blocks_with_keys(FlowKey::port(80), FlowKey::port(80)), std::vector<bool>{true});
   EXPECT_EQ(index.blocks_with_keys(FlowKey::port(81), FlowKey::port(90)), std::vector<bool>{false});
+}
+
+TEST(FlowIndex, ParsesTheFuzzSeed) {
+  std::ifstream in(std::string(TEST_DATA_DIR) + "/../fuzz/corpus/flow_index_fuzz/two_blocks.flowindex", std::ios::binary);
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  FlowIndex index;
+  std::string error;
+  ASSERT_TRUE(FlowIndex::parse(bytes.data(), bytes.size(), &index, &error)) << error;
+  ASSERT_EQ(index.blocks().size(), 2u);
+  EXPECT_EQ(index.blocks()[1].offset, 224u);
+  EXPECT_EQ(index.blocks()[1].first - index.blocks()[0].first, 200'000'000);
+  EXPECT_EQ(index.key_count(), 6u);
+  EXPECT_EQ(index.blocks_with_keys(FlowKey::port(80), FlowKey::port(80)), (std::vector<bool>{true, false}));
 }
 
 TEST(FlowIndex, RejectsDamage) {
