@@ -101,7 +101,7 @@ CaptureRecordStream::Step CaptureRecordStream::read_file_magic(const std::uint8_
   nano_ = load32(p) == kPcapMagicNano;
   snaplen_ = load32(p + 16);
   if (snaplen_ == 0 || snaplen_ > kMaxRecordBytes) snaplen_ = kMaxRecordBytes;
-  first_linktype_ = static_cast<int>(load32(p + 20) & 0x03ffffff);  // upper bits: FCS flags
+  first_linktype_ = static_cast<int>(load32(p + 20) & 0xffff);  // upper bits: FCS length, reserved
   format_ = Format::kPcap;
   header_complete_ = true;
   *used = kPcapFileHeaderSize;

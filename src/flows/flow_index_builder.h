@@ -27,6 +27,7 @@ class FlowIndexBuilder {
  public:
   FlowIndexBuilder();
   explicit FlowIndexBuilder(FlowIndexOptions options);
+  // Not copyable or movable: the record walker calls back into this object.
   FlowIndexBuilder(const FlowIndexBuilder&) = delete;
   FlowIndexBuilder& operator=(const FlowIndexBuilder&) = delete;
 
