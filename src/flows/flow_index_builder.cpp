@@ -59,6 +59,15 @@ std::size_t FlowIndexBuilder::KeyHash::operator()(const FlowKey& key) const {
   return static_cast<std::size_t>(h ^ (h >> 32));
 }
 
+bool FlowIndexBuilder::KeyEqual::operator()(const FlowKey& a, const FlowKey& b) const {
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.value.data(), 8);
+  std::memcpy(&a1, a.value.data() + 8, 8);
+  std::memcpy(&b0, b.value.data(), 8);
+  std::memcpy(&b1, b.value.data() + 8, 8);
+  return a.kind == b.kind && a0 == b0 && a1 == b1;
+}
+
 FlowIndexBuilder::FlowIndexBuilder() : FlowIndexBuilder(FlowIndexOptions{}) {}
 
 FlowIndexBuilder::FlowIndexBuilder(FlowIndexOptions options) : options_(options) {
@@ -99,9 +108,10 @@ void FlowIndexBuilder::add_record(const CaptureRecord& record) {
 void FlowIndexBuilder::close_block() {
   if (open_block_.records == 0) return;
   auto number = static_cast<std::uint32_t>(blocks_.size());
-  std::sort(open_keys_.begin(), open_keys_.end());
-  open_keys_.erase(std::unique(open_keys_.begin(), open_keys_.end()), open_keys_.end());
-  for (const FlowKey& key : open_keys_) postings_[key].push_back(number);
+  for (const FlowKey& key : open_keys_) {
+    std::vector<std::uint32_t>& blocks = postings_[key];
+    if (blocks.empty() || blocks.back() != number) blocks.push_back(number);  // once per block
+  }
   open_keys_.clear();
   blocks_.push_back(open_block_);
   open_block_ = FlowBlock{};
