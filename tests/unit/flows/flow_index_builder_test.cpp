@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <limits>
+
 #include "flows/flow_query.h"
 #include "flows/flow_test_frames.h"
 #include "support/test_support.h"
@@ -158,6 +160,28 @@ TEST(FlowIndexBuilder, PcapngBlocksEndAtOtherBlocks) {
   EXPECT_EQ(index.blocks()[1].end, first_part);
   EXPECT_EQ(index.blocks()[2].offset, shift);
   EXPECT_EQ(index.blocks()[3].end, file.size());
+}
+
+TEST(FlowIndexBuilder, SimplePacketBlocksHaveNoTimeSoTheirBlockCoversEveryWindow) {
+  StreamParams params;
+  params.format = FileFormat::kPcapng;
+  auto packets = sample_packets(3);
+  auto file = testing::make_capture(params, packets);
+  const std::vector<std::uint8_t>& frame = packets[0].frame;
+  auto padded = static_cast<std::uint32_t>((frame.size() + 3) & ~std::size_t{3});
+  std::uint32_t words[3] = {3, 16 + padded, static_cast<std::uint32_t>(frame.size())};
+  std::uint64_t spb_at = file.size();
+  file.insert(file.end(), reinterpret_cast<std::uint8_t*>(words), reinterpret_cast<std::uint8_t*>(words) + 12);
+  file.insert(file.end(), frame.begin(), frame.end());
+  file.resize(file.size() + (padded - frame.size()), 0);
+  file.insert(file.end(), reinterpret_cast<std::uint8_t*>(&words[1]), reinterpret_cast<std::uint8_t*>(&words[1]) + 4);
+  FlowIndex index = parse_or_fail(build(file, 7));
+  ASSERT_EQ(index.blocks().size(), 1u);
+  EXPECT_EQ(index.blocks()[0].records, 4u);
+  EXPECT_EQ(index.blocks()[0].end, file.size());
+  EXPECT_GT(file.size(), spb_at);
+  EXPECT_EQ(index.blocks()[0].first, std::numeric_limits<NanoTime>::min());
+  EXPECT_EQ(index.blocks()[0].last, std::numeric_limits<NanoTime>::max());
 }
 
 TEST(FlowIndexBuilder, FinishCanBeCalledAgainAfterMoreBytes) {
