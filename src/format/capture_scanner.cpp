@@ -12,6 +12,7 @@
 
 #include "common/safe_open.h"
 #include "common/unique_fd.h"
+#include "format/pcapng_resolution.h"
 
 namespace pcap_ring {
 namespace {
@@ -19,7 +20,6 @@ namespace {
 // Largest record body we accept as genuine; anything larger means the length field is
 // garbage (libpcap's own limit for savefiles is 256 KiB as well).
 constexpr std::uint32_t kMaxRecordBytes = 262144;
-__extension__ typedef unsigned __int128 Uint128;  // ticks * numerator may exceed 64 bits
 
 std::uint32_t load32(const std::uint8_t* p, bool swapped) {
   std::uint32_t v;
@@ -73,29 +73,6 @@ bool scan_pcap(const std::uint8_t* data, std::uint64_t size, FileScan* scan, std
   return true;
 }
 
-// Nanoseconds per tick for a pcapng if_tsresol value.
-NanoTime tsresol_to_ns_numerator(std::uint8_t resol, NanoTime* denominator) {
-  // ts_ns = ticks * num / den
-  *denominator = 1;
-  if (resol & 0x80) {
-    int exp = resol & 0x7f;
-    if (exp > 62) exp = 62;
-    *denominator = NanoTime{1} << exp;
-    return kNanosPerSecond;
-  }
-  int exp = resol;
-  if (exp >= 9) {
-    NanoTime den = 1;
-    // Stops at 10^18, the largest power of ten a NanoTime holds.
-    for (int i = 9; i < exp && den < kNanosPerSecond * kNanosPerSecond; ++i) den *= 10;
-    *denominator = den;
-    return 1;
-  }
-  NanoTime num = 1;
-  for (int i = exp; i < 9; ++i) num *= 10;
-  return num;
-}
-
 bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, std::string* error) {
   if (size < 28) {
     *error = "shorter than a pcapng section header (" + std::to_string(size) + " bytes)";
@@ -106,11 +83,7 @@ bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, s
     return false;
   }
   scan->format = FileFormat::kPcapng;
-  struct Resolution {
-    NanoTime num = 1000;  // default if_tsresol 6 (microseconds)
-    NanoTime den = 1;
-  };
-  std::vector<Resolution> interfaces;
+  std::vector<PcapngResolution> interfaces;
   std::uint64_t off = 0;
   scan->valid_bytes = 0;
   while (off + 12 <= size) {
@@ -123,13 +96,13 @@ bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, s
     if (type == kPcapngSectionHeader) {
       interfaces.clear();
     } else if (type == kPcapngInterfaceDescription && body_len >= 8) {
-      Resolution r;
+      PcapngResolution r;
       std::uint32_t opt = 8;
       while (opt + 4 <= body_len) {
         std::uint16_t code = load16(body + opt);
         std::uint16_t len = load16(body + opt + 2);
         if (code == 0 || opt + 4 + len > body_len) break;
-        if (code == 9 && len >= 1) r.num = tsresol_to_ns_numerator(body[opt + 4], &r.den);
+        if (code == 9 && len >= 1) r = pcapng_resolution(body[opt + 4]);
         opt += 4 + ((len + 3u) & ~3u);
       }
       interfaces.push_back(r);
@@ -142,10 +115,8 @@ bool scan_pcapng(const std::uint8_t* data, std::uint64_t size, FileScan* scan, s
       std::uint32_t iface = type == 2 ? load16(body) : load32(body, false);
       std::uint64_t ticks = (static_cast<std::uint64_t>(load32(body + 4, false)) << 32) |
                             load32(body + 8, false);
-      Resolution r = iface < interfaces.size() ? interfaces[iface] : Resolution{};
-      auto ts = static_cast<NanoTime>(static_cast<Uint128>(ticks) *
-                                      static_cast<std::uint64_t>(r.num) /
-                                      static_cast<std::uint64_t>(r.den));
+      PcapngResolution r = iface < interfaces.size() ? interfaces[iface] : PcapngResolution{};
+      NanoTime ts = pcapng_ticks_to_ns(ticks, r);
       note_packet(scan, ts);
     } else if (type == 3) {  // simple packet block: no timestamp
       ++scan->packets;

@@ -1,0 +1,88 @@
+// Walks the records of a pcap or pcapng file that arrives as a stream of byte pieces of any
+// size (a file read in chunks, or a file being written), in either byte order, with micro- or
+// nanosecond pcap timestamps and any pcapng if_tsresol. Records may span pieces: the stream
+// keeps only the unfinished tail. Like the capture scanner, it stops at the first record that
+// cannot be genuine (a power-loss tail, garbage lengths) and ignores what follows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/timestamp.h"
+#include "format/pcapng_resolution.h"
+
+namespace pcap_ring {
+
+// One packet record, valid only during the call that delivers it.
+struct CaptureRecord {
+  std::uint64_t offset = 0;  // file offset of the record (pcap header or pcapng block)
+  std::uint64_t end = 0;     // file offset just past it
+  NanoTime time = 0;
+  bool has_time = true;  // false for a pcapng simple packet block
+  int linktype = -1;     // -1: the record names an interface the file never described
+  const std::uint8_t* data = nullptr;
+  std::uint32_t caplen = 0;
+};
+
+class CaptureRecordSink {
+ public:
+  virtual ~CaptureRecordSink() = default;
+  virtual void on_record(const CaptureRecord& record) = 0;
+  // A pcapng block that is not a packet (section, interface, statistics...): a reader that
+  // seeks to a record offset must not have to cross one, so blocks of records end here.
+  virtual void on_other_block() = 0;
+};
+
+class CaptureRecordStream {
+ public:
+  // Feeds the next piece of the file; complete records go to `sink` in file order.
+  void feed(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink);
+
+  bool failed() const { return failed_; }
+  const std::string& error() const { return error_; }
+  // True once the file header (pcap header, or pcapng section header) has been read.
+  bool header_complete() const { return header_complete_; }
+  // Link type of the pcap file or of the first pcapng interface; -1 before it is known.
+  int first_linktype() const { return first_linktype_; }
+
+ private:
+  enum class Format { kUnknown, kPcap, kPcapng };
+  struct Interface {
+    int linktype = -1;
+    std::uint32_t snaplen = 0;
+    PcapngResolution resolution;
+  };
+  enum class Step { kNeedMore, kConsumed, kStop };
+
+  // Each step reads one unit (file header, record or block) at file offset `offset`, from
+  // `available` bytes at `p`, and sets *used to its size when it returns kConsumed.
+  Step step(const std::uint8_t* p, std::size_t available, std::uint64_t offset, CaptureRecordSink& sink,
+            std::size_t* used);
+  Step read_file_magic(const std::uint8_t* p, std::size_t available, std::size_t* used);
+  Step read_pcap_record(const std::uint8_t* p, std::size_t available, std::uint64_t offset,
+                        CaptureRecordSink& sink, std::size_t* used);
+  Step read_pcapng_block(const std::uint8_t* p, std::size_t available, std::uint64_t offset,
+                         CaptureRecordSink& sink, std::size_t* used);
+  void read_interface(const std::uint8_t* body, std::uint32_t body_len);
+  bool emit_pcapng_packet(std::uint32_t type, const std::uint8_t* body, std::uint32_t body_len,
+                          std::uint64_t offset, std::uint64_t total, CaptureRecordSink& sink);
+  std::uint32_t load32(const std::uint8_t* p) const;
+  std::uint16_t load16(const std::uint8_t* p) const;
+
+  std::vector<std::uint8_t> pending_;  // unconsumed tail of what was fed
+  std::uint64_t consumed_ = 0;         // file offset of pending_[0]
+  Format format_ = Format::kUnknown;
+  bool swapped_ = false;
+  bool nano_ = false;
+  bool stopped_ = false;
+  bool header_complete_ = false;
+  bool failed_ = false;
+  std::string error_;
+  std::uint32_t snaplen_ = 0;
+  int first_linktype_ = -1;
+  std::vector<Interface> interfaces_;
+};
+
+}  // namespace pcap_ring

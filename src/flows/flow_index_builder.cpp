@@ -1,0 +1,195 @@
+#include "flows/flow_index_builder.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "common/unique_fd.h"
+#include "flows/flow_index_format.h"
+#include "flows/packet_keys.h"
+
+namespace pcap_ring {
+namespace {
+
+constexpr NanoTime kLowestTime = std::numeric_limits<NanoTime>::min();
+constexpr NanoTime kHighestTime = std::numeric_limits<NanoTime>::max();
+
+std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (size > 0) {  // zlib takes a 32-bit length
+    auto piece = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+    crc = crc32(crc, data, piece);
+    data += piece;
+    size -= piece;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+void put_blocks(const std::vector<FlowBlock>& blocks, std::vector<std::uint8_t>* out) {
+  std::uint64_t previous_end = 0;
+  NanoTime previous_first = 0;
+  for (const FlowBlock& b : blocks) {
+    flow_format::put_varint(out, b.offset - previous_end);
+    flow_format::put_varint(out, b.end - b.offset);
+    flow_format::put_varint(out, b.records);
+    // Differences in wrapping arithmetic: exact for any pair of times, small for near ones.
+    auto first_delta = static_cast<std::int64_t>(static_cast<std::uint64_t>(b.first) -
+                                                 static_cast<std::uint64_t>(previous_first));
+    flow_format::put_varint(out, flow_format::zigzag(first_delta));
+    flow_format::put_varint(out, static_cast<std::uint64_t>(b.last) - static_cast<std::uint64_t>(b.first));
+    previous_end = b.end;
+    previous_first = b.first;
+  }
+}
+
+}  // namespace
+
+std::size_t FlowIndexBuilder::KeyHash::operator()(const FlowKey& key) const {
+  std::uint64_t a;
+  std::uint64_t b;
+  std::memcpy(&a, key.value.data(), 8);
+  std::memcpy(&b, key.value.data() + 8, 8);
+  std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ static_cast<std::uint64_t>(key.kind)) * 0xff51afd7ed558ccdull;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+bool FlowIndexBuilder::KeyEqual::operator()(const FlowKey& a, const FlowKey& b) const {
+  std::uint64_t a0, a1, b0, b1;
+  std::memcpy(&a0, a.value.data(), 8);
+  std::memcpy(&a1, a.value.data() + 8, 8);
+  std::memcpy(&b0, b.value.data(), 8);
+  std::memcpy(&b1, b.value.data() + 8, 8);
+  return a.kind == b.kind && a0 == b0 && a1 == b1;
+}
+
+FlowIndexBuilder::FlowIndexBuilder() : FlowIndexBuilder(FlowIndexOptions{}) {}
+
+FlowIndexBuilder::FlowIndexBuilder(FlowIndexOptions options) : options_(options) {
+  if (options_.max_block_records == 0) options_.max_block_records = 1;
+  if (options_.max_block_span < 0) options_.max_block_span = 0;
+}
+
+void FlowIndexBuilder::feed(const std::uint8_t* data, std::size_t size) { stream_.feed(data, size, sink_); }
+
+bool FlowIndexBuilder::block_would_overflow(const CaptureRecord& record) const {
+  if (open_block_.records >= options_.max_block_records) return true;
+  if (!record.has_time) return false;
+  NanoTime low = std::min(open_block_.first, record.time);
+  NanoTime high = std::max(open_block_.last, record.time);
+  return static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low) >
+         static_cast<std::uint64_t>(options_.max_block_span);
+}
+
+void FlowIndexBuilder::add_record(const CaptureRecord& record) {
+  if (open_block_.records > 0 && block_would_overflow(record)) close_block();
+  if (open_block_.records == 0) {
+    open_block_.offset = record.offset;
+    open_block_.first = record.has_time ? record.time : kLowestTime;
+    open_block_.last = record.has_time ? record.time : kHighestTime;
+  } else if (!record.has_time) {
+    open_block_.first = kLowestTime;
+    open_block_.last = kHighestTime;
+  } else {
+    open_block_.first = std::min(open_block_.first, record.time);
+    open_block_.last = std::max(open_block_.last, record.time);
+  }
+  open_block_.end = record.end;
+  ++open_block_.records;
+  ++records_;
+  append_packet_keys(record.linktype, record.data, record.caplen, &open_keys_);
+}
+
+void FlowIndexBuilder::close_block() {
+  if (open_block_.records == 0) return;
+  auto number = static_cast<std::uint32_t>(blocks_.size());
+  for (const FlowKey& key : open_keys_) {
+    std::vector<std::uint32_t>& blocks = postings_[key];
+    if (blocks.empty() || blocks.back() != number) blocks.push_back(number);  // once per block
+  }
+  open_keys_.clear();
+  blocks_.push_back(open_block_);
+  open_block_ = FlowBlock{};
+}
+
+std::vector<std::uint8_t> FlowIndexBuilder::finish() {
+  close_block();
+  return serialize();
+}
+
+std::vector<std::uint8_t> FlowIndexBuilder::serialize() const {
+  std::vector<std::pair<FlowKey, const std::vector<std::uint32_t>*>> keys;
+  keys.reserve(postings_.size());
+  for (const auto& [key, blocks] : postings_) keys.emplace_back(key, &blocks);
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  std::vector<std::uint8_t> out(flow_format::kHeaderSize, 0);
+  put_blocks(blocks_, &out);
+  for (const auto& [key, blocks] : keys) {
+    out.push_back(static_cast<std::uint8_t>(key.kind));
+    out.insert(out.end(), key.value.begin(), key.value.begin() + static_cast<std::ptrdiff_t>(flow_key_value_size(key.kind)));
+    flow_format::put_varint(&out, blocks->size());
+    std::uint32_t previous = 0;
+    for (std::size_t i = 0; i < blocks->size(); ++i) {
+      std::uint32_t block = (*blocks)[i];
+      flow_format::put_varint(&out, i == 0 ? block : block - previous - 1);  // gaps, strictly rising
+      previous = block;
+    }
+  }
+
+  std::uint8_t* h = out.data();
+  std::memcpy(h, flow_format::kMagic, sizeof flow_format::kMagic);
+  flow_format::put_le<std::uint16_t>(h + flow_format::kVersionAt, flow_format::kVersion);
+  flow_format::put_le<std::uint16_t>(h + flow_format::kHeaderSizeAt, flow_format::kHeaderSize);
+  int linktype = stream_.first_linktype();
+  flow_format::put_le<std::uint32_t>(h + flow_format::kLinktypeAt,
+                                     linktype < 0 ? flow_format::kNoLinktype : static_cast<std::uint32_t>(linktype));
+  flow_format::put_le<std::uint32_t>(h + flow_format::kBlockCountAt, static_cast<std::uint32_t>(blocks_.size()));
+  flow_format::put_le<std::uint32_t>(h + flow_format::kKeyCountAt, static_cast<std::uint32_t>(keys.size()));
+  std::size_t body = out.size() - flow_format::kHeaderSize;
+  flow_format::put_le<std::uint64_t>(h + flow_format::kBodySizeAt, body);
+  flow_format::put_le<std::uint32_t>(h + flow_format::kBodyCrcAt, crc32_of(h + flow_format::kHeaderSize, body));
+  flow_format::put_le<std::uint32_t>(h + flow_format::kHeaderCrcAt, crc32_of(h, flow_format::kHeaderCrcAt));
+  return out;
+}
+
+bool build_flow_index_fd(int fd, std::vector<std::uint8_t>* index, std::string* error) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    *error = "cannot stat: " + errno_text(errno);
+    return false;
+  }
+  FlowIndexBuilder builder;
+  std::vector<std::uint8_t> chunk(1u << 20);
+  auto size = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t offset = 0;
+  while (offset < size && !builder.failed()) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), size - offset));
+    ssize_t got = pread(fd, chunk.data(), want, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      *error = "cannot read: " + errno_text(errno);
+      return false;
+    }
+    if (got == 0) break;  // the file shrank while being read: index what was there
+    builder.feed(chunk.data(), static_cast<std::size_t>(got));
+    offset += static_cast<std::uint64_t>(got);
+  }
+  if (builder.failed()) {
+    *error = builder.error();
+    return false;
+  }
+  if (!builder.header_complete()) {
+    *error = "shorter than a capture file header (" + std::to_string(offset) + " bytes)";
+    return false;
+  }
+  *index = builder.finish();
+  return true;
+}
+
+}  // namespace pcap_ring

@@ -1,0 +1,84 @@
+// Builds the flow index of one capture file from its bytes, fed in file order in pieces of
+// any size (a whole file read in chunks, or the data the ring writes, as it is written).
+// Records are grouped into blocks of at most `max_block_records` records spanning at most
+// `max_block_span` of capture time; the index lists, for each key a record has, the blocks
+// holding such a record. docs/flow-index.md describes the format and why it is so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/timestamp.h"
+#include "flows/capture_record_stream.h"
+#include "flows/flow_index.h"
+#include "flows/flow_key.h"
+
+namespace pcap_ring {
+
+struct FlowIndexOptions {
+  std::uint32_t max_block_records = 16;
+  NanoTime max_block_span = 100'000'000;  // 100 ms: the time index's resolution
+};
+
+class FlowIndexBuilder {
+ public:
+  FlowIndexBuilder();
+  explicit FlowIndexBuilder(FlowIndexOptions options);
+  // Not copyable or movable: the record walker calls back into this object.
+  FlowIndexBuilder(const FlowIndexBuilder&) = delete;
+  FlowIndexBuilder& operator=(const FlowIndexBuilder&) = delete;
+
+  // Bytes of one capture file (pcap or pcapng, either byte order, micro or nano pcap), fed in
+  // order from offset 0 (file header included); records may span calls.
+  void feed(const std::uint8_t* data, std::size_t size);
+  // The serialized index of every complete record fed so far. Closes the current block: more
+  // bytes may still be fed, and a later finish() includes them.
+  std::vector<std::uint8_t> finish();
+
+  // The bytes are not a capture file (bad magic): nothing more is indexed.
+  bool failed() const { return stream_.failed(); }
+  const std::string& error() const { return stream_.error(); }
+  // True once a whole file header has been fed.
+  bool header_complete() const { return stream_.header_complete(); }
+  std::uint64_t records() const { return records_; }
+
+ private:
+  struct KeyHash {
+    std::size_t operator()(const FlowKey& key) const;
+  };
+  struct KeyEqual {  // two word compares instead of a byte-wise memcmp call
+    bool operator()(const FlowKey& a, const FlowKey& b) const;
+  };
+  class RecordSink final : public CaptureRecordSink {
+   public:
+    explicit RecordSink(FlowIndexBuilder* builder) : builder_(builder) {}
+    void on_record(const CaptureRecord& record) override { builder_->add_record(record); }
+    void on_other_block() override { builder_->close_block(); }
+
+   private:
+    FlowIndexBuilder* builder_;
+  };
+
+  void add_record(const CaptureRecord& record);
+  bool block_would_overflow(const CaptureRecord& record) const;
+  void close_block();
+  std::vector<std::uint8_t> serialize() const;
+
+  FlowIndexOptions options_;
+  CaptureRecordStream stream_;
+  RecordSink sink_{this};
+  std::uint64_t records_ = 0;
+  std::vector<FlowBlock> blocks_;
+  FlowBlock open_block_;
+  std::vector<FlowKey> open_keys_;
+  std::unordered_map<FlowKey, std::vector<std::uint32_t>, KeyHash, KeyEqual> postings_;
+};
+
+// Builds the index of an open capture file by reading it (pread, from offset 0 to its size).
+// False with *error when it cannot be read or is not a capture file.
+[[nodiscard]] bool build_flow_index_fd(int fd, std::vector<std::uint8_t>* index, std::string* error);
+
+}  // namespace pcap_ring
