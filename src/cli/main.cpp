@@ -7,6 +7,7 @@
 #include "cli/hook_s3_command.h"
 #include "cli/hook_suricata_command.h"
 #include "cli/hooks_command.h"
+#include "cli/index_command.h"
 #include "cli/list_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_list_command(app));
   commands.push_back(add_status_command(app));
   commands.push_back(add_extract_command(app));
+  commands.push_back(add_index_command(app));
   CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
   hooks->require_subcommand(1);
   commands.push_back(add_hooks_run_command(*hooks));

@@ -49,6 +49,7 @@ struct CaptureConfig {
   std::vector<std::string> hook_pass_environment;  // daemon variables hooks also receive
   std::string config_file;  // replaces <config_dir>/packet-capture.conf when set
   std::string metrics_file;  // Prometheus textfile, rewritten every few seconds
+  bool flow_index = true;    // a flow index beside each finished file
   bool direct_io = false;    // O_DIRECT block writes instead of write-behind through the page cache
 
   std::uint64_t file_size_bytes() const { return file_size_mb * 1000000ULL; }

@@ -283,6 +283,12 @@ std::vector<SettingSpec> hooks_rows() {
                "instead of write-behind through the page cache (default no)",
        .default_value = "no", .field = stored_in<&C::direct_io>(),
        .parse = parser<C>([](C& c, const std::string& v) { return parse_bool(v, &c.direct_io); })},
+      {.section = "capture", .name = "flow_index", .ini_key = "flow_index", .env = "FLOW_INDEX", .flag = "--flow-index",
+       .value_name = "yes|no",
+       .help = "Keep a flow index (hosts, ports, protocols, times) beside each finished file, built off the capture "
+               "path and counted in the byte budget, so extract reads only what may match (default yes)",
+       .default_value = "yes", .field = stored_in<&C::flow_index>(),
+       .parse = parser<C>([](C& c, const std::string& v) { return parse_bool(v, &c.flow_index); })},
       {.section = "capture", .name = "metrics_file", .ini_key = "metrics_file", .env = "METRICS_FILE",
        .flag = "--metrics-file", .value_name = "PATH",
        .help = "Write Prometheus metrics (packets, drops, rotations, hook results) to PATH every few seconds",

@@ -1,12 +1,42 @@
 #include "extract/file_plan.h"
 
+#include "flows/flow_index_file.h"
+#include "flows/flow_query.h"
+
 namespace pcap_ring {
 
 FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_bytes, const TimeWindow& window,
                    const std::string& filter, bool use_index, std::vector<std::string>* warnings) {
-  (void)dir_fd, (void)name, (void)window, (void)filter, (void)use_index, (void)warnings;
+  FilePlan whole;
+  whole.ranges.push_back(ByteRange{header_bytes});
+  if (!use_index) return whole;
+  FlowIndex index;
+  std::string error;
+  switch (load_flow_index(dir_fd, name, &index, &error)) {
+    case FlowIndexState::kMissing:
+      return whole;
+    case FlowIndexState::kDamaged:
+      warnings->push_back(error + "; " + name + " is read whole");
+      return whole;
+    case FlowIndexState::kValid:
+      break;
+  }
+  // The query the index can answer; any other filter is left to BPF alone, and then only the
+  // blocks' times narrow the read.
+  std::optional<FlowQuery> query = parse_flow_query(filter);
+  std::vector<bool> candidates = query ? index.candidates(*query) : std::vector<bool>(index.blocks().size(), true);
   FilePlan plan;
-  plan.ranges.push_back(ByteRange{header_bytes});
+  plan.indexed = true;
+  const auto& blocks = index.blocks();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    if (!candidates[i] || blocks[i].records == 0 || !window.overlaps(blocks[i].first, blocks[i].last)) continue;
+    if (!plan.ranges.empty() && plan.ranges.back().end == blocks[i].offset)
+      plan.ranges.back().end = blocks[i].end;  // adjacent blocks: one read
+    else
+      plan.ranges.push_back({blocks[i].offset, blocks[i].end});
+  }
+  // Records written after the index (none in a finished file; a file grown since): read too.
+  if (!blocks.empty()) plan.ranges.push_back({blocks.back().end});
   return plan;
 }
 

@@ -9,7 +9,7 @@ std::vector<Deletion> select_for_deletion(const std::vector<FileRecord>& finishe
   auto state = [&](std::uint64_t seq) { return hook_state ? hook_state(seq) : HookState::kIdle; };
   std::uint64_t count = finished.size() + unfinished;
   std::uint64_t bytes = unfinished_bytes;
-  for (const auto& r : finished) bytes += r.bytes;
+  for (const auto& r : finished) bytes += r.disk_bytes();
   std::vector<bool> deleted(finished.size(), false);
   std::vector<Deletion> out;
 
@@ -20,7 +20,7 @@ std::vector<Deletion> select_for_deletion(const std::vector<FileRecord>& finishe
     deleted[i] = true;
     out.push_back({finished[i].sequence, false});
     --count;
-    bytes -= finished[i].bytes;
+    bytes -= finished[i].disk_bytes();
   }
   // Then, only past the hard budget, the oldest files still waiting for hooks. A file a
   // hook is reading is never deleted.
@@ -31,7 +31,7 @@ std::vector<Deletion> select_for_deletion(const std::vector<FileRecord>& finishe
     deleted[i] = true;
     out.push_back({finished[i].sequence, true});
     --count;
-    bytes -= finished[i].bytes;
+    bytes -= finished[i].disk_bytes();
   }
   return out;
 }

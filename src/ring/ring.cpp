@@ -21,6 +21,7 @@
 #include "format/capture_scanner.h"
 #include "common/log.h"
 #include "common/safe_open.h"
+#include "flows/flow_index_file.h"
 #include "ring/direct_reopen.h"
 #include "ring/ring_directory_trust.h"
 
@@ -98,6 +99,7 @@ void Ring::reconcile_index() {
   for (const auto& r : index_.records())
     if (!is_regular_at(dir_fd_.get(), r.file)) gone.push_back(r.sequence);
   for (auto seq : gone) index_.remove(seq);
+  remove_orphan_flow_indexes();
   // ...and finished files the index does not know (a crash between rename and index
   // update, or an index lost) are scanned and added.
   std::error_code ec;
@@ -119,6 +121,28 @@ void Ring::reconcile_index() {
       continue;
     }
     index_.add({name, parsed->seq, scan.first, scan.last, scan.packets, scan.file_bytes, 0});
+  }
+  // Flow indexes made or removed while the ring was stopped (index --rebuild) count from now
+  // on. Files without one are not indexed here, which would hold up the start: `index
+  // --rebuild` makes them on demand.
+  std::vector<FileRecord> records = index_.records();
+  for (auto& r : records) {
+    std::uint64_t size = flow_index_size(dir_fd_.get(), r.file);
+    if (size == r.flow_index_bytes) continue;
+    index_.remove(r.sequence);
+    r.flow_index_bytes = size;
+    index_.add(r);
+  }
+}
+
+void Ring::remove_orphan_flow_indexes() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.directory, ec)) {
+    std::string name = entry.path().filename().string();
+    auto owner = flow_index_owner(name);
+    if (!owner || !parse_ring_file_name(options_.id, *owner) || is_regular_at(dir_fd_.get(), *owner)) continue;
+    if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0 && errno != ENOENT)
+      log::warning("cannot remove " + name + ", whose file is gone: " + errno_text(errno));
   }
 }
 
@@ -162,6 +186,11 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
   }
   if (::fsync(dir_fd_.get()) != 0) log::warning("ring directory fsync: " + errno_text(errno));
   FileRecord record{final_name, seq, scan.first, scan.last, scan.packets, scan.valid_bytes, 0};
+  if (options_.flow_index) {
+    std::uint64_t size = index_ring_file(options_.directory, final_name, part_fd.get(), &error);
+    if (size == 0) log::warning(final_name + ": no flow index: " + error);
+    record.flow_index_bytes = size;
+  }
   log::notice("recovered " + final_name + " after an unclean stop: " + std::to_string(scan.packets) +
               " packets" +
               (scan.complete() ? std::string()
@@ -246,7 +275,8 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
     std::string part = part_file_name(live_name_);
-    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+    // Read and write: the publisher reads each chunk back for the flow index.
+    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
     if (err == EEXIST) {  // never overwrite: take the next number
@@ -416,6 +446,7 @@ void Ring::write_behind() {
       auto state = std::make_shared<Writeback>();
       state->fd.reset(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
       if (!state->fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
+      if (options_.flow_index) state->flows = std::make_unique<FlowIndexBuilder>();
       writeback_ = std::move(state);
     }
     publisher_->post([state = writeback_, offset] { settle(*state, offset); });
@@ -437,14 +468,48 @@ void Ring::settle(Writeback& writeback, std::uint64_t offset) {
   if (::sync_file_range(fd, previous, length,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
     return failed();
-  // On disk now: the cache need not keep it, and other users of the machine keep theirs.
+  // Indexed while it is still in the page cache; then, on disk now, the cache need not keep
+  // it, and other users of the machine keep theirs.
+  if (writeback.flows) feed_flow_index(fd, writeback, static_cast<std::uint64_t>(previous + length));
   ::posix_fadvise(fd, previous, length, POSIX_FADV_DONTNEED);
+}
+
+void Ring::feed_flow_index(int fd, Writeback& writeback, std::uint64_t end) {
+  constexpr std::size_t kPiece = 1 << 20;
+  std::vector<std::uint8_t> piece(kPiece);
+  while (writeback.flows_fed < end && !writeback.flows->failed()) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, end - writeback.flows_fed));
+    ssize_t n = ::pread(fd, piece.data(), want, static_cast<off_t>(writeback.flows_fed));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the index then covers less; finish_flow_index reads the rest again
+    writeback.flows->feed(piece.data(), static_cast<std::size_t>(n));
+    writeback.flows_fed += static_cast<std::uint64_t>(n);
+  }
+}
+
+std::optional<std::vector<std::uint8_t>> Ring::finish_flow_index(int fd, const FileRecord& record,
+                                                                 Writeback* writeback) {
+  Writeback local;
+  if (!writeback || !writeback->flows) {
+    // A file under one chunk, or written with O_DIRECT: indexed whole, now.
+    local.flows = std::make_unique<FlowIndexBuilder>();
+    writeback = &local;
+  }
+  feed_flow_index(fd, *writeback, record.bytes);
+  if (writeback->flows->failed() || writeback->flows_fed != record.bytes) {
+    log::warning(record.file + ": no flow index: " +
+                 (writeback->flows->failed() ? writeback->flows->error() : std::string("cannot read it back")) +
+                 " (packet-capture index --rebuild makes one)");
+    return std::nullopt;
+  }
+  return writeback->flows->finish();
 }
 
 void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback) {
   const std::string part_name = part_file_name(record.file);
   const std::string part = path_of(part_name);
   std::string failure;
+  std::optional<std::vector<std::uint8_t>> flows;
   if (int err = writeback ? writeback->error.load() : 0; err != 0) {
     failure = part_name + ": writing to disk: " + errno_text(err) + "; kept as .part until the next start";
   } else if (::fsync(fd.get()) != 0) {
@@ -452,12 +517,26 @@ void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> wr
     // repairs and publishes what of it survived.
     failure = part_name + ": fsync: " + errno_text(errno) + "; kept as .part until the next start";
   } else {
+    if (options_.flow_index) {
+      // Its own descriptor: the live one may be O_DIRECT, which reads only aligned buffers.
+      std::string why;
+      UniqueFd reader = open_regular_at(dir_fd_.get(), part_name, O_RDONLY, &why);
+      if (reader.valid()) flows = finish_flow_index(reader.get(), record, writeback.get());
+      else log::warning(record.file + ": no flow index: " + why);
+    }
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);  // the rest of it, on disk now
     if (int close_err = fd.close_checked(); close_err != 0) log::error(part_name + ": close: " + errno_text(close_err));
   }
   if (failure.empty() && ::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), record.file.c_str()) != 0)
     failure = "cannot finish " + record.file + ": rename: " + errno_text(errno) +
               " (it stays .part and is recovered at the next start)";
+  if (failure.empty() && flows) {
+    // Written before the file enters the index, so the budget counts it from the start.
+    if (int err = write_flow_index(options_.directory, record.file, *flows); err != 0)
+      log::warning(record.file + ": cannot write its flow index: " + errno_text(err));
+    else
+      record.flow_index_bytes = flows->size();
+  }
   {
     std::lock_guard lock(state_mutex_);
     std::erase_if(unpublished_, [&](const FileRecord& r) { return r.sequence == record.sequence; });
@@ -582,6 +661,9 @@ bool Ring::delete_finished(const FileRecord& file, HookClaim claimed, const std:
   }
   last_deletion_ns_ =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+  const std::string flows = flow_index_file_name(file.file);
+  if (::unlinkat(dir_fd_.get(), flows.c_str(), 0) != 0 && errno != ENOENT)
+    log::warning("cannot delete " + flows + ": " + errno_text(errno));
   std::lock_guard lock(state_mutex_);
   index_.remove(file.sequence);
   ++keeper_counters_.files_deleted;

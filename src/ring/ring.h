@@ -17,7 +17,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@
 #include "ring/ring_names.h"
 #include "common/serial_worker.h"
 #include "common/unique_fd.h"
+#include "flows/flow_index_builder.h"
 
 namespace pcap_ring {
 
@@ -42,6 +45,8 @@ struct RingOptions {
   // batches. Falls back to buffered writes per file. Off: write-behind through the page
   // cache, which keeps the disk busy with several writes and absorbs bursts.
   bool direct_io = false;
+  // Build each file's flow index (".<name>.flows") off the writer thread, as it is written.
+  bool flow_index = false;
   // Live capture: room for the next file is made while the current one is still being
   // written, so a rotation never waits for an unlink (packets would pile up in the kernel
   // meanwhile). Reading a file, nothing is lost by waiting, and the ring keeps one file more.
@@ -112,6 +117,9 @@ class Ring {
   struct Writeback {
     UniqueFd fd;
     std::atomic<int> error{0};
+    // The flow index, fed each chunk while it is still in the page cache (publisher thread).
+    std::unique_ptr<FlowIndexBuilder> flows;
+    std::uint64_t flows_fed = 0;
   };
   void begin_file(const std::vector<std::uint8_t>& header);
   void append(RecordBatch& batch);
@@ -119,6 +127,9 @@ class Ring {
   void finish_file(std::uint64_t drops);
   void recover_part(const std::string& name, std::uint64_t seq, FileFormat format);
   void reconcile_index();
+  // Start-up: flow indexes whose file is gone (deleted by hand, or a crash between the two
+  // unlinks) are removed.
+  void remove_orphan_flow_indexes();
   // Writer thread: what a new file must wait for to fit the limits.
   enum class Room { kFree, kAfterDeletion, kAfterPublishing };
   Room room_for_new_file();
@@ -135,6 +146,11 @@ class Ring {
 
   // Publisher thread.
   static void settle(Writeback& writeback, std::uint64_t offset);
+  // Publisher thread: feeds the flow index the bytes of the file from where it stopped up to
+  // `end` (read back with pread, from the page cache while the chunk is still there).
+  static void feed_flow_index(int fd, Writeback& writeback, std::uint64_t end);
+  // Publisher thread: the finished file's flow index, or nothing when it cannot be built.
+  std::optional<std::vector<std::uint8_t>> finish_flow_index(int fd, const FileRecord& record, Writeback* writeback);
   static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
   void publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback);
   // Keeper thread.

@@ -24,7 +24,8 @@ void to_json(nlohmann::ordered_json& j, const FileRecord& r) {
                              {"last_ns", r.last},
                              {"packets", r.packets},
                              {"bytes", r.bytes},
-                             {"drops", r.drops}};
+                             {"drops", r.drops},
+                             {"flow_index_bytes", r.flow_index_bytes}};
 }
 
 void from_json(const nlohmann::json& j, FileRecord& r) {
@@ -37,6 +38,8 @@ void from_json(const nlohmann::json& j, FileRecord& r) {
   r.packets = json_integer<std::uint64_t>(j.at("packets"));
   r.bytes = json_integer<std::uint64_t>(j.at("bytes"));
   r.drops = json_integer<std::uint64_t>(j.at("drops"));
+  // Absent in indexes written before flow indexes existed.
+  r.flow_index_bytes = j.contains("flow_index_bytes") ? json_integer<std::uint64_t>(j.at("flow_index_bytes")) : 0;
   if (!is_valid_name_part(r.file))
     throw nlohmann::json::other_error::create(501, "file '" + r.file + "' is not a name inside the ring", &j);
 }

@@ -22,6 +22,9 @@ struct FileRecord {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
   std::uint64_t drops = 0;
+  std::uint64_t flow_index_bytes = 0;  // its ".<file>.flows", 0 when it has none
+  // What the file takes in the ring's byte budget: the capture and its flow index.
+  std::uint64_t disk_bytes() const { return bytes + flow_index_bytes; }
 };
 
 class RingIndex {

@@ -62,6 +62,7 @@ RingOptions ring_options(const CaptureConfig& config) {
   options.limits = config.retention();
   options.file_size_bytes = config.file_size_bytes();
   options.direct_io = config.direct_io;
+  options.flow_index = config.flow_index;
   options.room_ahead = config.read_file.empty();
   return options;
 }
