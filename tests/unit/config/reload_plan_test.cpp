@@ -61,6 +61,7 @@ TEST(ReloadPlan, EveryRowFollowsItsReloadableMark) {
   b.config_file = "/c.conf";
   b.metrics_file = "/m";
   b.direct_io = !a.direct_io;
+  b.flow_index = !a.flow_index;
   ReloadPlan plan = plan_reload(a, b);
   std::vector<std::string> expected_restart;
   for (const SettingSpec* row : settings_for<CaptureConfig>()) {

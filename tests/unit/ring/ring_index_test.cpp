@@ -53,7 +53,7 @@ TEST(RingIndex, JsonCarriesRfc3339TimesInFieldOrder) {
   EXPECT_EQ(line,
             R"({"file":"a.pcap","sequence":7,"first":"2023-11-14T22:13:20.123456789Z",)"
             R"("last":"2023-11-14T22:13:21.000000000Z","first_ns":1700000000123456789,"last_ns":1700000001000000000,)"
-            R"("packets":2,"bytes":10,"drops":0})");
+            R"("packets":2,"bytes":10,"drops":0,"flow_index_bytes":0})");
   auto empty = nlohmann::ordered_json(FileRecord{"b.pcap", 8, 0, 0, 0, 24, 0});
   EXPECT_EQ(empty["first"], "");
   FileRecord back = nlohmann::json::parse(line).get<FileRecord>();

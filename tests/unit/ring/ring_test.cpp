@@ -1,6 +1,7 @@
 #include "ring/ring.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <set>
 
 #include "common/exit_codes.h"
+#include "flows/flow_index_file.h"
 #include "format/capture_scanner.h"
 #include "support/test_support.h"
 
@@ -124,6 +126,68 @@ TEST_F(RingTest, ByteBudgetHoldsWithTheLiveFileIncluded) {
   EXPECT_LE(total + 10'000, 25'000u + 5824u);  // room for the next file was kept before each
   EXPECT_LE(total, 25'000u);
   EXPECT_EQ(names().size(), 3u);  // 2 kept when the 6th started, plus the 6th
+}
+
+TEST_F(RingTest, FlowIndexBesideEachFinishedFileIsCountedAndDeletedWithIt) {
+  RingOptions o = options(3);
+  o.flow_index = true;
+  Ring ring(o);
+  ring.open();
+  for (int i = 0; i < 5; ++i) write_file(ring, 20 + i);
+  auto ring_dir = dir.path() + "/ring/";
+  for (int seq = 0; seq < 5; ++seq) {
+    std::string flows = ring_dir + ".pcap-eth0-00000" + std::to_string(seq) + ".pcap.flows";
+    EXPECT_EQ(fs::exists(flows), seq >= 2) << flows;  // deleted with its file
+  }
+  UniqueFd dir_fd(::open(ring_dir.c_str(), O_RDONLY | O_DIRECTORY));
+  for (const auto& r : ring.finished_files()) {
+    FlowIndex index;
+    std::string error;
+    ASSERT_EQ(load_flow_index(dir_fd.get(), r.file, &index, &error), FlowIndexState::kValid) << error;
+    std::uint32_t records = 0;
+    for (const auto& b : index.blocks()) records += b.records;
+    EXPECT_EQ(records, r.packets);
+    EXPECT_EQ(r.flow_index_bytes, fs::file_size(ring_dir + "." + r.file + ".flows"));
+    EXPECT_GT(r.flow_index_bytes, 0u);
+  }
+}
+
+TEST_F(RingTest, ByteBudgetCountsTheFlowIndexes) {
+  RingOptions o = options(100, 25'000);
+  o.flow_index = true;
+  Ring ring(o);
+  ring.open();
+  for (int i = 0; i < 6; ++i) write_file(ring, 50);
+  std::uint64_t total = 0;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/ring")) {
+    std::string name = e.path().filename().string();
+    if (name.starts_with("pcap-") || name.ends_with(".flows")) total += fs::file_size(e.path());
+  }
+  EXPECT_LE(total, 25'000u);
+  std::uint64_t counted = 0;
+  for (const auto& r : ring.finished_files()) counted += r.disk_bytes();
+  EXPECT_EQ(counted, total);
+}
+
+TEST_F(RingTest, RecoveredFilesGetAFlowIndexAndOrphansAreRemoved) {
+  fs::create_directories(dir.path() + "/ring");
+  std::vector<std::uint8_t> bytes = encode_file_header(stream);
+  for (int i = 0; i < 3; ++i) {
+    std::size_t at = bytes.size();
+    bytes.resize(at + record_size(stream, 100));
+    encode_record(stream, bytes.data() + at, t + i, 100, 100, payload);
+  }
+  std::ofstream(dir.path() + "/ring/pcap-eth0-000007.pcap.part", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  testing::write_text_file(dir.path() + "/ring/.pcap-eth0-000003.pcap.flows", "left by a file deleted by hand");
+  RingOptions o = options(10);
+  o.flow_index = true;
+  Ring ring(o);
+  ring.open();
+  EXPECT_TRUE(fs::exists(dir.path() + "/ring/.pcap-eth0-000007.pcap.flows"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/ring/.pcap-eth0-000003.pcap.flows"));
+  ASSERT_EQ(ring.finished_files().size(), 1u);
+  EXPECT_GT(ring.finished_files().front().flow_index_bytes, 0u);
 }
 
 TEST_F(RingTest, NumberingResumesAfterRestartAndNothingIsOverwritten) {
