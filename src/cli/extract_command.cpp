@@ -141,7 +141,6 @@ int run_extract(const ExtractArgs& a) {
   }
   int status = kExitOk;
   if (!out.temporary.empty()) {
-    if (report.error.empty() && ::fsync(out.fd.get()) != 0) report.error = "cannot write the output: " + errno_text(errno);
     if (report.error.empty() && ::rename(out.temporary.c_str(), a.output.c_str()) != 0)
       report.error = "cannot rename the output into place: " + errno_text(errno);
     if (!report.error.empty()) ::unlink(out.temporary.c_str());

@@ -103,7 +103,7 @@ bool RingStream::open_file(const CatalogFile& file) {
   }
   if (plan_.indexed) ++report_->files_indexed;
   range_ = 0;
-  reader->seek(plan_.ranges.front().begin);
+  reader->seek(plan_.ranges.front().begin, plan_.ranges.front().end);
   reader_ = std::move(reader);
   file_name_ = name;
   file_partial_ = file.partial && name == file.name;
@@ -136,7 +136,8 @@ bool RingStream::open_next_file(NanoTime now, bool* waiting) {
     bool newer = std::any_of(ring_.files.begin(), ring_.files.end(),
                              [&](const CatalogFile& f) { return !last_seq_ || f.seq > *last_seq_; });
     if (!newer) {
-      *waiting = true;
+      // Only a ring being written (it has a live file) can still deliver packets.
+      *waiting = std::any_of(ring_.files.begin(), ring_.files.end(), [](const CatalogFile& f) { return f.partial; });
       return false;
     }
   }
@@ -163,7 +164,7 @@ RingStream::State RingStream::advance(NanoTime now) {
     if (status == RecordReader::Status::kRecord) {
       if (packet_.offset >= plan_.ranges[range_].end) {
         if (++range_ < plan_.ranges.size()) {
-          reader_->seek(plan_.ranges[range_].begin);
+          reader_->seek(plan_.ranges[range_].begin, plan_.ranges[range_].end);
         } else {
           close_file();
         }
@@ -195,7 +196,7 @@ RingStream::State RingStream::advance(NanoTime now) {
       }
     }
     if (++range_ < plan_.ranges.size()) {
-      reader_->seek(plan_.ranges[range_].begin);
+      reader_->seek(plan_.ranges[range_].begin, plan_.ranges[range_].end);
       continue;
     }
     close_file();

@@ -43,8 +43,12 @@ bool RecordReader::ensure(std::uint64_t need) {
   buffer_offset_ = position_;
   std::size_t want = std::max<std::size_t>(kReadSize, static_cast<std::size_t>(need));
   if (buffer_.size() < want) buffer_.resize(want);
+  // Read ahead a whole buffer, but not past the end of the range being read (a flow index
+  // block is a few kilobytes: reading a megabyte for each would read the file many times).
+  std::uint64_t ahead = read_end_ > buffer_offset_ ? read_end_ - buffer_offset_ : 0;
+  std::size_t target = static_cast<std::size_t>(std::max<std::uint64_t>(need, std::min<std::uint64_t>(buffer_.size(), ahead)));
   while (buffer_length_ < need) {
-    ssize_t n = ::pread(fd_.get(), buffer_.data() + buffer_length_, buffer_.size() - buffer_length_,
+    ssize_t n = ::pread(fd_.get(), buffer_.data() + buffer_length_, target - buffer_length_,
                         static_cast<off_t>(buffer_offset_ + buffer_length_));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;  // end of file (or an I/O error: the file ends here for us)
@@ -111,7 +115,10 @@ RecordReader::Status RecordReader::malformed(std::string why) {
   return Status::kMalformed;
 }
 
-void RecordReader::seek(std::uint64_t offset) { position_ = offset; }
+void RecordReader::seek(std::uint64_t offset, std::uint64_t end) {
+  position_ = offset;
+  read_end_ = end;
+}
 
 RecordReader::Status RecordReader::next(PacketRecord* record) {
   return format_ == FileFormat::kPcap ? next_pcap(record) : next_pcapng(record);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,9 @@ class RecordReader {
   // being records (error() says what). After kEnd, next() may be called again once the
   // file has grown.
   Status next(PacketRecord* record);
-  // Continues at `offset`, which must be the offset of a record (from a flow index block).
-  void seek(std::uint64_t offset);
+  // Continues at `offset`, which must be the offset of a record (from a flow index block);
+  // reads ahead no further than `end` until the next seek (the records wanted end there).
+  void seek(std::uint64_t offset, std::uint64_t end = std::numeric_limits<std::uint64_t>::max());
 
   FileFormat format() const { return format_; }
   int linktype() const { return linktype_; }
@@ -75,7 +77,8 @@ class RecordReader {
   std::size_t buffer_length_ = 0;
   std::uint64_t position_ = 0;
   std::string error_;
-  bool opening_ = false;  // open() reads blocks up to the first interface description
+  bool opening_ = false;
+  std::uint64_t read_end_ = std::numeric_limits<std::uint64_t>::max();  // open() reads blocks up to the first interface description
 };
 
 }  // namespace pcap_ring
