@@ -4,10 +4,11 @@
 #include <string>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace pcap_ring {
 
-SerialWorker::SerialWorker() : thread_([this] { run(); }) {}
+SerialWorker::SerialWorker(const char* name) : thread_([this, name] { run(name); }) {}
 
 SerialWorker::~SerialWorker() {
   {
@@ -36,7 +37,8 @@ std::size_t SerialWorker::backlog() const {
   return jobs_.size() + (busy_ ? 1 : 0);
 }
 
-void SerialWorker::run() {
+void SerialWorker::run(const char* name) {
+  name_this_thread(name);
   std::unique_lock lock(mutex_);
   for (;;) {
     work_cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });

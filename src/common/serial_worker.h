@@ -14,7 +14,8 @@ namespace pcap_ring {
 
 class SerialWorker {
  public:
-  SerialWorker();
+  // `name`: the thread's name (at most 15 characters).
+  explicit SerialWorker(const char* name = "pc-worker");
   // Runs every job still queued, then joins the thread.
   ~SerialWorker();
   SerialWorker(const SerialWorker&) = delete;
@@ -27,7 +28,7 @@ class SerialWorker {
   std::size_t backlog() const;
 
  private:
-  void run();
+  void run(const char* name);
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;

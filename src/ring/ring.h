@@ -214,8 +214,8 @@ class Ring {
   std::uint64_t lost_reports_ = 0;
   std::mutex save_mutex_;  // index saves from the publisher and the keeper, one at a time
   // Last: their threads stop (finishing what is queued) before the members they use go away.
-  std::unique_ptr<SerialWorker> publisher_ = std::make_unique<SerialWorker>();
-  std::unique_ptr<SerialWorker> keeper_ = std::make_unique<SerialWorker>();
+  std::unique_ptr<SerialWorker> publisher_ = std::make_unique<SerialWorker>("pc-publisher");
+  std::unique_ptr<SerialWorker> keeper_ = std::make_unique<SerialWorker>("pc-keeper");
 };
 
 }  // namespace pcap_ring

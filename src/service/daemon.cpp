@@ -14,6 +14,7 @@
 
 #include "common/exit_codes.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "hooks/hook_pipeline.h"
 #include "hooks/hook_queue.h"
 #include "ring/record_batch.h"
@@ -190,8 +191,12 @@ void Daemon::start() {
   p.capture = std::make_unique<CaptureLoop>(std::move(capture), std::move(source), *p.queue, clock_, p.live,
                                             p.heartbeats);
 
-  p.writer_thread = std::jthread([&p] { p.writer->run(); });
+  p.writer_thread = std::jthread([&p] {
+    name_this_thread("pc-writer");
+    p.writer->run();
+  });
   p.capture_thread = std::jthread([this, &p] {
+    name_this_thread("pc-capture");
     p.capture->run(capture_stop_);
     capture_ended_ = true;
     wake();
