@@ -12,7 +12,13 @@
 #   -t, --timeout S      hard limit per run in seconds, >= 20            (default 60)
 #       --pin            sender on CPU0, capturer on CPU1                (default)
 #       --no-pin         let the scheduler place both
-#   -T, --tools "..."    subset of: ours tcpdump dumpcap                 (default all three)
+#   -T, --tools "..."    subset of: ours ours-noindex ours-extracting tcpdump dumpcap
+#                        (default "ours tcpdump dumpcap"); ours-noindex is ours with
+#                        --flow-index no, ours-extracting is ours while extractions run
+#       --index-cost     cost of the flow index: 64 B, top speed, tools
+#                        "ours ours-noindex tcpdump" (explicit -s/-R/-T after it win)
+#       --extract-during also run ours-extracting: ours while a loop runs
+#                        "packet-capture extract -o RING --last 30s 'udp'" on its ring
 #   -b, --binary PATH    our daemon                          (default <repo>/build/packet-capture)
 #   -o, --out DIR        results dir               (default ${TMPDIR:-/tmp}/pc-bench/live-DATE)
 #   -k, --keep           keep the capture files of every run (needs a lot of disk)
@@ -26,11 +32,11 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 COUNT=1000000; REPS=3; SIZES="64 1500"; RATES="max 100000"; LIMIT=60; PIN=1
-TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=0
+TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=0; EXTRACT_DURING=0
 # ring and buffer settings under test (the targets are defined for these)
 FILE_MB=100; FILE_LIMIT=10; BUF_MIB=64; RSS_SLACK_MIB=32
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n|--count) COUNT=$2; shift;;
@@ -38,6 +44,8 @@ while [ $# -gt 0 ]; do
     -s|--sizes) SIZES=$2; shift;;
     -R|--rates) RATES=$2; shift;;
     --steady) COUNT=1500000; SIZES=1500; RATES="100000 300000 70% max";;
+    --index-cost) SIZES=64; RATES=max; TOOLS="ours ours-noindex tcpdump";;
+    --extract-during) EXTRACT_DURING=1;;
     -t|--timeout) LIMIT=$2; shift;;
     --pin) PIN=1;;
     --no-pin) PIN=0;;
@@ -50,6 +58,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ "$EXTRACT_DURING" = 1 ] && [[ " $TOOLS " != *" ours-extracting "* ]]; then
+  TOOLS=$(sed 's/\bours\b/ours ours-extracting/' <<< "$TOOLS")   # side by side with ours
+  [[ " $TOOLS " == *" ours-extracting "* ]] || TOOLS+=" ours-extracting"
+fi
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (network namespaces, raw sockets)" >&2; exit 1; }
 [ "$LIMIT" -ge 20 ] 2>/dev/null || LIMIT=20
 for c in ip taskset gcc tcpdump dumpcap; do
@@ -88,8 +100,9 @@ gcc -O2 -Wall -o "$BIN/seqcount" "$HERE/src/seqcount.c" -lpcap || { echo "run.sh
 
 # ---- namespaces: sender side and capture side of one veth pair --------------------------------
 NS_TX=pcbench-tx-$$; NS_RX=pcbench-rx-$$; IF_TX=veth-snd; IF_RX=veth-cap
-TOOL_PID=""; TIME_PID=""
+TOOL_PID=""; TIME_PID=""; EXTRACT_PID=""
 cleanup() {
+  if [ -n "$EXTRACT_PID" ]; then kill -TERM "$EXTRACT_PID" 2>/dev/null; fi
   if [ -n "$TOOL_PID" ]; then kill -KILL "$TOOL_PID" 2>/dev/null; fi
   if [ -n "$TIME_PID" ]; then wait "$TIME_PID" 2>/dev/null; fi
   ip netns del "$NS_TX" 2>/dev/null
@@ -117,14 +130,19 @@ else SND_CPU=(); CAP_CPU=(); PINDESC="not pinned"; fi
 
 # ---- tools --------------------------------------------------------------------------------------
 HAVE_OURS=1
-if [[ " $TOOLS " == *" ours "* ]] && [ ! -x "$OURBIN" ]; then
-  log "WARNING: $OURBIN not found or not executable: 'ours' is skipped"
+if [[ " $TOOLS " == *" ours"* ]] && [ ! -x "$OURBIN" ]; then
+  log "WARNING: $OURBIN not found or not executable: 'ours' and its variants are skipped"
   HAVE_OURS=0
 fi
+is_ours() { case $1 in ours|ours-noindex|ours-extracting) return 0;; *) return 1;; esac; }
 tool_cmd() { # tool dir -> command words, one per line
   case $1 in
-    ours)    printf '%s\n' "$OURBIN" run --interface "$IF_RX" --output-dir "$2" \
+    ours|ours-extracting)
+             printf '%s\n' "$OURBIN" run --interface "$IF_RX" --output-dir "$2" \
                --file-size "$FILE_MB" --file-limit "$FILE_LIMIT" --buffer-size "$BUF_MIB";;
+    ours-noindex)
+             printf '%s\n' "$OURBIN" run --interface "$IF_RX" --output-dir "$2" \
+               --file-size "$FILE_MB" --file-limit "$FILE_LIMIT" --buffer-size "$BUF_MIB" --flow-index no;;
     # Every tool gets the same kernel buffer: tcpdump -B takes KiB, dumpcap -B MiB.
     tcpdump) printf '%s\n' tcpdump -i "$IF_RX" -w "$2/ring" -C "$FILE_MB" -W "$FILE_LIMIT" -Z root -B "$((BUF_MIB * 1024))";;
     dumpcap) printf '%s\n' dumpcap -i "$IF_RX" -w "$2/ring.pcap" -b "filesize:$((FILE_MB * 1000))" -b "files:$FILE_LIMIT" -B "$BUF_MIB";;
@@ -137,6 +155,40 @@ capture_socket_up() { # a packet socket in the capture netns bound to the captur
   ip netns exec "$NS_RX" awk -v ifx="$RX_IFINDEX" 'NR > 1 && $5 == ifx { found = 1 } END { exit !found }' /proc/net/packet
 }
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo -1; }
+thread_ticks() { # pid thread-name -> utime + stime of the process's threads of that name (-1 if none)
+  local f line comm rest total=0 found=0 fields
+  for f in /proc/"$1"/task/*/stat; do
+    line=$(cat "$f" 2>/dev/null) || continue
+    comm=${line#*(}; comm=${comm%)*}           # the name may hold spaces: it ends at the last ')'
+    [ "$comm" = "$2" ] || continue
+    rest=${line##*) }
+    read -r -a fields <<< "$rest"              # fields[0] is field 3 (state): utime is 14, stime 15
+    total=$((total + fields[11] + fields[12])); found=1
+  done
+  [ $found = 1 ] && echo "$total" || echo -1
+}
+ticks_seconds() { # ticks-before ticks-after -> CPU seconds between them, or NA
+  awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (a < 0 || b < 0) print "NA"; else printf "%.2f", (b - a) / hz }'
+}
+# While ours-extracting captures: extract the last 30 s of the ring again and again, as a user
+# would while the daemon runs, until the stop file appears. Each report (--json) is one line of
+# extract.json; the output goes to standard output and from there to /dev/null (-w /dev/null
+# would make extract write a temporary file in /dev and rename it over /dev/null).
+extract_loop() { # ring-dir run-dir
+  local n=0
+  while [ ! -e "$2/extract.stop" ]; do
+    n=$((n + 1))
+    timeout 30 "$OURBIN" extract -o "$1" --last 30s --json -w - 'udp' > /dev/null 2>> "$2/extract.json"
+    echo "$n $?" >> "$2/extract.runs"
+  done
+}
+extract_summary() { # run-dir -> note text: extractions=N[,extract_failed=M][,extracted_pkts=MAX]
+  local runs="$1/extract.runs" n failed pkts
+  [ -s "$runs" ] || { echo "extractions=0"; return; }
+  n=$(wc -l < "$runs"); failed=$(awk '$2 != 0' "$runs" | wc -l)
+  pkts=$(grep -o '"packets_written": *[0-9]*' "$1/extract.json" 2>/dev/null | grep -o '[0-9]*$' | sort -n | tail -1)
+  echo "extractions=$n$([ "$failed" != 0 ] && echo ",extract_failed=$failed"),extracted_pkts=${pkts:-0}"
+}
 dir_bytes() { du -sb "$1" 2>/dev/null | cut -f1; }
 tool_stats() { # output file -> "captured dropped" as the tool reported them (NA if absent)
   tr '\r' '\n' < "$1" | awk '
@@ -158,6 +210,7 @@ kv() { # key line -> value
 # ---- one run ------------------------------------------------------------------------------------
 # appends one tab-separated record to runs.tsv:
 # tool size rate rep sent written dropped loss_pct cpu_s us_per_pkt rss_mib rss_minus_buf wrap note cpu_live_s send_pps
+#   capture_thread_s publisher_thread_s capture_us_per_pkt   (our daemon's threads; NA for the others)
 one_run() {
   local tool=$1 size=$2 rate=$3 rep=$4
   local rd="$OUT/$tool/s$size-r$rate-$rep" t0 deadline i note="" exit_code
@@ -187,7 +240,7 @@ one_run() {
     wait "$TIME_PID" 2>/dev/null; TOOL_PID=""; TIME_PID=""
     exit_code=$(tail -1 "$rd/time" 2>/dev/null | awk '{ print $5 }')
     log "$tool size=$size rate=$rate rep=$rep: capture never started (exit=${exit_code:-?}); stderr: $(tail -3 "$rd/stderr" | tr '\n' ' ')"
-    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\t0\tnot_started,exit=%s\tNA\tNA\n' \
+    printf '%s\t%s\t%s\t%s\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\t0\tnot_started,exit=%s\tNA\tNA\tNA\tNA\tNA\n' \
       "$tool" "$size" "$rate" "$rep" "${exit_code:-?}" >> "$RUNS"
     return
   fi
@@ -195,7 +248,12 @@ one_run() {
 
   local rx0 rxd0 rx1 rxd1 gen gto
   rx0=$(rx_stat rx_packets); rxd0=$(rx_stat rx_dropped)
-  local tick0; tick0=$(proc_ticks "$TOOL_PID")
+  local tick0 cap0=-1 pub0=-1; tick0=$(proc_ticks "$TOOL_PID")
+  if is_ours "$tool"; then cap0=$(thread_ticks "$TOOL_PID" pc-capture); pub0=$(thread_ticks "$TOOL_PID" pc-publisher); fi
+  if [ "$tool" = ours-extracting ]; then
+    extract_loop "$rd/files" "$rd" > /dev/null 2>&1 < /dev/null &
+    EXTRACT_PID=$!
+  fi
   gto=$((deadline - $(date +%s) - 15)); [ $gto -lt 5 ] && gto=5
   local rarg; rarg=$(rate_pps "$rate" "$size")
   gen=$(ip netns exec "$NS_TX" "${SND_CPU[@]}" timeout "$gto" "$BIN/seqsend" -i "$IF_TX" -n "$COUNT" -s "$size" -r "$rarg" 2> "$rd/gen.err")
@@ -215,8 +273,15 @@ one_run() {
     [ "$(date +%s)" -ge $((deadline - 8)) ] && break
   done
   rx1=$(rx_stat rx_packets); rxd1=$(rx_stat rx_dropped)
-  local tick1 hz cpu_live; tick1=$(proc_ticks "$TOOL_PID"); hz=$(getconf CLK_TCK)
-  cpu_live=$(awk -v a="$tick0" -v b="$tick1" -v hz="$hz" 'BEGIN { if (a < 0 || b < 0) print "NA"; else printf "%.2f", (b - a) / hz }')
+  local tick1 cpu_live cap1=-1 pub1=-1 cap_s pub_s; tick1=$(proc_ticks "$TOOL_PID")
+  if is_ours "$tool"; then cap1=$(thread_ticks "$TOOL_PID" pc-capture); pub1=$(thread_ticks "$TOOL_PID" pc-publisher); fi
+  cpu_live=$(ticks_seconds "$tick0" "$tick1")
+  cap_s=$(ticks_seconds "$cap0" "$cap1"); pub_s=$(ticks_seconds "$pub0" "$pub1")
+  if is_ours "$tool" && [ "$cap1" -lt 0 ]; then note+="no_thread_names,"; fi   # a binary older than the named threads
+  if [ -n "$EXTRACT_PID" ]; then           # the extraction in progress finishes, then the loop ends
+    touch "$rd/extract.stop"; wait "$EXTRACT_PID" 2>/dev/null; EXTRACT_PID=""
+    note+="$(extract_summary "$rd"),"
+  fi
 
   # stop: SIGINT, then the tool must finish its file and exit on its own
   kill -0 "$TOOL_PID" 2>/dev/null || note+="exited_early,"
@@ -265,7 +330,7 @@ one_run() {
   local wrap=0
   if [ "$first" -gt 0 ] && [ "$nfiles" -ge $((FILE_LIMIT - 1)) ]; then wrap=1; fi
   local m
-  m=$(awk -v s="$sent" -v u="$unique" -v f="$first" -v w=$wrap -v td="$tdrop" -v us="$ucpu" -v ss="$scpu" -v kb="$rss_kb" -v buf="$BUF_MIB" -v tool="$tool" 'BEGIN {
+  m=$(awk -v s="$sent" -v u="$unique" -v f="$first" -v w=$wrap -v td="$tdrop" -v us="$ucpu" -v ss="$scpu" -v kb="$rss_kb" -v buf="$BUF_MIB" -v ours="$(is_ours "$tool" && echo 1)" -v capt="$cap_s" 'BEGIN {
         if (!w) lost = s - u
         else {                                     # wrapped: holes in the kept window are certain;
           lost = (s - f) - u                       # the tool drop counter covers the overwritten part
@@ -276,27 +341,28 @@ one_run() {
         loss = (s > 0 ? 100 * lost / s : 0)
         cap = s - lost                             # packets that made it to a file (estimated if wrapped)
         cpu = us + ss
-        printf "%.3f %.2f %s %.1f %s", loss, cpu, (cap > 0 ? sprintf("%.3f", cpu * 1e6 / cap) : "NA"),
-               kb / 1024, (tool == "ours" ? sprintf("%.1f", kb / 1024 - buf) : "-") }')
-  local loss cpu uspp rss rssx
-  read -r loss cpu uspp rss rssx <<< "$m"
+        printf "%.3f %.2f %s %.1f %s %s", loss, cpu, (cap > 0 ? sprintf("%.3f", cpu * 1e6 / cap) : "NA"),
+               kb / 1024, (ours ? sprintf("%.1f", kb / 1024 - buf) : "-"),
+               (capt != "NA" && cap > 0 ? sprintf("%.4f", capt * 1e6 / cap) : "NA") }')
+  local loss cpu uspp rss rssx capus
+  read -r loss cpu uspp rss rssx capus <<< "$m"
   note=${note%,}
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$size" "$rate" "$rep" "$sent" "$unique" \
-    "$tdrop" "$loss" "$cpu" "$uspp" "$rss" "$rssx" "$wrap" "${note:--}" "$cpu_live" "$(kv pps "$gen")" >> "$RUNS"
-  log "$(printf '%-8s size=%-5s rate=%-7s rep=%s sent=%s written=%s dropped=%s loss=%s%% cpu=%ss (live %ss) rss=%sMiB %s %s' \
-    "$tool" "$size" "$rate" "$rep" "$sent" "$unique" "$tdrop" "$loss" "$cpu" "$cpu_live" "$rss" "$([ $wrap = 1 ] && echo wrapped)" "${note}")"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$size" "$rate" "$rep" "$sent" "$unique" \
+    "$tdrop" "$loss" "$cpu" "$uspp" "$rss" "$rssx" "$wrap" "${note:--}" "$cpu_live" "$(kv pps "$gen")" "$cap_s" "$pub_s" "$capus" >> "$RUNS"
+  log "$(printf '%-15s size=%-5s rate=%-7s rep=%s sent=%s written=%s dropped=%s loss=%s%% cpu=%ss (live %ss, capture thread %ss, publisher %ss) rss=%sMiB %s %s' \
+    "$tool" "$size" "$rate" "$rep" "$sent" "$unique" "$tdrop" "$loss" "$cpu" "$cpu_live" "$cap_s" "$pub_s" "$rss" "$([ $wrap = 1 ] && echo wrapped)" "${note}")"
   [ "$KEEP" = 1 ] || rm -rf "$rd/files"
 }
 
 # ---- main loop: for each config and repetition, the tools take turns on the same traffic ---------
-printf 'tool\tsize\trate\trep\tsent\twritten\tdropped\tloss_pct\tcpu_s\tus_per_pkt\trss_mib\trss_minus_buf_mib\twrapped\tnote\tcpu_live_s\tsend_pps\n' > "$RUNS"
+printf 'tool\tsize\trate\trep\tsent\twritten\tdropped\tloss_pct\tcpu_s\tus_per_pkt\trss_mib\trss_minus_buf_mib\twrapped\tnote\tcpu_live_s\tsend_pps\tcapture_thread_s\tpublisher_thread_s\tcapture_us_per_pkt\n' > "$RUNS"
 RATES=$(echo "$RATES" | sed 's/\b0\b/max/g')
 log "results: $OUT   count=$COUNT reps=$REPS sizes=[$SIZES] rates=[$RATES] limit=${LIMIT}s ($PINDESC)"
 log "ring ${FILE_MB} MB x $FILE_LIMIT files; kernel buffer ${BUF_MIB} MiB for every tool; binary $OURBIN"
 log "disk: $(awk -v b="$DISK_BPS" 'BEGIN { printf "%.0f MB/s", b / 1e6 }') sequential O_DIRECT write (dd, 1 GiB) in $OUT"
 RUN_TOOLS=""
 for t in $TOOLS; do
-  case $t in ours) [ $HAVE_OURS = 1 ] && RUN_TOOLS+="$t ";; tcpdump|dumpcap) RUN_TOOLS+="$t ";;
+  case $t in ours|ours-noindex|ours-extracting) [ $HAVE_OURS = 1 ] && RUN_TOOLS+="$t ";; tcpdump|dumpcap) RUN_TOOLS+="$t ";;
     *) log "unknown tool '$t' ignored";; esac
 done
 T_ALL=$(date +%s)
@@ -329,29 +395,31 @@ awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates=
     runs[key]++
     if ($5 == "NA") { bad[key]++; notes[key] = notes[key] " " $14; next }
     ok[key]++
-    for (c = 5; c <= 16; c++) if (c != 13 && c != 14 && $c != "NA" && $c != "-") vals[key, c] = vals[key, c] " " $c
+    for (c = 5; c <= 19; c++) if (c != 13 && c != 14 && $c != "NA" && $c != "-") vals[key, c] = vals[key, c] " " $c
     if ($13 == 1) wr[key] = 1
     if ($14 != "-") notes[key] = notes[key] " " $14
-    if ($1 == "ours" && $11 + 0 > maxrss) maxrss = $11 + 0
+    if ($1 ~ /^ours/ && $11 + 0 > maxrss) maxrss = $11 + 0
   }
   END {
-    hdr = "%-8s %5s %6s %9s %8s %6s %9s %9s %8s %7s %8s %8s %8s %9s  %s\n"
-    printf hdr, "tool", "size", "rate", "sent", "tx_kpps", "disk%", "written", "dropped", "loss%", "cpu_s", "us/pkt", "live_s", "rss_MiB", "rss-buf", "notes"
+    hdr = "%-15s %5s %6s %9s %8s %6s %9s %9s %8s %7s %8s %8s %8s %7s %8s %9s  %s\n"
+    printf hdr, "tool", "size", "rate", "sent", "tx_kpps", "disk%", "written", "dropped", "loss%", "cpu_s", "us/pkt", "live_s", "cap_us", "pub_s", "rss_MiB", "rss-buf", "notes"
     nt = split(tools, T, " "); ns = split(sizes, S, " "); nr = split(rates, R, " ")
     for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) for (t = 1; t <= nt; t++) {
       key = T[t] SUBSEP S[a] SUBSEP R[b]
       if (!(key in runs)) continue
-      if (!(key in ok)) { printf hdr, T[t], S[a], ratestr(R[b]), "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "no valid run:" notes[key]; continue }
-      for (c = 5; c <= 16; c++) m[c] = median(key, c)
+      if (!(key in ok)) { printf hdr, T[t], S[a], ratestr(R[b]), "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "NA", "no valid run:" notes[key]; continue }
+      for (c = 5; c <= 19; c++) m[c] = median(key, c)
+      M[key, "cpu"] = m[9]; M[key, "live"] = m[15]; M[key, "capus"] = m[19]; M[key, "pub"] = m[18]
       M[key, "loss"] = m[8]; M[key, "uspp"] = m[10]; M[key, "wrapped"] = wr[key] ? 1 : 0
       M[key, "kept"] = m[5] * (1 - m[8] / 100)   # packets that reached a file, estimated if wrapped
       M[key, "disk"] = (m[16] == "NA" || disk <= 0) ? "NA" : m[16] * (S[a] + 16) / disk * 100
       if (m[15] != "NA" && m[6] + 0 > 0) M[key, "liveus"] = m[15] * 1e6 * (m[10] != "NA" && m[9] > 0 ? m[10] / (m[9] * 1e6) : 1 / m[6])
       n = notes[key]; if (wr[key]) n = "wrapped(loss estimated)" n
       if (bad[key]) n = n " " bad[key] "/" runs[key] " runs failed"
-      printf "%-8s %5s %6s %9d %8s %6s %9d %9s %8.3f %7.2f %8s %8s %8.1f %9s  %s\n", T[t], S[a], ratestr(R[b]), m[5],
+      printf "%-15s %5s %6s %9d %8s %6s %9d %9s %8.3f %7.2f %8s %8s %8s %7s %8.1f %9s  %s\n", T[t], S[a], ratestr(R[b]), m[5],
         (m[16] == "NA" ? "NA" : sprintf("%.0f", m[16] / 1000)), (M[key, "disk"] == "NA" ? "NA" : sprintf("%.0f", M[key, "disk"])), m[6], m[7], m[8], m[9],
-        (m[10] == "NA" ? "NA" : sprintf("%.3f", m[10])), (m[15] == "NA" ? "NA" : sprintf("%.2f", m[15])), m[11], (T[t] == "ours" ? sprintf("%.1f", m[12]) : "-"), n
+        (m[10] == "NA" ? "NA" : sprintf("%.3f", m[10])), (m[15] == "NA" ? "NA" : sprintf("%.2f", m[15])),
+        (m[19] == "NA" ? "-" : sprintf("%.4f", m[19])), (m[18] == "NA" ? "-" : sprintf("%.2f", m[18])), m[11], (T[t] ~ /^ours/ ? sprintf("%.1f", m[12]) : "-"), n
     }
     print ""
     print "targets:"
@@ -408,7 +476,7 @@ awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates=
       # (5) less loss than tcpdump and dumpcap (all three at zero counts as met)
       n5++; worse = ""
       for (t = 1; t <= nt; t++) {
-        if (T[t] == "ours") continue
+        if (T[t] ~ /^ours/) continue
         kx = T[t] SUBSEP S[a] SUBSEP R[b]
         if (!((kx, "loss") in M)) continue
         if (M[ko, "loss"] + 0 > 0 && M[ko, "loss"] + 0 >= M[kx, "loss"] + 0) worse = worse " " T[t]
@@ -431,13 +499,43 @@ awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates=
       best = ""
       for (t = 1; t <= nt; t++) {
         kx = T[t] SUBSEP S[a] SUBSEP R[b]
-        if (T[t] != "ours" && ((kx, "kept") in M) && M[kx, "kept"] > M[ko, "kept"]) best = best " " T[t]
+        if (T[t] !~ /^ours/ && ((kx, "kept") in M) && M[kx, "kept"] > M[ko, "kept"]) best = best " " T[t]
         if ((kx, "kept") in M) d6 = d6 sprintf(" %s/max:%s=%.0f", S[a], T[t], M[kx, "kept"])
       }
       if (best != "") t6 = "FAIL"
       d6 = d6 ";"
     }
     printf "  %s  (6) top speed: the most packets written (sent - lost):%s\n", t6, d6
+    # (7) the flow index costs the capture thread at most 10 % CPU per packet (64 B, top speed)
+    t7 = "SKIP"; d7 = " (needs ours and ours-noindex at 64 B, rate max; try --index-cost)"; d7b = ""
+    ko = "ours" SUBSEP 64 SUBSEP "max"; kn = "ours-noindex" SUBSEP 64 SUBSEP "max"
+    if (((ko, "capus") in M) && ((kn, "capus") in M) && M[ko, "capus"] != "NA" && M[kn, "capus"] != "NA" && M[kn, "capus"] > 0) {
+      ratio = M[ko, "capus"] / M[kn, "capus"]
+      t7 = ratio <= 1.10 ? "PASS" : "FAIL"
+      d7 = sprintf(" %.4f vs %.4f us/pkt = %.3fx", M[ko, "capus"], M[kn, "capus"], ratio)
+    }
+    printf "  %s  (7) capture thread CPU per packet with the flow index within 10 %% of without it (64 B, top speed):%s\n", t7, d7
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      ko = "ours" SUBSEP S[a] SUBSEP R[b]; kn = "ours-noindex" SUBSEP S[a] SUBSEP R[b]
+      if (!((ko, "uspp") in M) || !((kn, "uspp") in M)) continue
+      d7b = d7b sprintf(" %s/%s: us/pkt %s, live_s %s, publisher %ss vs %ss;", S[a], ratestr(R[b]),
+        (M[ko, "uspp"] != "NA" && M[kn, "uspp"] > 0 ? sprintf("%.2fx", M[ko, "uspp"] / M[kn, "uspp"]) : "NA"),
+        (M[ko, "live"] != "NA" && M[kn, "live"] > 0 ? sprintf("%.2fx", M[ko, "live"] / M[kn, "live"]) : "NA"),
+        M[ko, "pub"], M[kn, "pub"])
+    }
+    if (d7b != "") printf "  info      whole process, ours/ours-noindex:%s\n", d7b
+    # (8) an extraction running beside the capture costs it no packets
+    t8 = "SKIP"; d8 = ""; n8 = 0
+    for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
+      ko = "ours" SUBSEP S[a] SUBSEP R[b]; ke = "ours-extracting" SUBSEP S[a] SUBSEP R[b]
+      if (!((ko, "loss") in M) || !((ke, "loss") in M)) continue
+      n8++; if (t8 == "SKIP") t8 = "PASS"
+      if (M[ke, "loss"] + 0 > M[ko, "loss"] + 0) t8 = "FAIL"
+      nx = notes[ke]; sub(/^ /, "", nx)
+      d8 = d8 sprintf(" %s/%s: ours=%s%% ours-extracting=%s%% (%s);", S[a], ratestr(R[b]), M[ko, "loss"], M[ke, "loss"], nx)
+    }
+    if (n8 == 0) d8 = " (needs ours and ours-extracting; try --extract-during)"
+    printf "  %s  (8) capture with extraction running: loss no higher than without (ours vs ours-extracting):%s\n", t8, d8
   }' "$RUNS"
 echo
 echo "per-run records: $RUNS ; logs per run under $OUT/<tool>/"
