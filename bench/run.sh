@@ -15,8 +15,8 @@
 #   -T, --tools "..."    subset of: ours ours-noindex ours-extracting tcpdump dumpcap
 #                        (default "ours tcpdump dumpcap"); ours-noindex is ours with
 #                        --flow-index no, ours-extracting is ours while extractions run
-#       --index-cost     cost of the flow index: 64 B, top speed, tools
-#                        "ours ours-noindex tcpdump" (explicit -s/-R/-T after it win)
+#       --index-cost     cost of the flow index: 3M packets of 64 B at top speed, tools
+#                        "ours ours-noindex tcpdump" (explicit -n/-s/-R/-T after it win)
 #       --extract-during also run ours-extracting: ours while a loop runs
 #                        "packet-capture extract -o RING --last 30s 'udp'" on its ring
 #   -b, --binary PATH    our daemon                          (default <repo>/build/packet-capture)
@@ -36,7 +36,7 @@ TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=
 # ring and buffer settings under test (the targets are defined for these)
 FILE_MB=100; FILE_LIMIT=10; BUF_MIB=64; RSS_SLACK_MIB=32
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n|--count) COUNT=$2; shift;;
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     -s|--sizes) SIZES=$2; shift;;
     -R|--rates) RATES=$2; shift;;
     --steady) COUNT=1500000; SIZES=1500; RATES="100000 300000 70% max";;
-    --index-cost) SIZES=64; RATES=max; TOOLS="ours ours-noindex tcpdump";;
+    --index-cost) COUNT=3000000; SIZES=64; RATES=max; TOOLS="ours ours-noindex tcpdump";;
     --extract-during) EXTRACT_DURING=1;;
     -t|--timeout) LIMIT=$2; shift;;
     --pin) PIN=1;;
