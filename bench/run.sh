@@ -509,7 +509,9 @@ awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates=
     # (7) the flow index costs the capture thread at most 10 % CPU per packet (64 B, top speed)
     t7 = "SKIP"; d7 = " (needs ours and ours-noindex at 64 B, rate max; try --index-cost)"; d7b = ""
     ko = "ours" SUBSEP 64 SUBSEP "max"; kn = "ours-noindex" SUBSEP 64 SUBSEP "max"
-    if (((ko, "capus") in M) && ((kn, "capus") in M) && M[ko, "capus"] != "NA" && M[kn, "capus"] != "NA" && M[kn, "capus"] > 0) {
+    if (((ko, "capus") in M) && ((kn, "capus") in M) && (M[ko, "capus"] == "NA" || M[kn, "capus"] == "NA"))
+      d7 = " (no capture thread CPU: the daemon has no thread named pc-capture, see the notes)"
+    else if (((ko, "capus") in M) && ((kn, "capus") in M) && M[kn, "capus"] > 0) {
       ratio = M[ko, "capus"] / M[kn, "capus"]
       t7 = ratio <= 1.10 ? "PASS" : "FAIL"
       d7 = sprintf(" %.4f vs %.4f us/pkt = %.3fx", M[ko, "capus"], M[kn, "capus"], ratio)
@@ -518,10 +520,10 @@ awk -F'\t' -v disk="$DISK_BPS" -v tools="$RUN_TOOLS" -v sizes="$SIZES" -v rates=
     for (a = 1; a <= ns; a++) for (b = 1; b <= nr; b++) {
       ko = "ours" SUBSEP S[a] SUBSEP R[b]; kn = "ours-noindex" SUBSEP S[a] SUBSEP R[b]
       if (!((ko, "uspp") in M) || !((kn, "uspp") in M)) continue
-      d7b = d7b sprintf(" %s/%s: us/pkt %s, live_s %s, publisher %ss vs %ss;", S[a], ratestr(R[b]),
+      d7b = d7b sprintf(" %s/%s: us/pkt %s, live_s %s, publisher %s vs %s;", S[a], ratestr(R[b]),
         (M[ko, "uspp"] != "NA" && M[kn, "uspp"] > 0 ? sprintf("%.2fx", M[ko, "uspp"] / M[kn, "uspp"]) : "NA"),
         (M[ko, "live"] != "NA" && M[kn, "live"] > 0 ? sprintf("%.2fx", M[ko, "live"] / M[kn, "live"]) : "NA"),
-        M[ko, "pub"], M[kn, "pub"])
+        (M[ko, "pub"] == "NA" ? "NA" : M[ko, "pub"] "s"), (M[kn, "pub"] == "NA" ? "NA" : M[kn, "pub"] "s"))
     }
     if (d7b != "") printf "  info      whole process, ours/ours-noindex:%s\n", d7b
     # (8) an extraction running beside the capture costs it no packets
