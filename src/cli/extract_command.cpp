@@ -81,6 +81,15 @@ struct OutputFile {
 
 OutputFile open_output(const std::string& path) {
   if (path == "-") return {UniqueFd(::dup(STDOUT_FILENO)), ""};
+  // A device or a FIFO (/dev/null, a named pipe) is written to as it is: renaming a file over
+  // it would replace it.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw UsageError("-w '" + path + "': is a directory; expected a file path or -");
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) throw UsageError("-w '" + path + "': cannot open: " + errno_text(errno));
+    return {std::move(fd), ""};
+  }
   std::filesystem::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
   std::string temporary = dir + "/." + target.filename().string() + ".XXXXXX";

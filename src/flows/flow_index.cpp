@@ -110,30 +110,32 @@ bool FlowIndex::parse_blocks(const std::uint8_t* body, std::size_t size, std::si
 bool FlowIndex::parse_keys(const std::uint8_t* body, std::size_t size, std::size_t* pos, std::uint32_t count,
                            std::string* error) {
   keys_.reserve(count);
+  // Postings take at least a byte each: what is left of the body bounds them.
+  postings_.reserve(size - *pos);
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::string which = "key " + std::to_string(i);
-    if (*pos >= size) return fail(error, which + " cut short");
+    auto which = [i] { return "key " + std::to_string(i); };  // only for an error: keys are many
+    if (*pos >= size) return fail(error, which() + " cut short");
     KeyEntry entry;
     entry.key.kind = static_cast<FlowKeyKind>(body[(*pos)++]);
     std::size_t value_size = flow_key_value_size(entry.key.kind);
-    if (value_size == 0) return fail(error, which + " of unknown kind");
-    if (size - *pos < value_size) return fail(error, which + " cut short");
+    if (value_size == 0) return fail(error, which() + " of unknown kind");
+    if (size - *pos < value_size) return fail(error, which() + " cut short");
     std::memcpy(entry.key.value.data(), body + *pos, value_size);
     *pos += value_size;
-    if (!valid_key(entry.key)) return fail(error, which + " has an unknown flag");
-    if (!keys_.empty() && !(keys_.back().key < entry.key)) return fail(error, which + " out of order");
+    if (!valid_key(entry.key)) return fail(error, which() + " has an unknown flag");
+    if (!keys_.empty() && !(keys_.back().key < entry.key)) return fail(error, which() + " out of order");
     std::uint64_t postings;
     if (!fmt::get_varint(body, size, pos, &postings) || postings == 0 || postings > blocks_.size())
-      return fail(error, which + " has a bad block count");
+      return fail(error, which() + " has a bad block count");
     entry.first_posting = static_cast<std::uint32_t>(postings_.size());
     entry.posting_count = static_cast<std::uint32_t>(postings);
     std::uint64_t block = 0;
     for (std::uint64_t j = 0; j < postings; ++j) {
       std::uint64_t gap;
-      if (!fmt::get_varint(body, size, pos, &gap)) return fail(error, which + " cut short");
+      if (!fmt::get_varint(body, size, pos, &gap)) return fail(error, which() + " cut short");
       block = j == 0 ? gap : block + 1 + gap;
       if (gap >= blocks_.size() || block >= blocks_.size())
-        return fail(error, which + " names a block beyond the table");
+        return fail(error, which() + " names a block beyond the table");
       postings_.push_back(static_cast<std::uint32_t>(block));
     }
     keys_.push_back(entry);

@@ -7,6 +7,7 @@ rings, limits, a live ring being written and deleted under the reader, and bad i
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -183,6 +184,12 @@ class ExtractTest(harness.IntegrationTest):
         self.assertEqual(ex.wait(timeout=60), 0, ex.stderr.read())
         self.assertEqual(reader.returncode, 0, reader.stderr)
         self.assert_same(records(copy), want, "through a pipe")
+        # A device is written to, never replaced by a file renamed over it.
+        p = harness.run_binary(["extract", "-o", self.ring, "--from", secs(start), "--to", secs(stop),
+                                "-w", "/dev/null", "ip6"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is still a device")
+        self.assertFalse([f for f in os.listdir("/dev") if f.startswith(".null.")])
 
     def test_bad_input_one_line_and_exit_status(self):
         def bad(args, status, *needles):
@@ -244,6 +251,82 @@ class ExtractLiveTest(harness.IntegrationTest):
         self.assertTrue(report["coverage"]["complete"], report)
         self.assertGreaterEqual(report["files_read"], 2, "followed across a rotation")
         self.assertLess(len(sent), 9001)
+
+    def test_window_across_a_restart_pcapng_and_flow_index(self):
+        pair = self.veth()
+        out = self.mkdir("ring")
+        start = time.time_ns()
+        d = self.daemon(pair, out, "--file-size", "1", "--format", "pcapng").start()
+        pair.send_udp(1500, size=600, rate=5000)
+        d.wait_captured(1499)
+        d.stop()
+        d = self.daemon(pair, out, "--file-size", "1", "--format", "pcapng").start()
+        pair.send_udp(1500, size=600, rate=5000, start=1500)
+        d.wait_captured(2999)
+        d.stop()
+        stop = time.time_ns()
+        files = harness.ring_files(out, ext="pcapng")
+        self.assertGreaterEqual(len(files), 2)
+        for _, path in files:
+            self.assertTrue(os.path.exists(os.path.join(out, "." + os.path.basename(path) + ".flows")),
+                            "flow index of " + path)
+        result = os.path.join(self.tmp, "both.pcapng")
+        p = harness.run_binary(["extract", "-o", out, "--from", secs(start), "--to", secs(stop), "--json",
+                                "--format", "pcapng", "-w", result, "udp port 9999"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        report = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertGreater(report["files_indexed"], 0, "read through the flow index")
+        cap = harness.read_capture(result)
+        marks = [m[0] for m in harness.packet_marks(cap, pair.token)]
+        self.assertEqual(marks, list(range(3000)), "both runs, every packet once, in order")
+        self.assertEqual(cap.interfaces[0]["name"], os.uname().nodename + "/" + pair.RX_IF)
+        # The same packets as tcpdump over the files.
+        want = []
+        for _, path in files:
+            part = os.path.join(self.tmp, "t.pcap")
+            subprocess.run(["tcpdump", "--time-stamp-precision=nano", "-r", path, "-w", part, "udp port 9999"],
+                           check=True, capture_output=True)
+            want += [(r[0], r[3]) for r in harness.read_capture(part).records if start <= r[0] < stop]
+        self.assertEqual([(r[0], r[3]) for r in cap.records], want)
+
+    def test_index_rebuild_and_list_window(self):
+        pair = self.veth()
+        out = self.mkdir("ring")
+        d = self.daemon(pair, out, "--file-size", "1", "--flow-index", "no").start()
+        pair.send_udp(3000, size=800, rate=5000)
+        d.wait_captured(2999)
+        d.stop()
+        files = harness.ring_files(out)
+        self.assertFalse([f for f in os.listdir(out) if f.endswith(".flows")], "--flow-index no makes none")
+        listed = json.loads(harness.run_binary(["list", "-o", out, "--json"]).stdout)
+        self.assertEqual({e["flow_index"] for e in listed}, {"missing"})
+        p = harness.run_binary(["index", "--rebuild", "-o", out], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("%d flow indexes built" % len(files), p.stdout)
+        listed = json.loads(harness.run_binary(["list", "-o", out, "--json"]).stdout)
+        self.assertEqual({e["flow_index"] for e in listed}, {"present"})
+        # A damaged index: extract warns, reads the file whole, and the result is still right.
+        victim = os.path.join(out, "." + os.path.basename(files[0][1]) + ".flows")
+        with open(victim, "r+b") as f:
+            f.seek(50)
+            f.write(b"\xff\xff\xff")
+        first = listed[0]["first_ns"]
+        last = listed[-1]["last_ns"]
+        result = os.path.join(self.tmp, "r.pcap")
+        p = harness.run_binary(["extract", "-o", out, "--from", secs(first), "--to", secs(last + 1), "--json",
+                                "-w", result, "udp"], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("damaged flow index", p.stderr)
+        marks = [m[0] for m in harness.packet_marks(harness.read_capture(result), pair.token)]
+        self.assertEqual(marks, list(range(3000)))
+        # list --from/--to: only the files overlapping the window.
+        mid = listed[1]
+        inside = json.loads(harness.run_binary(["list", "-o", out, "--json", "--from", secs(mid["first_ns"]),
+                                                "--to", secs(mid["last_ns"])]).stdout)
+        self.assertEqual([e["file"] for e in inside],
+                         [e["file"] for e in listed if e["last_ns"] >= mid["first_ns"] and e["first_ns"] < mid["last_ns"]])
+        self.assertIn(mid["file"], [e["file"] for e in inside])
+        self.assertLess(len(inside), len(listed))
 
 
 if __name__ == "__main__":
