@@ -1,6 +1,7 @@
 #include "extract/extractor.h"
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -45,7 +46,11 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
   options.filter = request.filter;
   options.use_flow_index = request.use_flow_index;
   NanoTime now = wall_now();
-  options.follow_until = request.window.to + request.follow_grace > now ? request.window.to + request.follow_grace : 0;
+  // Saturating: a window may end at the largest time a NanoTime holds.
+  const NanoTime follow_end = request.window.to > std::numeric_limits<NanoTime>::max() - request.follow_grace
+                                  ? std::numeric_limits<NanoTime>::max()
+                                  : request.window.to + request.follow_grace;
+  options.follow_until = follow_end > now ? follow_end : 0;
 
   std::vector<std::unique_ptr<RingStream>> streams;
   for (const auto& ring : request.rings) {
