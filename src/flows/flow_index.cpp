@@ -72,6 +72,7 @@ bool FlowIndex::parse(const std::uint8_t* data, std::size_t size, FlowIndex* out
     *out = FlowIndex{};
     return fail(error, "bytes after the key table");
   }
+  out->body_.assign(body, body + body_size);
   return true;
 }
 
@@ -110,8 +111,6 @@ bool FlowIndex::parse_blocks(const std::uint8_t* body, std::size_t size, std::si
 bool FlowIndex::parse_keys(const std::uint8_t* body, std::size_t size, std::size_t* pos, std::uint32_t count,
                            std::string* error) {
   keys_.reserve(count);
-  // Postings take at least a byte each: what is left of the body bounds them.
-  postings_.reserve(size - *pos);
   for (std::uint32_t i = 0; i < count; ++i) {
     auto which = [i] { return "key " + std::to_string(i); };  // only for an error: keys are many
     if (*pos >= size) return fail(error, which() + " cut short");
@@ -127,17 +126,14 @@ bool FlowIndex::parse_keys(const std::uint8_t* body, std::size_t size, std::size
     std::uint64_t postings;
     if (!fmt::get_varint(body, size, pos, &postings) || postings == 0 || postings > blocks_.size())
       return fail(error, which() + " has a bad block count");
-    entry.first_posting = static_cast<std::uint32_t>(postings_.size());
+    entry.posting_offset = *pos;
     entry.posting_count = static_cast<std::uint32_t>(postings);
-    std::uint64_t block = 0;
-    for (std::uint64_t j = 0; j < postings; ++j) {
-      std::uint64_t gap;
-      if (!fmt::get_varint(body, size, pos, &gap)) return fail(error, which() + " cut short");
-      block = j == 0 ? gap : block + 1 + gap;
-      if (gap >= blocks_.size() || block >= blocks_.size())
-        return fail(error, which() + " names a block beyond the table");
-      postings_.push_back(static_cast<std::uint32_t>(block));
-    }
+    // Skipped here, decoded (and checked against the block table) when a query reads them:
+    // the body's checksum already vouches for them, and a posting beyond the table then
+    // makes the key match every block, which stays sound.
+    std::uint64_t ends = 0;
+    while (ends < postings && *pos < size) ends += (body[(*pos)++] & 0x80) == 0;
+    if (ends < postings) return fail(error, which() + " cut short");
     keys_.push_back(entry);
   }
   return true;
@@ -153,8 +149,16 @@ void FlowIndex::add_key_range(const FlowKey& low, const FlowKey& high, Bits* bit
   auto by_key = [](const KeyEntry& e, const FlowKey& k) { return e.key < k; };
   auto it = std::lower_bound(keys_.begin(), keys_.end(), low, by_key);
   for (; it != keys_.end() && !(high < it->key); ++it) {
+    std::size_t pos = it->posting_offset;
+    std::uint64_t block = 0;
     for (std::uint32_t i = 0; i < it->posting_count; ++i) {
-      std::uint32_t block = postings_[it->first_posting + i];
+      std::uint64_t gap = 0;
+      bool read = fmt::get_varint(body_.data(), body_.size(), &pos, &gap);
+      block = i == 0 ? gap : block + 1 + gap;
+      if (!read || gap >= blocks_.size() || block >= blocks_.size()) {
+        *bits = all_bits();  // a posting that names no block: this index cannot rule anything out
+        return;
+      }
       (*bits)[block / 64] |= std::uint64_t{1} << (block % 64);
     }
   }

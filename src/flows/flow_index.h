@@ -46,9 +46,11 @@ class FlowIndex {
 
  private:
   using Bits = std::vector<std::uint64_t>;
+  // A key's posting list stays encoded in body_ until a query asks for it: a needle query
+  // over a ring reads one or two keys of each index, which has thousands.
   struct KeyEntry {
     FlowKey key;
-    std::uint32_t first_posting = 0;  // index into postings_
+    std::size_t posting_offset = 0;  // in body_
     std::uint32_t posting_count = 0;
   };
   bool parse_blocks(const std::uint8_t* body, std::size_t size, std::size_t* pos, std::uint32_t count,
@@ -63,7 +65,7 @@ class FlowIndex {
   int linktype_ = -1;
   std::vector<FlowBlock> blocks_;
   std::vector<KeyEntry> keys_;  // sorted by key
-  std::vector<std::uint32_t> postings_;
+  std::vector<std::uint8_t> body_;
 };
 
 }  // namespace pcap_ring
