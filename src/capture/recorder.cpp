@@ -67,8 +67,10 @@ void Recorder::on_packet(NanoTime ts, std::uint32_t caplen, std::uint32_t origle
   if (batch_->payload_size() == 0 && batch_started_ == 0) batch_started_ = clock_.monotonic();
   encode_record(options_.stream, batch_->data.get() + batch_->size, ts, caplen, origlen, data);
   batch_->size += size;
-  if (batch_->packets == 0) batch_->first = ts;
-  batch_->last = ts;
+  // The earliest and latest times, not the first and last in order: kernel timestamps and
+  // merged --read input can step back, and extraction skips files by these.
+  if (batch_->packets == 0 || ts < batch_->first) batch_->first = ts;
+  if (batch_->packets == 0 || ts > batch_->last) batch_->last = ts;
   ++batch_->packets;
   file_bytes_ += size;
   ++file_packets_;

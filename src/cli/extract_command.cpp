@@ -92,15 +92,19 @@ OutputFile open_output(const std::string& path) {
   }
   std::filesystem::path target(path);
   std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  if (target.filename().empty()) throw UsageError("-w '" + path + "': names no file; expected a file path or -");
   std::string temporary = dir + "/." + target.filename().string() + ".XXXXXX";
   std::vector<char> name(temporary.begin(), temporary.end());
   name.push_back('\0');
   UniqueFd fd(::mkostemp(name.data(), O_CLOEXEC));
-  if (!fd.valid() || target.filename().empty())
+  if (!fd.valid())
     throw UsageError("-w '" + path + "': cannot create the output file: " + errno_text(errno) +
                      "; expected a writable path or - for standard output");
-  if (::fchmod(fd.get(), 0640) != 0)
-    throw UsageError("-w '" + path + "': cannot set its mode: " + errno_text(errno));
+  if (::fchmod(fd.get(), 0640) != 0) {
+    int err = errno;
+    ::unlink(name.data());
+    throw UsageError("-w '" + path + "': cannot set its mode: " + errno_text(err));
+  }
   return {std::move(fd), std::string(name.data())};
 }
 

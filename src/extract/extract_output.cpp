@@ -34,7 +34,8 @@ StreamParams ExtractOutput::params_for(std::size_t interface) const {
   params.linktype = i.linktype;
   params.snaplen = limits_.snaplen ? std::min(*limits_.snaplen, i.snaplen) : i.snaplen;
   params.interface_name = i.name;
-  params.filter = i.filter;
+  // A pcapng option holds at most 65535 bytes: a longer filter is left out, not cut.
+  params.filter = i.filter.size() < 65535 ? i.filter : std::string();
   return params;
 }
 
@@ -52,6 +53,7 @@ bool ExtractOutput::begin() {
              std::to_string(header.size()) + " bytes)";
     return false;
   }
+  if (header.size() > buffer_.size()) buffer_.resize(header.size());
   std::memcpy(buffer_.data(), header.data(), header.size());
   used_ = header.size();
   bytes_ = header.size();

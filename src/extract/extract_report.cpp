@@ -92,7 +92,8 @@ std::string report_text(const ExtractReport& report) {
   out << "extract: window " << format_rfc3339_ns(report.window.from) << " to " << format_rfc3339_ns(report.window.to)
       << "; covered " << (from && to ? format_rfc3339_ns(*from) + " to " + format_rfc3339_ns(*to) : "nothing")
       << (report.complete() ? " (complete)" : " (incomplete)") << "; kernel drops recorded " << report.drops() << "\n";
-  if (!report.limit.empty()) out << "extract: stopped at --" << report.limit << "\n";
+  if (report.limit == "signal") out << "extract: stopped by a signal; what was extracted so far is kept\n";
+  else if (!report.limit.empty()) out << "extract: stopped at --" << report.limit << "\n";
   return out.str();
 }
 

@@ -34,7 +34,7 @@ struct ExtractReport {
   std::uint64_t packets_written = 0;
   std::uint64_t bytes_written = 0;
   std::uint64_t bytes_read = 0;
-  std::string limit;  // "", "max-packets" or "max-bytes"
+  std::string limit;  // "", "max-packets", "max-bytes" or "signal" (SIGINT/SIGTERM)
   std::vector<RingCoverage> rings;
   std::vector<std::string> warnings;
   std::string error;  // why the extraction stopped early (output closed, write error)

@@ -72,7 +72,7 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
   std::vector<Head> heads(streams.size(), Head::kUnknown);
   for (;;) {
     if (stopped(request)) {
-      report.error = "stopped by a signal";
+      report.limit = "signal";  // like a limit: what was extracted so far is a valid file, kept
       break;
     }
     now = wall_now();

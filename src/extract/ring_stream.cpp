@@ -122,12 +122,20 @@ bool RingStream::open_next_file(NanoTime now, bool* waiting) {
     while (next_file_ < ring_.files.size()) {
       const CatalogFile& file = ring_.files[next_file_++];
       if (last_seq_ && file.seq <= *last_seq_) continue;  // listed twice while it was renamed
+      const std::optional<std::uint64_t> before = last_seq_;
       last_seq_ = file.seq;
       if (file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last))) {
         ++report_->files_skipped;
         continue;
       }
+      if (file.partial) seen_live_ = true;
       if (open_file(file)) return true;
+      if (file.partial && now < options_.follow_until && !saw_past_window_) {
+        // Just created, its header not written yet: tried again at the next poll.
+        last_seq_ = before;
+        *waiting = true;
+        return false;
+      }
     }
     if (saw_past_window_ || now >= options_.follow_until) return false;
     // Following: files that appeared since the ring was listed.
@@ -136,8 +144,11 @@ bool RingStream::open_next_file(NanoTime now, bool* waiting) {
     bool newer = std::any_of(ring_.files.begin(), ring_.files.end(),
                              [&](const CatalogFile& f) { return !last_seq_ || f.seq > *last_seq_; });
     if (!newer) {
-      // Only a ring being written (it has a live file) can still deliver packets.
-      *waiting = std::any_of(ring_.files.begin(), ring_.files.end(), [](const CatalogFile& f) { return f.partial; });
+      // Only a ring being written can still deliver packets: one with a live file now, or seen
+      // with one (between two files the writer may wait for room before the next exists).
+      if (std::any_of(ring_.files.begin(), ring_.files.end(), [](const CatalogFile& f) { return f.partial; }))
+        seen_live_ = true;
+      *waiting = seen_live_;
       return false;
     }
   }

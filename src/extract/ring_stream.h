@@ -71,6 +71,7 @@ class RingStream {
   std::size_t range_ = 0;
   PacketRecord packet_;
   bool saw_past_window_ = false;  // a packet at or after window.to: the ring has passed it
+  bool seen_live_ = false;        // a live ".part" was listed: the ring is being written
 
   // Coverage: the oldest time the ring still held, the newest it holds, and whether a file
   // of the window disappeared before it could be read.

@@ -88,6 +88,8 @@ std::optional<NanoTime> parse_rfc3339_any(std::string_view text) {
   }
   time_t seconds = timegm(&tm);
   if (seconds < 0 || tm.tm_mday != *day) return std::nullopt;  // before 1970, or 31 February
+  if (static_cast<NanoTime>(seconds) - offset_seconds > kMaxSeconds || static_cast<NanoTime>(seconds) < offset_seconds)
+    return std::nullopt;  // beyond what nanoseconds since 1970 hold (the year 2262)
   return (static_cast<NanoTime>(seconds) - offset_seconds) * kNanosPerSecond + frac;
 }
 

@@ -224,6 +224,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       return Status::kRecord;
     }
     if (type == kSimplePacketBlock && !interfaces_.empty()) {
+      if (body_len < 4) return malformed("simple packet block shorter than its length field");
       // No timestamp: kept in order with the time of the record before it unknown; counted as 0.
       std::uint32_t origlen = load32(body, swapped_);
       std::uint32_t caplen = std::min(origlen, body_len - 4);

@@ -392,8 +392,8 @@ void Ring::append(RecordBatch& batch) {
     return;
   }
   if (batch.packets > 0) {
-    if (live_record_.packets == 0) live_record_.first = batch.first;
-    live_record_.last = batch.last;
+    if (live_record_.packets == 0 || batch.first < live_record_.first) live_record_.first = batch.first;
+    if (live_record_.packets == 0 || batch.last > live_record_.last) live_record_.last = batch.last;
     live_record_.packets += batch.packets;
     writer_counters_.packets_written += batch.packets;
   }

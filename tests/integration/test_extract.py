@@ -7,6 +7,7 @@ rings, limits, a live ring being written and deleted under the reader, and bad i
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -113,6 +114,18 @@ class ExtractTest(harness.IntegrationTest):
                                          (first, last), what)
                     else:
                         self.assertTrue(report["coverage"]["complete"], what)
+
+    def test_timestamps_out_of_order_are_found_by_their_time(self):
+        # A packet stamped long before its neighbours (merged input, a clock step): the ring
+        # index keeps each file's earliest and latest times, so the window still finds it.
+        frames = traffic_mix.frames(6000, T0, STEP, seed=9)
+        early = T0 - 5 * 10**9
+        frames[4000] = (early, frames[4000][1])
+        ring = self.make_ring("skew0", frames)
+        out, report, _ = self.extract(["-o", ring, "--from", secs(early), "--to", secs(early + 1)])
+        got = records(out)
+        self.assertEqual([r[0] for r in got], [early])
+        self.assertEqual(got, self.expected(ring, "", early, early + 1, iface="skew0"))
 
     def test_window_in_rfc3339_and_filter_as_words(self):
         start, stop = T0 + 3_000_000_000, T0 + 4_000_000_000
@@ -251,6 +264,26 @@ class ExtractLiveTest(harness.IntegrationTest):
         self.assertTrue(report["coverage"]["complete"], report)
         self.assertGreaterEqual(report["files_read"], 2, "followed across a rotation")
         self.assertLess(len(sent), 9001)
+
+    def test_a_signal_ends_a_followed_window_with_a_valid_file(self):
+        pair = self.veth()
+        out = self.mkdir("ring")
+        d = self.daemon(pair, out).start()
+        start = time.time_ns()
+        result = os.path.join(self.tmp, "stopped.pcap")
+        ex = subprocess.Popen([harness.binary(), "extract", "-o", out, "--from", secs(start),
+                               "--to", secs(start + 600 * 10**9), "--json", "-w", result],
+                              stderr=subprocess.PIPE, text=True)
+        pair.send_udp(500, size=200, rate=2000)
+        time.sleep(1.0)
+        ex.send_signal(signal.SIGINT)
+        _, err = ex.communicate(timeout=10)
+        d.stop()
+        self.assertEqual(ex.returncode, 0, err)
+        report = json.loads(err.strip().splitlines()[-1])
+        self.assertEqual(report["limit"], "signal")
+        marks = [m[0] for m in harness.packet_marks(harness.read_capture(result), pair.token)]
+        self.assertEqual(marks, list(range(500)), "what was extracted before the signal is kept")
 
     def test_window_across_a_restart_pcapng_and_flow_index(self):
         pair = self.veth()

@@ -83,6 +83,23 @@ TEST(ExtractOutput, LimitsStopBeforeThePacketThatWouldPassThem) {
   EXPECT_EQ(w.records[0].second, 10u);
 }
 
+TEST(ExtractOutput, AHeaderLargerThanTheBufferAndAFilterTooLongForAnOption) {
+  testing::TempDir dir;
+  std::string path = dir.file("big.pcapng");
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+  std::vector<OutputInterface> interfaces;
+  for (int i = 0; i < 40; ++i) interfaces.push_back({1, 65535, "h/eth" + std::to_string(i), std::string(60000, 'x')});
+  interfaces.push_back({1, 65535, "h/long", std::string(70000, 'y')});
+  ExtractOutput out(fd.get(), FileFormat::kPcapng, interfaces, {});
+  ASSERT_TRUE(out.begin());  // 2.4 MB of interface descriptions
+  std::vector<std::uint8_t> data(60, 7);
+  EXPECT_EQ(out.write(40, packet(5, data)), ExtractOutput::Result::kWritten);
+  ASSERT_TRUE(out.finish());
+  Written w = read_back(path);
+  ASSERT_EQ(w.records.size(), 1u);
+  EXPECT_EQ(w.records[0].first, 5);
+}
+
 TEST(ExtractOutput, AClosedPipeIsAWriteErrorNamedAsSuch) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);

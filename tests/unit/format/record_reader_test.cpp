@@ -129,6 +129,19 @@ TEST(RecordReader, GarbageIsMalformedNotACrash) {
   EXPECT_EQ(reader.next(&r), RecordReader::Status::kMalformed);
   EXPECT_NE(reader.error().find("snapshot length"), std::string::npos) << reader.error();
 
+  // A pcapng simple packet block too short to hold its length field.
+  StreamParams ng;
+  ng.format = FileFormat::kPcapng;
+  Bytes spb = encode_file_header(ng);
+  for (std::uint32_t v : {3u, 12u, 12u}) {
+    std::uint8_t le[4];
+    std::memcpy(le, &v, 4);
+    spb.insert(spb.end(), le, le + 4);
+  }
+  RecordReader short_block(write_file(dir, spb));
+  ASSERT_TRUE(short_block.open(&error)) << error;
+  EXPECT_EQ(short_block.next(&r), RecordReader::Status::kMalformed);
+
   RecordReader not_capture(write_file(dir, Bytes{'h', 'e', 'l', 'l', 'o', '!'}));
   EXPECT_FALSE(not_capture.open(&error));
   EXPECT_NE(error.find("not a pcap or pcapng file"), std::string::npos) << error;
