@@ -35,7 +35,7 @@ bool RecordReader::ensure(std::uint64_t need) {
   // Keep what is left from position_ on, then read behind it.
   if (position_ >= buffer_offset_ && position_ <= buffer_offset_ + buffer_length_) {
     std::size_t keep = static_cast<std::size_t>(buffer_offset_ + buffer_length_ - position_);
-    std::memmove(buffer_.data(), buffer_.data() + (position_ - buffer_offset_), keep);
+    if (keep > 0) std::memmove(buffer_.data(), buffer_.data() + (position_ - buffer_offset_), keep);
     buffer_length_ = keep;
   } else {
     buffer_length_ = 0;
