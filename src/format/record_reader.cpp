@@ -14,7 +14,6 @@ constexpr std::uint32_t kMaxRecordBytes = 262144;  // libpcap's limit for a save
 constexpr std::uint32_t kMaxBlockBytes = kMaxRecordBytes + 1024;
 constexpr std::uint32_t kSimplePacketBlock = 3;
 constexpr std::uint32_t kObsoletePacketBlock = 2;
-__extension__ typedef unsigned __int128 Uint128;
 
 std::uint32_t load32(const std::uint8_t* p, bool swapped) {
   std::uint32_t v;
@@ -158,19 +157,7 @@ bool RecordReader::read_interface(const std::uint8_t* body, std::uint32_t length
     std::uint16_t code = load16(body + opt, swapped_);
     std::uint16_t len = load16(body + opt + 2, swapped_);
     if (code == 0 || opt + 4 + len > length) break;
-    if (code == 9 && len >= 1) {  // if_tsresol
-      std::uint8_t resol = body[opt + 4];
-      iface.num = 1;
-      iface.den = 1;
-      if (resol & 0x80) {
-        iface.num = kNanosPerSecond;
-        iface.den = NanoTime{1} << std::min(resol & 0x7f, 62);
-      } else if (resol >= 9) {
-        for (int i = 9; i < resol && iface.den < kNanosPerSecond * kNanosPerSecond; ++i) iface.den *= 10;
-      } else {
-        for (int i = resol; i < 9; ++i) iface.num *= 10;
-      }
-    }
+    if (code == 9 && len >= 1) iface.resolution = pcapng_resolution(body[opt + 4]);  // if_tsresol
     opt += 4 + ((len + 3u) & ~3u);
   }
   interfaces_.push_back(iface);
@@ -213,10 +200,8 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       std::uint32_t origlen = load32(body + 16, swapped_);
       if (caplen > body_len - 20) return malformed("captured length beyond its block");
       if (iface >= interfaces_.size()) return malformed("packet of an undeclared interface " + std::to_string(iface));
-      const Interface& i = interfaces_[iface];
       std::uint64_t ticks = (std::uint64_t{load32(body + 4, swapped_)} << 32) | load32(body + 8, swapped_);
-      record->ts = static_cast<NanoTime>(static_cast<Uint128>(ticks) * static_cast<std::uint64_t>(i.num) /
-                                         static_cast<std::uint64_t>(i.den));
+      record->ts = pcapng_ticks_to_ns(ticks, interfaces_[iface].resolution);
       record->caplen = caplen;
       record->origlen = origlen < caplen ? caplen : origlen;
       record->data = body + 20;

@@ -12,6 +12,7 @@
 #include "common/timestamp.h"
 #include "common/unique_fd.h"
 #include "format/pcap_format.h"
+#include "format/pcapng_resolution.h"
 
 namespace pcap_ring {
 
@@ -54,8 +55,7 @@ class RecordReader {
  private:
   struct Interface {
     int linktype = 1;
-    NanoTime num = 1000;  // nanoseconds per tick = num / den (if_tsresol, default 10^-6)
-    NanoTime den = 1;
+    PcapngResolution resolution;  // if_tsresol, default 10^-6
   };
   // Makes [position_, position_ + need) available in the buffer; false if the file ends first.
   bool ensure(std::uint64_t need);
