@@ -6,11 +6,11 @@
 namespace pcap_ring {
 
 FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_bytes, const TimeWindow& window,
-                   const std::string& filter, bool use_index, std::vector<std::string>* warnings) {
+                   const FlowQuery* query, bool use_index, FlowIndex* scratch, std::vector<std::string>* warnings) {
   FilePlan whole;
   whole.ranges.push_back(ByteRange{header_bytes});
   if (!use_index) return whole;
-  FlowIndex index;
+  FlowIndex& index = *scratch;
   std::string error;
   switch (load_flow_index(dir_fd, name, &index, &error)) {
     case FlowIndexState::kMissing:
@@ -21,9 +21,6 @@ FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_byt
     case FlowIndexState::kValid:
       break;
   }
-  // The query the index can answer; any other filter is left to BPF alone, and then only the
-  // blocks' times narrow the read.
-  std::optional<FlowQuery> query = parse_flow_query(filter);
   std::vector<bool> candidates = query ? index.candidates(*query) : std::vector<bool>(index.blocks().size(), true);
   FilePlan plan;
   plan.indexed = true;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "extract/time_window.h"
+#include "flows/flow_index.h"
+#include "flows/flow_query.h"
 
 namespace pcap_ring {
 
@@ -23,10 +25,12 @@ struct FilePlan {
 };
 
 // The plan for the ring file `name` in the directory `dir_fd`: from its flow index
-// ".<name>.flows" when `use_index` is set and the index is there, valid and can answer
-// `filter`; otherwise the whole file from `header_bytes` on. A damaged index adds a warning
-// and the file is read whole.
+// ".<name>.flows" when `use_index` is set and the index is there and valid; otherwise the
+// whole file from `header_bytes` on. `query` is the filter as a flow query, nullptr when the
+// index cannot answer the filter (then only the blocks' times narrow the read). A damaged
+// index adds a warning and the file is read whole. `scratch` holds the index while it is
+// read: one per reader, reused file after file.
 FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_bytes, const TimeWindow& window,
-                   const std::string& filter, bool use_index, std::vector<std::string>* warnings);
+                   const FlowQuery* query, bool use_index, FlowIndex* scratch, std::vector<std::string>* warnings);
 
 }  // namespace pcap_ring

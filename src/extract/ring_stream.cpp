@@ -54,6 +54,7 @@ bool RingStream::prepare(std::string* error) {
     *error = "--filter '" + options_.filter + "': " + why;
     return false;
   }
+  flow_query_ = parse_flow_query(options_.filter);
   for (const auto& file : ring_.files) {
     if (!file.record) continue;
     if (file.record->packets && (!ring_first_ || file.record->first < *ring_first_)) ring_first_ = file.record->first;
@@ -95,8 +96,9 @@ bool RingStream::open_file(const CatalogFile& file) {
     if (!file.partial) report_->warnings.push_back(ring_.directory + "/" + name + ": skipped: " + why);
     return false;
   }
-  plan_ = plan_file(dir_fd_.get(), name, reader->header_bytes(), options_.window, options_.filter,
-                    options_.use_flow_index && !file.partial, &report_->warnings);
+  plan_ = plan_file(dir_fd_.get(), name, reader->header_bytes(), options_.window,
+                    flow_query_ ? &*flow_query_ : nullptr, options_.use_flow_index && !file.partial,
+                    &index_scratch_, &report_->warnings);
   if (plan_.ranges.empty()) {
     ++report_->files_skipped;
     return false;

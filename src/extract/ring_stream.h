@@ -17,6 +17,8 @@
 #include "extract/packet_filter.h"
 #include "extract/ring_catalog.h"
 #include "extract/time_window.h"
+#include "flows/flow_index.h"
+#include "flows/flow_query.h"
 #include "format/record_reader.h"
 
 namespace pcap_ring {
@@ -68,6 +70,8 @@ class RingStream {
   std::string file_name_;
   bool file_partial_ = false;
   FilePlan plan_;
+  std::optional<FlowQuery> flow_query_;  // the filter as the flow index reads it, if it can
+  FlowIndex index_scratch_;              // each file's flow index, read into the same memory
   std::size_t range_ = 0;
   PacketRecord packet_;
   bool saw_past_window_ = false;  // a packet at or after window.to: the ring has passed it

@@ -1,14 +1,17 @@
 // A capture file's flow index, read back: the blocks of records with their offsets and times,
 // and for each key (host, port, IP protocol, flag) the blocks holding a record with it. Input
-// from disk is never trusted: parse() checks the checksums, every count, every offset and the
-// order of every list before anything is used.
+// from disk is never trusted: parsing checks the checksums, every count, every offset and the
+// order of the key directory before anything is used; a posting list is checked when a query
+// decodes it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/mapped_file.h"
 #include "common/timestamp.h"
 #include "flows/flow_key.h"
 
@@ -30,13 +33,17 @@ struct FlowBlock {
 
 class FlowIndex {
  public:
+  // Parses a copy of `data`. On failure the index is empty and *error says why.
   [[nodiscard]] static bool parse(const std::uint8_t* data, std::size_t size, FlowIndex* out,
                                   std::string* error);
+  // Parses a mapped index file, which the index keeps: queries read it where it lies. One
+  // FlowIndex reused for many files reuses its memory (an extraction reads dozens).
+  [[nodiscard]] bool parse_mapped(MappedFile file, std::string* error);
 
   const std::vector<FlowBlock>& blocks() const { return blocks_; }
   // Link type of the indexed file (of its first pcapng interface), -1 when it had none.
   int linktype() const { return linktype_; }
-  std::size_t key_count() const { return keys_.size(); }
+  std::size_t key_count() const { return key_count_; }
 
   // Blocks that may hold a packet matching `query`; every other block certainly holds none.
   std::vector<bool> candidates(const FlowQuery& query) const;
@@ -46,17 +53,21 @@ class FlowIndex {
 
  private:
   using Bits = std::vector<std::uint64_t>;
-  // A key's posting list stays encoded in body_ until a query asks for it: a needle query
-  // over a ring reads one or two keys of each index, which has thousands.
-  struct KeyEntry {
-    FlowKey key;
-    std::size_t posting_offset = 0;  // in body_
-    std::uint32_t posting_count = 0;
+  // One kind's part of the key directory, searched where it lies in data_: `count` sorted
+  // values, then `count` u32 ends of their posting lists (relative to postings_at_). The
+  // first list begins at `postings_begin`.
+  struct KindTable {
+    std::size_t values_at = 0;
+    std::size_t ends_at = 0;
+    std::uint32_t count = 0;
+    std::uint32_t postings_begin = 0;
   };
-  bool parse_blocks(const std::uint8_t* body, std::size_t size, std::size_t* pos, std::uint32_t count,
-                    std::string* error);
-  bool parse_keys(const std::uint8_t* body, std::size_t size, std::size_t* pos, std::uint32_t count,
-                  std::string* error);
+  void clear();
+  bool parse_bytes(std::string* error);
+  bool parse_blocks(const std::uint8_t* table, std::size_t size, std::uint32_t count, std::string* error);
+  bool parse_directory(const std::uint8_t* body, std::size_t size, std::size_t at, std::uint32_t key_count,
+                       std::string* error);
+  std::uint32_t posting_end(const KindTable& table, std::uint32_t i) const;
   void add_key_range(const FlowKey& low, const FlowKey& high, Bits* bits) const;
   void add_flag(FlowFlag flag, Bits* bits) const;
   Bits evaluate(const FlowQuery& query, int node) const;
@@ -64,8 +75,14 @@ class FlowIndex {
 
   int linktype_ = -1;
   std::vector<FlowBlock> blocks_;
-  std::vector<KeyEntry> keys_;  // sorted by key
-  std::vector<std::uint8_t> body_;
+  std::array<KindTable, 5> kinds_{};
+  std::size_t key_count_ = 0;
+  std::size_t postings_at_ = 0;  // in data_
+  // The index's bytes: data_ points into copy_ or mapping_.
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::vector<std::uint8_t> copy_;
+  MappedFile mapping_;
 };
 
 }  // namespace pcap_ring

@@ -2,10 +2,12 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -19,17 +21,6 @@ namespace {
 
 constexpr NanoTime kLowestTime = std::numeric_limits<NanoTime>::min();
 constexpr NanoTime kHighestTime = std::numeric_limits<NanoTime>::max();
-
-std::uint32_t crc32_of(const std::uint8_t* data, std::size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (size > 0) {  // zlib takes a 32-bit length
-    auto piece = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
-    crc = crc32(crc, data, piece);
-    data += piece;
-    size -= piece;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
 
 void put_blocks(const std::vector<FlowBlock>& blocks, std::vector<std::uint8_t>* out) {
   std::uint64_t previous_end = 0;
@@ -123,38 +114,78 @@ std::vector<std::uint8_t> FlowIndexBuilder::finish() {
 }
 
 std::vector<std::uint8_t> FlowIndexBuilder::serialize() const {
+  namespace fmt = flow_format;
   std::vector<std::pair<FlowKey, const std::vector<std::uint32_t>*>> keys;
   keys.reserve(postings_.size());
   for (const auto& [key, blocks] : postings_) keys.emplace_back(key, &blocks);
   std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
-  std::vector<std::uint8_t> out(flow_format::kHeaderSize, 0);
-  put_blocks(blocks_, &out);
+  std::vector<std::uint8_t> postings;
+  std::vector<std::uint32_t> posting_ends;
+  posting_ends.reserve(keys.size());
   for (const auto& [key, blocks] : keys) {
-    out.push_back(static_cast<std::uint8_t>(key.kind));
-    out.insert(out.end(), key.value.begin(), key.value.begin() + static_cast<std::ptrdiff_t>(flow_key_value_size(key.kind)));
-    flow_format::put_varint(&out, blocks->size());
     std::uint32_t previous = 0;
     for (std::size_t i = 0; i < blocks->size(); ++i) {
       std::uint32_t block = (*blocks)[i];
-      flow_format::put_varint(&out, i == 0 ? block : block - previous - 1);  // gaps, strictly rising
+      fmt::put_varint(&postings, i == 0 ? block : block - previous - 1);  // gaps, strictly rising
       previous = block;
+    }
+    posting_ends.push_back(static_cast<std::uint32_t>(std::min<std::size_t>(postings.size(), UINT32_MAX)));
+  }
+  std::vector<std::uint32_t> all_blocks;
+  if (postings.size() > UINT32_MAX) {
+    // Posting ends are 32-bit. A file this large (far beyond any ring file) gets an index that
+    // marks every block "unknown": sound, it rules nothing out but still gives the time index.
+    all_blocks.resize(blocks_.size());
+    for (std::size_t i = 0; i < all_blocks.size(); ++i) all_blocks[i] = static_cast<std::uint32_t>(i);
+    keys.assign(1, {FlowKey::flag(FlowFlag::kUnknown), &all_blocks});
+    postings.assign(all_blocks.size(), 0);
+    posting_ends.assign(1, static_cast<std::uint32_t>(postings.size()));
+    if (all_blocks.empty()) {
+      keys.clear();
+      posting_ends.clear();
     }
   }
 
+  std::vector<std::uint8_t> out(fmt::kHeaderSize, 0);
+  put_blocks(blocks_, &out);
+  const std::size_t block_table_size = out.size() - fmt::kHeaderSize;
+  // Key directory: the count of each kind, then per kind its values and its posting ends,
+  // fixed-width so that a reader binary-searches them where they lie.
+  std::array<std::uint32_t, fmt::kKindCount> per_kind{};
+  for (const auto& entry : keys) ++per_kind[static_cast<std::size_t>(entry.first.kind) - 1];
+  std::uint8_t word[4];
+  for (std::uint32_t count : per_kind) {
+    fmt::put_le<std::uint32_t>(word, count);
+    out.insert(out.end(), word, word + 4);
+  }
+  std::size_t first = 0;
+  for (std::uint32_t count : per_kind) {
+    for (std::size_t i = first; i < first + count; ++i) {
+      const FlowKey& key = keys[i].first;
+      out.insert(out.end(), key.value.begin(), key.value.begin() + static_cast<std::ptrdiff_t>(flow_key_value_size(key.kind)));
+    }
+    for (std::size_t i = first; i < first + count; ++i) {
+      fmt::put_le<std::uint32_t>(word, posting_ends[i]);
+      out.insert(out.end(), word, word + 4);
+    }
+    first += count;
+  }
+  out.insert(out.end(), postings.begin(), postings.end());
+
   std::uint8_t* h = out.data();
-  std::memcpy(h, flow_format::kMagic, sizeof flow_format::kMagic);
-  flow_format::put_le<std::uint16_t>(h + flow_format::kVersionAt, flow_format::kVersion);
-  flow_format::put_le<std::uint16_t>(h + flow_format::kHeaderSizeAt, flow_format::kHeaderSize);
+  std::memcpy(h, fmt::kMagic, sizeof fmt::kMagic);
+  fmt::put_le<std::uint16_t>(h + fmt::kVersionAt, fmt::kVersion);
+  fmt::put_le<std::uint16_t>(h + fmt::kHeaderSizeAt, fmt::kHeaderSize);
   int linktype = stream_.first_linktype();
-  flow_format::put_le<std::uint32_t>(h + flow_format::kLinktypeAt,
-                                     linktype < 0 ? flow_format::kNoLinktype : static_cast<std::uint32_t>(linktype));
-  flow_format::put_le<std::uint32_t>(h + flow_format::kBlockCountAt, static_cast<std::uint32_t>(blocks_.size()));
-  flow_format::put_le<std::uint32_t>(h + flow_format::kKeyCountAt, static_cast<std::uint32_t>(keys.size()));
-  std::size_t body = out.size() - flow_format::kHeaderSize;
-  flow_format::put_le<std::uint64_t>(h + flow_format::kBodySizeAt, body);
-  flow_format::put_le<std::uint32_t>(h + flow_format::kBodyCrcAt, crc32_of(h + flow_format::kHeaderSize, body));
-  flow_format::put_le<std::uint32_t>(h + flow_format::kHeaderCrcAt, crc32_of(h, flow_format::kHeaderCrcAt));
+  fmt::put_le<std::uint32_t>(h + fmt::kLinktypeAt, linktype < 0 ? fmt::kNoLinktype : static_cast<std::uint32_t>(linktype));
+  fmt::put_le<std::uint32_t>(h + fmt::kBlockCountAt, static_cast<std::uint32_t>(blocks_.size()));
+  fmt::put_le<std::uint32_t>(h + fmt::kKeyCountAt, static_cast<std::uint32_t>(keys.size()));
+  const std::size_t body = out.size() - fmt::kHeaderSize;
+  fmt::put_le<std::uint64_t>(h + fmt::kBodySizeAt, body);
+  fmt::put_le<std::uint64_t>(h + fmt::kBlockTableSizeAt, block_table_size);
+  fmt::put_le<std::uint64_t>(h + fmt::kBodyHashAt, XXH3_64bits(h + fmt::kHeaderSize, body));
+  fmt::put_le<std::uint64_t>(h + fmt::kHeaderHashAt, XXH3_64bits(h, fmt::kHeaderHashAt));
   return out;
 }
 

@@ -21,8 +21,9 @@ std::uint64_t index_ring_file(const std::string& directory, const std::string& r
 
 enum class FlowIndexState { kValid, kMissing, kDamaged };
 
-// Reads and checks the flow index of `ring_file` in the directory `dir_fd`. kDamaged with
-// *error naming the file and what is wrong.
+// Reads and checks the flow index of `ring_file` in the directory `dir_fd` into `index` (whose
+// memory is reused: pass the same one for many files). kDamaged with *error naming the file
+// and what is wrong.
 FlowIndexState load_flow_index(int dir_fd, const std::string& ring_file, FlowIndex* index, std::string* error);
 
 // Size of the flow index of `ring_file`, 0 when it has none.

@@ -1,6 +1,7 @@
 // The byte layout of a serialized flow index (docs/flow-index.md describes it in full): a
-// fixed header, then the block table and the key table, both in LEB128 varints. Shared by the
-// writer (FlowIndexBuilder) and the reader (FlowIndex) so they cannot disagree.
+// fixed header, the block table (LEB128 varints), a key directory of fixed-width sorted
+// arrays that a query binary-searches in place, and the posting lists. Shared by the writer
+// (FlowIndexBuilder) and the reader (FlowIndex) so they cannot disagree.
 #pragma once
 
 #include <cstddef>
@@ -10,22 +11,26 @@
 namespace pcap_ring::flow_format {
 
 inline constexpr char kMagic[8] = {'P', 'C', 'F', 'L', 'O', 'W', 'I', 'X'};
-inline constexpr std::uint16_t kVersion = 1;
-inline constexpr std::size_t kHeaderSize = 40;
+inline constexpr std::uint16_t kVersion = 2;
+inline constexpr std::size_t kHeaderSize = 56;
 // Header fields: magic[8], u16 version, u16 header size, u32 link type, u32 block count,
-// u32 key count, u64 body size, u32 CRC-32 of the body, u32 CRC-32 of the header's first 36.
+// u32 key count, u64 body size, u64 block table size, u64 XXH3-64 of the body, u64 XXH3-64 of
+// the header's first 48 bytes.
 inline constexpr std::size_t kVersionAt = 8;
 inline constexpr std::size_t kHeaderSizeAt = 10;
 inline constexpr std::size_t kLinktypeAt = 12;
 inline constexpr std::size_t kBlockCountAt = 16;
 inline constexpr std::size_t kKeyCountAt = 20;
 inline constexpr std::size_t kBodySizeAt = 24;
-inline constexpr std::size_t kBodyCrcAt = 32;
-inline constexpr std::size_t kHeaderCrcAt = 36;
+inline constexpr std::size_t kBlockTableSizeAt = 32;
+inline constexpr std::size_t kBodyHashAt = 40;
+inline constexpr std::size_t kHeaderHashAt = 48;
 inline constexpr std::uint32_t kNoLinktype = 0xffffffff;
-// Smallest encodings, to refuse counts the body cannot hold before allocating for them.
+// The key directory starts with one u32 count per key kind, kinds 1..5 in order.
+inline constexpr std::size_t kKindCount = 5;
+inline constexpr std::size_t kDirectoryCountsSize = 4 * kKindCount;
+// Smallest encoding of a block, to refuse counts the body cannot hold before allocating.
 inline constexpr std::size_t kMinBlockBytes = 5;
-inline constexpr std::size_t kMinKeyBytes = 4;
 // A record takes at least 12 bytes of a capture file (a pcapng block; a pcap record 16).
 inline constexpr std::uint64_t kMinRecordBytes = 12;
 
