@@ -24,7 +24,9 @@ std::uint32_t block_length(const std::vector<std::uint8_t>& bytes) {
 }  // namespace
 
 ExtractOutput::ExtractOutput(int fd, FileFormat format, std::vector<OutputInterface> interfaces, OutputLimits limits)
-    : fd_(fd), format_(format), interfaces_(std::move(interfaces)), limits_(limits), buffer_(kBufferSize) {}
+    : fd_(fd), format_(format), interfaces_(std::move(interfaces)), limits_(limits), buffer_(kBufferSize) {
+  for (std::size_t i = 0; i < interfaces_.size(); ++i) params_.push_back(params_for(i));
+}
 
 StreamParams ExtractOutput::params_for(std::size_t interface) const {
   StreamParams params;
@@ -62,7 +64,7 @@ bool ExtractOutput::begin() {
 
 ExtractOutput::Result ExtractOutput::write(std::size_t interface, const PacketRecord& record) {
   if (limits_.max_packets && packets_ >= *limits_.max_packets) return Result::kLimitPackets;
-  StreamParams params = params_for(interface);
+  const StreamParams& params = params_[interface];
   std::uint32_t caplen = std::min(record.caplen, params.snaplen);
   std::size_t size = record_size(params, caplen);
   if (limits_.max_bytes && bytes_ + size > *limits_.max_bytes) return Result::kLimitBytes;

@@ -52,6 +52,7 @@ class ExtractOutput {
   FileFormat format_;
   std::vector<OutputInterface> interfaces_;
   OutputLimits limits_;
+  std::vector<StreamParams> params_;  // per interface, made once: write() runs per packet
   std::vector<std::uint8_t> buffer_;
   std::size_t used_ = 0;
   std::uint64_t packets_ = 0;

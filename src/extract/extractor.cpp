@@ -70,12 +70,19 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
 
   enum class Head { kUnknown, kPacket, kWait, kEnd };
   std::vector<Head> heads(streams.size(), Head::kUnknown);
+  // The clock only decides when to stop following a live file: read it every few hundred
+  // packets, and after each wait, rather than for every packet.
+  constexpr unsigned kClockEvery = 256;
+  unsigned since_clock = 0;
   for (;;) {
     if (stopped(request)) {
       report.limit = "signal";  // like a limit: what was extracted so far is a valid file, kept
       break;
     }
-    now = wall_now();
+    if (++since_clock >= kClockEvery) {
+      now = wall_now();
+      since_clock = 0;
+    }
     bool waiting = false;
     for (std::size_t i = 0; i < streams.size(); ++i) {
       if (heads[i] == Head::kUnknown || heads[i] == Head::kWait) {
@@ -90,6 +97,8 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
     if (waiting) {
       if (!output.finish()) break;  // what is merged so far reaches a pipe reader now
       std::this_thread::sleep_for(kFollowPoll);
+      now = wall_now();
+      since_clock = 0;
       continue;
     }
     std::size_t best = streams.size();
