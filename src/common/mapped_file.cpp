@@ -8,10 +8,10 @@
 
 namespace pcap_ring {
 
-bool MappedFile::map(int fd, std::size_t size, bool populate, std::string* error) {
+bool MappedFile::map(int fd, std::size_t size, std::string* error) {
   reset();
   if (size == 0) return true;
-  void* at = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
+  void* at = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   if (at == MAP_FAILED) {
     *error = "mmap: " + errno_text(errno);
     return false;

@@ -1,8 +1,8 @@
-// A read-only memory mapping of a whole file. Mapping saves the copy a read makes: an
-// extraction reads dozens of flow indexes and gigabytes of finished capture files. Only for
-// files this product never truncates in place (indexes are replaced by rename, finished ring
-// files only unlinked); a reader of capture files also arms a SIGBUS guard (shrink_guard.h)
-// against a file shrunk by someone else.
+// A read-only memory mapping of a whole file. Only for files this product replaces by rename
+// and never truncates in place (flow indexes): reading a mapping of a file that shrinks
+// afterwards would fault. Mapping saves the copy a read makes; an extraction reads dozens of
+// indexes. (Capture files are read with pread: on a scan, the copy into a small buffer was
+// faster here than faulting and missing the TLB through a mapping.)
 #pragma once
 
 #include <cstddef>
@@ -29,10 +29,10 @@ class MappedFile {
   }
   ~MappedFile() { reset(); }
 
-  // Maps the first `size` bytes of `fd` (its size from fstat); `populate` maps every page at
-  // once (for a file read whole), otherwise pages are mapped as they are touched. Size 0 maps
-  // nothing and succeeds (data() is null). False with *error on failure.
-  [[nodiscard]] bool map(int fd, std::size_t size, bool populate, std::string* error);
+  // Maps the first `size` bytes of `fd` (its size from fstat), every page at once: the file
+  // is read whole (its checksum). Size 0 maps nothing and succeeds (data() is null). False
+  // with *error on failure.
+  [[nodiscard]] bool map(int fd, std::size_t size, std::string* error);
   void reset();
 
   const std::uint8_t* data() const { return data_; }

@@ -4,6 +4,11 @@
 #include "flows/flow_query.h"
 
 namespace pcap_ring {
+namespace {
+
+constexpr std::uint64_t kMergeGap = 64 * 1024;  // the kernel maps a file's pages 64 KiB at a time
+
+}  // namespace
 
 FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_bytes, const TimeWindow& window,
                    const FlowQuery* query, bool use_index, FlowIndex* scratch, std::vector<std::string>* warnings) {
@@ -27,8 +32,10 @@ FilePlan plan_file(int dir_fd, const std::string& name, std::uint64_t header_byt
   const auto& blocks = index.blocks();
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     if (!candidates[i] || blocks[i].records == 0 || !window.overlaps(blocks[i].first, blocks[i].last)) continue;
-    if (!plan.ranges.empty() && plan.ranges.back().end == blocks[i].offset)
-      plan.ranges.back().end = blocks[i].end;  // adjacent blocks: one read
+    // Blocks close together: one range. Reading the few records between them costs less
+    // than a seek (every record read is still checked against the window and the filter).
+    if (!plan.ranges.empty() && blocks[i].offset - plan.ranges.back().end <= kMergeGap)
+      plan.ranges.back().end = blocks[i].end;
     else
       plan.ranges.push_back({blocks[i].offset, blocks[i].end});
   }

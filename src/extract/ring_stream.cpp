@@ -91,12 +91,6 @@ bool RingStream::open_file(const CatalogFile& file) {
     return false;
   }
   auto reader = std::make_unique<RecordReader>(std::move(fd));
-  // A finished file no longer changes: read it where it lies (pread stays the way if it
-  // cannot be mapped). The live ".part" grows, so it is read with pread.
-  if (name != file.name || !file.partial) {
-    std::string map_error;
-    (void)reader->map_file(&map_error);
-  }
   if (!reader->open(&why)) {
     // A live file may not have its header yet; anything else is not a capture file.
     if (!file.partial) report_->warnings.push_back(ring_.directory + "/" + name + ": skipped: " + why);

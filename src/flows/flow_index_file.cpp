@@ -52,7 +52,7 @@ FlowIndexState load_flow_index(int dir_fd, const std::string& ring_file, FlowInd
     return FlowIndexState::kDamaged;
   }
   MappedFile mapped;
-  if (!mapped.map(fd.get(), static_cast<std::size_t>(st.st_size), /*populate=*/true, &why)) {
+  if (!mapped.map(fd.get(), static_cast<std::size_t>(st.st_size), &why)) {
     *error = name + ": " + why;
     return FlowIndexState::kDamaged;
   }

@@ -1,6 +1,5 @@
 #include "format/record_reader.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,33 +28,13 @@ std::uint16_t load16(const std::uint8_t* p, bool swapped) {
 
 }  // namespace
 
-bool RecordReader::map_file(std::string* error) {
-  struct stat st {};
-  if (::fstat(fd_.get(), &st) != 0) {
-    *error = "fstat: " + errno_text(errno);
-    return false;
-  }
-  if (st.st_size <= 0 || !mapping_.map(fd_.get(), static_cast<std::size_t>(st.st_size), /*populate=*/false, error))
-    return false;
-  if (!guard_.arm(mapping_.data(), mapping_.size())) {
-    mapping_.reset();
-    *error = "too many mapped files";
-    return false;
-  }
-  base_ = mapping_.data();
-  buffer_offset_ = 0;
-  buffer_length_ = mapping_.size();
-  return true;
-}
-
 bool RecordReader::ensure(std::uint64_t need) {
   std::uint64_t end = position_ + need;
   if (position_ >= buffer_offset_ && end <= buffer_offset_ + buffer_length_) return true;
-  if (mapping_.data() != nullptr) return false;  // the mapped file ends here
   // Keep what is left from position_ on, then read behind it.
   if (position_ >= buffer_offset_ && position_ <= buffer_offset_ + buffer_length_) {
     std::size_t keep = static_cast<std::size_t>(buffer_offset_ + buffer_length_ - position_);
-    if (keep > 0) std::memmove(buffer_.data(), base_ + (position_ - buffer_offset_), keep);
+    if (keep > 0) std::memmove(buffer_.data(), buffer_.data() + (position_ - buffer_offset_), keep);
     buffer_length_ = keep;
   } else {
     buffer_length_ = 0;
@@ -63,7 +42,6 @@ bool RecordReader::ensure(std::uint64_t need) {
   buffer_offset_ = position_;
   std::size_t want = std::max<std::size_t>(kReadSize, static_cast<std::size_t>(need));
   if (buffer_.size() < want) buffer_.resize(want);
-  base_ = buffer_.data();
   // Read ahead a whole buffer, but not past the end of the range being read (a flow index
   // block is a few kilobytes: reading a megabyte for each would read the file many times).
   std::uint64_t ahead = read_end_ > buffer_offset_ ? read_end_ - buffer_offset_ : 0;
@@ -84,7 +62,7 @@ bool RecordReader::open(std::string* error) {
     *error = "shorter than a capture file header";
     return false;
   }
-  std::uint32_t magic = load32(base_, false);
+  std::uint32_t magic = load32(buffer_.data(), false);
   if (magic == kPcapMagicMicro || magic == kPcapMagicNano || magic == __builtin_bswap32(kPcapMagicMicro) ||
       magic == __builtin_bswap32(kPcapMagicNano)) {
     if (!ensure(kPcapFileHeaderSize)) {
@@ -94,9 +72,9 @@ bool RecordReader::open(std::string* error) {
     format_ = FileFormat::kPcap;
     swapped_ = magic == __builtin_bswap32(kPcapMagicMicro) || magic == __builtin_bswap32(kPcapMagicNano);
     nano_ = (swapped_ ? __builtin_bswap32(magic) : magic) == kPcapMagicNano;
-    snaplen_ = load32(base_ + 16, swapped_);
+    snaplen_ = load32(buffer_.data() + 16, swapped_);
     if (snaplen_ == 0 || snaplen_ > kMaxRecordBytes) snaplen_ = kMaxRecordBytes;
-    linktype_ = static_cast<int>(load32(base_ + 20, swapped_) & 0x0fffffff);
+    linktype_ = static_cast<int>(load32(buffer_.data() + 20, swapped_) & 0x0fffffff);
     position_ = header_bytes_ = kPcapFileHeaderSize;
     return true;
   }
@@ -142,15 +120,12 @@ void RecordReader::seek(std::uint64_t offset, std::uint64_t end) {
 }
 
 RecordReader::Status RecordReader::next(PacketRecord* record) {
-  Status status = format_ == FileFormat::kPcap ? next_pcap(record) : next_pcapng(record);
-  // Pages lost to a shrunk file read as zeros: what came from them is not the file's.
-  if (guard_.shrunk()) return malformed("the file shrank while it was read");
-  return status;
+  return format_ == FileFormat::kPcap ? next_pcap(record) : next_pcapng(record);
 }
 
 RecordReader::Status RecordReader::next_pcap(PacketRecord* record) {
   if (!ensure(kPcapRecordHeaderSize)) return Status::kEnd;
-  const std::uint8_t* h = base_ + (position_ - buffer_offset_);
+  const std::uint8_t* h = buffer_.data() + (position_ - buffer_offset_);
   std::uint32_t secs = load32(h, swapped_);
   std::uint32_t frac = load32(h + 4, swapped_);
   std::uint32_t caplen = load32(h + 8, swapped_);
@@ -161,7 +136,7 @@ RecordReader::Status RecordReader::next_pcap(PacketRecord* record) {
   if (frac >= (nano_ ? 1000000000u : 1000000u)) return malformed("timestamp fraction out of range");
   if (caplen == 0 && secs == 0 && frac == 0) return Status::kEnd;  // zeros a power loss left
   if (!ensure(kPcapRecordHeaderSize + caplen)) return Status::kEnd;
-  h = base_ + (position_ - buffer_offset_);
+  h = buffer_.data() + (position_ - buffer_offset_);
   record->ts = static_cast<NanoTime>(secs) * kNanosPerSecond + (nano_ ? frac : NanoTime{frac} * 1000);
   record->caplen = caplen;
   record->origlen = origlen < caplen ? caplen : origlen;
@@ -192,7 +167,7 @@ bool RecordReader::read_interface(const std::uint8_t* body, std::uint32_t length
 RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
   for (;;) {
     if (!ensure(12)) return Status::kEnd;
-    const std::uint8_t* b = base_ + (position_ - buffer_offset_);
+    const std::uint8_t* b = buffer_.data() + (position_ - buffer_offset_);
     std::uint32_t type = load32(b, false);
     if (type == kPcapngSectionHeader) {
       if (load32(b + 8, false) == kPcapngByteOrderMagic) swapped_ = false;
@@ -207,7 +182,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       return malformed("block length " + std::to_string(total) + " is not a multiple of 4 between 12 and " +
                        std::to_string(kMaxBlockBytes));
     if (!ensure(total)) return Status::kEnd;
-    b = base_ + (position_ - buffer_offset_);
+    b = buffer_.data() + (position_ - buffer_offset_);
     if (load32(b + total - 4, swapped_) != total) return malformed("block lengths at both ends differ");
     const std::uint8_t* body = b + 8;
     std::uint32_t body_len = total - 12;

@@ -2,8 +2,6 @@
 // the offset of any record, through a buffer refilled with pread: a file that grows (the live
 // ".part") can be read again past where the last read stopped, and a file that is unlinked
 // while it is read (the ring's retention) is still read to its end through the descriptor.
-// A finished file may instead be mapped (map_file): records are then read where they lie,
-// without a copy.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "common/mapped_file.h"
-#include "common/shrink_guard.h"
 #include "common/timestamp.h"
 #include "common/unique_fd.h"
 #include "format/pcap_format.h"
@@ -34,11 +30,6 @@ class RecordReader {
 
   // Takes the descriptor of a regular file. open() reads the file header.
   explicit RecordReader(UniqueFd fd) : fd_(std::move(fd)) {}
-
-  // Reads the file through a memory mapping of its current size, guarded against the file
-  // shrinking (shrink_guard.h). Only for a file that no longer grows; call before open().
-  // False (and the reader keeps using pread) when it cannot be mapped.
-  bool map_file(std::string* error);
 
   // False with *error when the bytes are not a capture file, or the header is not complete
   // yet (a ".part" just created: try again later).
@@ -82,9 +73,6 @@ class RecordReader {
   std::uint64_t header_bytes_ = 0;
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;
-  MappedFile mapping_;
-  ShrinkGuard guard_;  // declared after mapping_: released before the mapping goes
-  const std::uint8_t* base_ = nullptr;  // buffer_'s or mapping_'s bytes
   std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   std::size_t buffer_length_ = 0;
   std::uint64_t position_ = 0;

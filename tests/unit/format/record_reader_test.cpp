@@ -85,52 +85,6 @@ TEST_P(RecordReaderBothFormats, AGrowingFileIsReadPastWhereItEnded) {
   EXPECT_EQ(reader.next(&r), RecordReader::Status::kEnd);
 }
 
-TEST_P(RecordReaderBothFormats, AMappedFileReadsTheSameRecords) {
-  testing::TempDir dir;
-  StreamParams p;
-  p.format = GetParam();
-  std::vector<std::uint64_t> offsets;
-  Bytes bytes = encode(p, 3000, 5000, &offsets);
-  RecordReader mapped(write_file(dir, bytes));
-  std::string error;
-  ASSERT_TRUE(mapped.map_file(&error)) << error;
-  ASSERT_TRUE(mapped.open(&error)) << error;
-  PacketRecord r;
-  for (int i = 0; i < 3000; ++i) {
-    ASSERT_EQ(mapped.next(&r), RecordReader::Status::kRecord) << i;
-    EXPECT_EQ(r.ts, 5000 + i * 1001);
-    EXPECT_EQ(r.offset, offsets[static_cast<std::size_t>(i)]);
-    EXPECT_EQ(r.data[7], 7);
-  }
-  EXPECT_EQ(mapped.next(&r), RecordReader::Status::kEnd);
-  mapped.seek(offsets[1234], offsets[1236]);
-  ASSERT_EQ(mapped.next(&r), RecordReader::Status::kRecord);
-  EXPECT_EQ(r.ts, 5000 + 1234 * 1001);
-}
-
-TEST_P(RecordReaderBothFormats, AMappedFileThatShrinksIsReportedNotACrash) {
-  // Someone truncates a finished file while it is read through a mapping: the pages past
-  // the new end are gone (SIGBUS); the reader reports the file cut short and the process lives.
-  testing::TempDir dir;
-  StreamParams p;
-  p.format = GetParam();
-  std::vector<std::uint64_t> offsets;
-  Bytes bytes = encode(p, 20000, 0, &offsets);  // a few megabytes: many pages
-  RecordReader reader(write_file(dir, bytes));
-  std::string error;
-  ASSERT_TRUE(reader.map_file(&error)) << error;
-  ASSERT_TRUE(reader.open(&error)) << error;
-  PacketRecord r;
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(reader.next(&r), RecordReader::Status::kRecord);
-  ASSERT_EQ(::truncate(dir.file("f").c_str(), 8192), 0);
-  RecordReader::Status status = RecordReader::Status::kRecord;
-  int more = 0;
-  while ((status = reader.next(&r)) == RecordReader::Status::kRecord) ++more;
-  EXPECT_EQ(status, RecordReader::Status::kMalformed);
-  EXPECT_NE(reader.error().find("shrank"), std::string::npos) << reader.error();
-  EXPECT_LT(more, 20000 - 100);
-}
-
 INSTANTIATE_TEST_SUITE_P(Formats, RecordReaderBothFormats, ::testing::Values(FileFormat::kPcap, FileFormat::kPcapng));
 
 TEST(RecordReader, MicrosecondPcapAndOtherByteOrder) {
