@@ -62,6 +62,15 @@ bool RingStream::prepare(std::string* error) {
     if (file.record->packets && options_.window.overlaps(file.record->first, file.record->last))
       drops_ += file.record->drops;
   }
+  if (options_.use_flow_index) {
+    std::vector<std::string> finished;
+    for (const auto& file : ring_.files)
+      if (!file.partial && !(file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last))))
+        finished.push_back(file.name);
+    if (finished.size() > 1)  // one file: nothing to overlap
+      plan_ahead_ = std::make_unique<PlanAhead>(dir_fd_.get(), options_.window, flow_query_ ? &*flow_query_ : nullptr,
+                                                std::move(finished));
+  }
   // The oldest file covers the time from its creation, even before its first packet (a file
   // written from an old capture with --read has older packets than its creation).
   if (!ring_.files.empty()) {
@@ -96,9 +105,16 @@ bool RingStream::open_file(const CatalogFile& file) {
     if (!file.partial) report_->warnings.push_back(ring_.directory + "/" + name + ": skipped: " + why);
     return false;
   }
-  plan_ = plan_file(dir_fd_.get(), name, reader->header_bytes(), options_.window,
-                    flow_query_ ? &*flow_query_ : nullptr, options_.use_flow_index && !file.partial,
-                    &index_scratch_, &report_->warnings);
+  std::optional<FilePlan> planned;
+  if (plan_ahead_ && !file.partial) planned = plan_ahead_->take(name, &report_->warnings);
+  if (planned) {
+    plan_ = std::move(*planned);
+    if (!plan_.indexed && !plan_.ranges.empty()) plan_.ranges.front().begin = reader->header_bytes();
+  } else {
+    plan_ = plan_file(dir_fd_.get(), name, reader->header_bytes(), options_.window,
+                      flow_query_ ? &*flow_query_ : nullptr, options_.use_flow_index && !file.partial,
+                      &index_scratch_, &report_->warnings);
+  }
   if (plan_.ranges.empty()) {
     ++report_->files_skipped;
     return false;

@@ -15,6 +15,7 @@
 #include "extract/extract_report.h"
 #include "extract/file_plan.h"
 #include "extract/packet_filter.h"
+#include "extract/plan_ahead.h"
 #include "extract/ring_catalog.h"
 #include "extract/time_window.h"
 #include "flows/flow_index.h"
@@ -72,6 +73,7 @@ class RingStream {
   FilePlan plan_;
   std::optional<FlowQuery> flow_query_;  // the filter as the flow index reads it, if it can
   FlowIndex index_scratch_;              // each file's flow index, read into the same memory
+  std::unique_ptr<PlanAhead> plan_ahead_;  // after flow_query_ and dir_fd_, which it uses
   std::size_t range_ = 0;
   PacketRecord packet_;
   bool saw_past_window_ = false;  // a packet at or after window.to: the ring has passed it
