@@ -1,5 +1,6 @@
 #include "format/record_reader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,9 @@ namespace {
 constexpr std::size_t kReadSize = 1 << 20;  // one pread per MiB: large enough to stream at memory speed
 constexpr std::uint32_t kMaxRecordBytes = 262144;  // libpcap's limit for a savefile record
 constexpr std::uint32_t kMaxBlockBytes = kMaxRecordBytes + 1024;
+// Room before the bytes read ahead for the unread end of the buffer before them: less than
+// one record or block.
+constexpr std::size_t kHeadroom = (kMaxBlockBytes + 4095) & ~std::size_t{4095};
 constexpr std::uint32_t kSimplePacketBlock = 3;
 constexpr std::uint32_t kObsoletePacketBlock = 2;
 
@@ -31,10 +35,14 @@ std::uint16_t load16(const std::uint8_t* p, bool swapped) {
 bool RecordReader::ensure(std::uint64_t need) {
   std::uint64_t end = position_ + need;
   if (position_ >= buffer_offset_ && end <= buffer_offset_ + buffer_length_) return true;
+  if (take_read_ahead() && end <= buffer_offset_ + buffer_length_) {
+    start_read_ahead();
+    return true;
+  }
   // Keep what is left from position_ on, then read behind it.
   if (position_ >= buffer_offset_ && position_ <= buffer_offset_ + buffer_length_) {
     std::size_t keep = static_cast<std::size_t>(buffer_offset_ + buffer_length_ - position_);
-    if (keep > 0) std::memmove(buffer_.data(), buffer_.data() + (position_ - buffer_offset_), keep);
+    if (keep > 0) std::memmove(buffer_.data(), base_ + (position_ - buffer_offset_), keep);
     buffer_length_ = keep;
   } else {
     buffer_length_ = 0;
@@ -42,6 +50,7 @@ bool RecordReader::ensure(std::uint64_t need) {
   buffer_offset_ = position_;
   std::size_t want = std::max<std::size_t>(kReadSize, static_cast<std::size_t>(need));
   if (buffer_.size() < want) buffer_.resize(want);
+  base_ = buffer_.data();
   // Read ahead a whole buffer, but not past the end of the range being read (a flow index
   // block is a few kilobytes: reading a megabyte for each would read the file many times).
   std::uint64_t ahead = read_end_ > buffer_offset_ ? read_end_ - buffer_offset_ : 0;
@@ -53,16 +62,52 @@ bool RecordReader::ensure(std::uint64_t need) {
     if (n <= 0) return false;  // end of file (or an I/O error: the file ends here for us)
     buffer_length_ += static_cast<std::size_t>(n);
   }
+  start_read_ahead();
+  return true;
+}
+
+void RecordReader::start_read_ahead() {
+  // Only for long reads: not the file header (open() has not seen the plan yet), not a flow
+  // index block (read once, synchronously).
+  if (header_bytes_ == 0) return;
+  std::uint64_t next = buffer_offset_ + buffer_length_;
+  // The file's size when it was opened bounds the range: a finished file has no more, and a
+  // growing one is read on synchronously past it.
+  std::uint64_t range_end = std::min(read_end_, size_at_open_);
+  if (range_end <= next || range_end - next < kReadSize) return;
+  if (!read_ahead_) read_ahead_ = std::make_unique<ReadAhead>(fd_.get());
+  if (spare_.size() < kHeadroom + kReadSize) spare_.resize(kHeadroom + kReadSize);
+  ahead_offset_ = next;
+  ahead_pending_ = true;
+  read_ahead_->start(spare_.data() + kHeadroom, next, kReadSize);
+}
+
+bool RecordReader::take_read_ahead() {
+  if (!ahead_pending_) return false;
+  ahead_pending_ = false;
+  ssize_t n = read_ahead_->collect();
+  std::uint64_t buffered_end = buffer_offset_ + buffer_length_;
+  if (n <= 0 || ahead_offset_ != buffered_end || position_ < buffer_offset_ || position_ > buffered_end) return false;
+  // The unread end of this buffer (part of a record) goes just before the bytes read ahead.
+  auto keep = static_cast<std::size_t>(buffered_end - position_);
+  if (keep > kHeadroom) return false;
+  std::memcpy(spare_.data() + kHeadroom - keep, base_ + (position_ - buffer_offset_), keep);
+  std::swap(buffer_, spare_);
+  base_ = buffer_.data() + kHeadroom - keep;
+  buffer_offset_ = position_;
+  buffer_length_ = keep + static_cast<std::size_t>(n);
   return true;
 }
 
 bool RecordReader::open(std::string* error) {
   position_ = 0;
+  struct stat st {};
+  size_at_open_ = ::fstat(fd_.get(), &st) == 0 && st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   if (!ensure(4)) {
     *error = "shorter than a capture file header";
     return false;
   }
-  std::uint32_t magic = load32(buffer_.data(), false);
+  std::uint32_t magic = load32(base_, false);
   if (magic == kPcapMagicMicro || magic == kPcapMagicNano || magic == __builtin_bswap32(kPcapMagicMicro) ||
       magic == __builtin_bswap32(kPcapMagicNano)) {
     if (!ensure(kPcapFileHeaderSize)) {
@@ -72,9 +117,9 @@ bool RecordReader::open(std::string* error) {
     format_ = FileFormat::kPcap;
     swapped_ = magic == __builtin_bswap32(kPcapMagicMicro) || magic == __builtin_bswap32(kPcapMagicNano);
     nano_ = (swapped_ ? __builtin_bswap32(magic) : magic) == kPcapMagicNano;
-    snaplen_ = load32(buffer_.data() + 16, swapped_);
+    snaplen_ = load32(base_ + 16, swapped_);
     if (snaplen_ == 0 || snaplen_ > kMaxRecordBytes) snaplen_ = kMaxRecordBytes;
-    linktype_ = static_cast<int>(load32(buffer_.data() + 20, swapped_) & 0x0fffffff);
+    linktype_ = static_cast<int>(load32(base_ + 20, swapped_) & 0x0fffffff);
     position_ = header_bytes_ = kPcapFileHeaderSize;
     return true;
   }
@@ -125,7 +170,7 @@ RecordReader::Status RecordReader::next(PacketRecord* record) {
 
 RecordReader::Status RecordReader::next_pcap(PacketRecord* record) {
   if (!ensure(kPcapRecordHeaderSize)) return Status::kEnd;
-  const std::uint8_t* h = buffer_.data() + (position_ - buffer_offset_);
+  const std::uint8_t* h = base_ + (position_ - buffer_offset_);
   std::uint32_t secs = load32(h, swapped_);
   std::uint32_t frac = load32(h + 4, swapped_);
   std::uint32_t caplen = load32(h + 8, swapped_);
@@ -136,7 +181,7 @@ RecordReader::Status RecordReader::next_pcap(PacketRecord* record) {
   if (frac >= (nano_ ? 1000000000u : 1000000u)) return malformed("timestamp fraction out of range");
   if (caplen == 0 && secs == 0 && frac == 0) return Status::kEnd;  // zeros a power loss left
   if (!ensure(kPcapRecordHeaderSize + caplen)) return Status::kEnd;
-  h = buffer_.data() + (position_ - buffer_offset_);
+  h = base_ + (position_ - buffer_offset_);
   record->ts = static_cast<NanoTime>(secs) * kNanosPerSecond + (nano_ ? frac : NanoTime{frac} * 1000);
   record->caplen = caplen;
   record->origlen = origlen < caplen ? caplen : origlen;
@@ -167,7 +212,7 @@ bool RecordReader::read_interface(const std::uint8_t* body, std::uint32_t length
 RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
   for (;;) {
     if (!ensure(12)) return Status::kEnd;
-    const std::uint8_t* b = buffer_.data() + (position_ - buffer_offset_);
+    const std::uint8_t* b = base_ + (position_ - buffer_offset_);
     std::uint32_t type = load32(b, false);
     if (type == kPcapngSectionHeader) {
       if (load32(b + 8, false) == kPcapngByteOrderMagic) swapped_ = false;
@@ -182,7 +227,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       return malformed("block length " + std::to_string(total) + " is not a multiple of 4 between 12 and " +
                        std::to_string(kMaxBlockBytes));
     if (!ensure(total)) return Status::kEnd;
-    b = buffer_.data() + (position_ - buffer_offset_);
+    b = base_ + (position_ - buffer_offset_);
     if (load32(b + total - 4, swapped_) != total) return malformed("block lengths at both ends differ");
     const std::uint8_t* body = b + 8;
     std::uint32_t body_len = total - 12;

@@ -2,16 +2,19 @@
 // the offset of any record, through a buffer refilled with pread: a file that grows (the live
 // ".part") can be read again past where the last read stopped, and a file that is unlinked
 // while it is read (the ring's retention) is still read to its end through the descriptor.
+// On a long range the next chunk is read on a second thread while this one is parsed.
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/timestamp.h"
 #include "common/unique_fd.h"
 #include "format/pcap_format.h"
+#include "format/read_ahead.h"
 #include "format/pcapng_resolution.h"
 
 namespace pcap_ring {
@@ -59,6 +62,10 @@ class RecordReader {
   };
   // Makes [position_, position_ + need) available in the buffer; false if the file ends first.
   bool ensure(std::uint64_t need);
+  // Reads the next chunk of a long range on the read-ahead thread, into spare_.
+  void start_read_ahead();
+  // Makes the chunk read ahead the buffer, when it follows the buffer; false otherwise.
+  bool take_read_ahead();
   Status next_pcap(PacketRecord* record);
   Status next_pcapng(PacketRecord* record);
   bool read_interface(const std::uint8_t* body, std::uint32_t length);
@@ -73,12 +80,18 @@ class RecordReader {
   std::uint64_t header_bytes_ = 0;
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;
+  const std::uint8_t* base_ = nullptr;  // where buffer_offset_'s byte is in buffer_
   std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   std::size_t buffer_length_ = 0;
   std::uint64_t position_ = 0;
   std::string error_;
   bool opening_ = false;
   std::uint64_t read_end_ = std::numeric_limits<std::uint64_t>::max();  // open() reads blocks up to the first interface description
+  std::vector<std::uint8_t> spare_;  // the read-ahead chunk, after room for a partial record
+  std::uint64_t ahead_offset_ = 0;
+  std::uint64_t size_at_open_ = 0;
+  bool ahead_pending_ = false;
+  std::unique_ptr<ReadAhead> read_ahead_;  // last: stopped before spare_ and fd_ go
 };
 
 }  // namespace pcap_ring

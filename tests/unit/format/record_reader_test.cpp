@@ -85,6 +85,43 @@ TEST_P(RecordReaderBothFormats, AGrowingFileIsReadPastWhereItEnded) {
   EXPECT_EQ(reader.next(&r), RecordReader::Status::kEnd);
 }
 
+TEST_P(RecordReaderBothFormats, ALongReadIsTheSameWithTheNextChunkReadAhead) {
+  // Megabytes of records of up to 60 kB: records cross the chunks read ahead, and a seek
+  // while a chunk is being read ahead lands where it should.
+  testing::TempDir dir;
+  StreamParams p;
+  p.format = GetParam();
+  Bytes out = encode_file_header(p);
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::uint8_t> payload(60000);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i % 251);
+  for (int i = 0; i < 400; ++i) {
+    auto len = static_cast<std::uint32_t>(i % 3 == 0 ? 60000 : 100 + i * 997 % 30000);
+    offsets.push_back(out.size());
+    std::size_t at = out.size();
+    out.resize(at + record_size(p, len));
+    encode_record(p, out.data() + at, 7000 + i, len, len, payload.data());
+  }
+  ASSERT_GT(out.size(), 6u << 20);
+  RecordReader reader(write_file(dir, out));
+  std::string error;
+  ASSERT_TRUE(reader.open(&error)) << error;
+  PacketRecord r;
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_EQ(reader.next(&r), RecordReader::Status::kRecord) << i;
+    EXPECT_EQ(r.ts, 7000 + i);
+    EXPECT_EQ(r.offset, offsets[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(r.data[r.caplen - 1], static_cast<std::uint8_t>((r.caplen - 1) % 251)) << i;
+    if (i == 150) {  // back to an earlier record, then on again
+      reader.seek(offsets[20]);
+      ASSERT_EQ(reader.next(&r), RecordReader::Status::kRecord);
+      EXPECT_EQ(r.ts, 7020);
+      reader.seek(offsets[151]);
+    }
+  }
+  EXPECT_EQ(reader.next(&r), RecordReader::Status::kEnd);
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, RecordReaderBothFormats, ::testing::Values(FileFormat::kPcap, FileFormat::kPcapng));
 
 TEST(RecordReader, MicrosecondPcapAndOtherByteOrder) {
