@@ -1,5 +1,7 @@
 #include "extract/extract_output.h"
 
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@ namespace {
 
 constexpr std::size_t kBufferSize = 1 << 20;
 constexpr std::size_t kInterfaceIdOffset = 8;  // in an enhanced packet block
+constexpr std::size_t kMaxPieces = 1024;  // one writev (IOV_MAX) at a time
 
 std::uint32_t block_length(const std::vector<std::uint8_t>& bytes) {
   std::uint32_t length;
@@ -63,40 +66,78 @@ bool ExtractOutput::begin() {
 }
 
 ExtractOutput::Result ExtractOutput::write(std::size_t interface, const PacketRecord& record) {
+  if (!error_.empty()) return Result::kWriteError;
   if (limits_.max_packets && packets_ >= *limits_.max_packets) return Result::kLimitPackets;
   const StreamParams& params = params_[interface];
   std::uint32_t caplen = std::min(record.caplen, params.snaplen);
   std::size_t size = record_size(params, caplen);
   if (limits_.max_bytes && bytes_ + size > *limits_.max_bytes) return Result::kLimitBytes;
-  if (used_ + size > buffer_.size() && !flush()) return Result::kWriteError;
-  if (size > buffer_.size()) buffer_.resize(size);
-  std::uint8_t* at = buffer_.data() + used_;
-  encode_record(params, at, record.ts, caplen, record.origlen, record.data);
-  if (format_ == FileFormat::kPcapng) {
-    auto id = static_cast<std::uint32_t>(interface);
-    std::memcpy(at + kInterfaceIdOffset, &id, 4);
+  if (format_ == FileFormat::kPcap && record.verbatim != nullptr && size == record.verbatim_size) {
+    // Borrowed: the reader's bytes are the output's bytes.
+    end_buffer_piece();
+    auto* at = const_cast<std::uint8_t*>(record.verbatim);
+    if (!pieces_.empty() && static_cast<std::uint8_t*>(pieces_.back().iov_base) + pieces_.back().iov_len == at &&
+        (pieces_.back().iov_base < buffer_.data() || pieces_.back().iov_base >= buffer_.data() + buffer_.size()))
+      pieces_.back().iov_len += size;  // the next record of a run
+    else
+      pieces_.push_back({at, size});
+    if (pieces_.size() >= kMaxPieces && !flush()) return Result::kWriteError;
+  } else {
+    if (used_ + size > buffer_.size() && !flush()) return Result::kWriteError;
+    if (size > buffer_.size()) buffer_.resize(size);
+    std::uint8_t* at = buffer_.data() + used_;
+    encode_record(params, at, record.ts, caplen, record.origlen, record.data);
+    if (format_ == FileFormat::kPcapng) {
+      auto id = static_cast<std::uint32_t>(interface);
+      std::memcpy(at + kInterfaceIdOffset, &id, 4);
+    }
+    used_ += size;
   }
-  used_ += size;
   bytes_ += size;
   ++packets_;
   return Result::kWritten;
 }
 
+void ExtractOutput::end_buffer_piece() {
+  if (used_ > piece_start_) pieces_.push_back({buffer_.data() + piece_start_, used_ - piece_start_});
+  piece_start_ = used_;
+}
+
+void ExtractOutput::release_borrowed() {
+  if (error_.empty()) (void)flush();
+  pieces_.clear();  // after an error: nothing more is written, and nothing may point into the reader
+  piece_start_ = used_ = 0;
+}
+
 bool ExtractOutput::flush() {
-  std::size_t done = 0;
-  while (done < used_) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, used_ - done);
+  end_buffer_piece();
+  std::size_t first = 0;
+  while (first < pieces_.size()) {
+    int count = static_cast<int>(std::min<std::size_t>(pieces_.size() - first, IOV_MAX));
+    ssize_t n = ::writev(fd_, pieces_.data() + first, count);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error_ = errno == EPIPE ? "the reader of the output closed it" : "cannot write the output: " + errno_text(errno);
+    if (n <= 0) {
+      error_ = n == 0 ? "cannot write the output: nothing was written"
+               : errno == EPIPE ? "the reader of the output closed it"
+                                : "cannot write the output: " + errno_text(errno);
       return false;
     }
-    done += static_cast<std::size_t>(n);
+    // Past what was written; a partial write leaves the rest of a piece for the next call.
+    auto left = static_cast<std::size_t>(n);
+    while (left > 0) {
+      std::size_t take = std::min(left, pieces_[first].iov_len);
+      pieces_[first].iov_base = static_cast<std::uint8_t*>(pieces_[first].iov_base) + take;
+      pieces_[first].iov_len -= take;
+      left -= take;
+      if (pieces_[first].iov_len == 0) ++first;
+    }
   }
+  pieces_.clear();
   used_ = 0;
+  piece_start_ = 0;
   return true;
 }
 
-bool ExtractOutput::finish() { return flush(); }
+bool ExtractOutput::finish() { return error_.empty() && flush(); }
 
 }  // namespace pcap_ring

@@ -1,9 +1,14 @@
 // The file an extraction writes: pcap (nanosecond magic, one link type) or pcapng (one
 // interface description per ring, named "host/iface", nanosecond resolution), buffered and
-// written to a descriptor: a file or a pipe such as `-w - | tshark -r -`.
+// written to a descriptor: a file or a pipe such as `-w - | tshark -r -`. A record whose
+// bytes in the ring file are already what a pcap output holds (a nanosecond pcap ring,
+// nothing cut) is not copied: the output keeps a reference to the reader's bytes and gathers
+// them with writev, before the reader reuses them (release_borrowed()).
 // Limits are checked before each packet, so the output is always a valid file that holds no
 // more than --max-packets packets and --max-bytes bytes.
 #pragma once
+
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <optional>
@@ -39,6 +44,9 @@ class ExtractOutput {
   Result write(std::size_t interface, const PacketRecord& record);
   // Writes out what is buffered. False with error() on a write error.
   [[nodiscard]] bool finish();
+  // Writes out now, because a reader is about to reuse the bytes of records written by
+  // reference. An error is kept for the next write() and finish().
+  void release_borrowed();
 
   std::uint64_t packets() const { return packets_; }
   std::uint64_t bytes() const { return bytes_; }  // of the output file
@@ -47,6 +55,7 @@ class ExtractOutput {
  private:
   bool flush();
   StreamParams params_for(std::size_t interface) const;
+  void end_buffer_piece();
 
   int fd_;
   FileFormat format_;
@@ -55,6 +64,10 @@ class ExtractOutput {
   std::vector<StreamParams> params_;  // per interface, made once: write() runs per packet
   std::vector<std::uint8_t> buffer_;
   std::size_t used_ = 0;
+  // What the next flush writes, in order: pieces of buffer_ and runs of records borrowed
+  // from the readers.
+  std::vector<struct iovec> pieces_;
+  std::size_t piece_start_ = 0;  // buffer_ bytes from here on are not in pieces_ yet
   std::uint64_t packets_ = 0;
   std::uint64_t bytes_ = 0;
   std::string error_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "common/exit_codes.h"
@@ -51,6 +52,12 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
                                   ? std::numeric_limits<NanoTime>::max()
                                   : request.window.to + request.follow_grace;
   options.follow_until = follow_end > now ? follow_end : 0;
+  // Made once the streams exist (it names their rings); declared first, so that it outlives
+  // them: a stream's reader asks it to write out borrowed bytes until the end.
+  std::optional<ExtractOutput> output;
+  options.before_buffer_reuse = [&output] {
+    if (output) output->release_borrowed();
+  };
 
   std::vector<std::unique_ptr<RingStream>> streams;
   for (const auto& ring : request.rings) {
@@ -65,8 +72,8 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
   }
   if (streams.empty()) throw ConfigError("no readable ring: " + (report.warnings.empty() ? "" : report.warnings.front()));
   FileFormat format = request.format.value_or(streams.size() > 1 ? FileFormat::kPcapng : FileFormat::kPcap);
-  ExtractOutput output(out_fd, format, output_interfaces(streams, request, format), request.limits);
-  if (!output.begin()) throw UsageError(output.error());
+  output.emplace(out_fd, format, output_interfaces(streams, request, format), request.limits);
+  if (!output->begin()) throw UsageError(output->error());
 
   enum class Head { kUnknown, kPacket, kWait, kEnd };
   std::vector<Head> heads(streams.size(), Head::kUnknown);
@@ -95,7 +102,7 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
     }
     // A ring still being written may yet deliver an earlier packet than the others have.
     if (waiting) {
-      if (!output.finish()) break;  // what is merged so far reaches a pipe reader now
+      if (!output->finish()) break;  // what is merged so far reaches a pipe reader now
       std::this_thread::sleep_for(kFollowPoll);
       now = wall_now();
       since_clock = 0;
@@ -106,7 +113,7 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
       if (heads[i] == Head::kPacket && (best == streams.size() || streams[i]->packet().ts < streams[best]->packet().ts))
         best = i;
     if (best == streams.size()) break;
-    auto result = output.write(best, streams[best]->packet());
+    auto result = output->write(best, streams[best]->packet());
     if (result == ExtractOutput::Result::kLimitPackets) {
       report.limit = "max-packets";
       break;
@@ -118,9 +125,9 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
     if (result == ExtractOutput::Result::kWriteError) break;
     heads[best] = Head::kUnknown;
   }
-  if (!output.finish() || !output.error().empty()) report.error = output.error();
-  report.packets_written = output.packets();
-  report.bytes_written = output.bytes();
+  if (!output->finish() || !output->error().empty()) report.error = output->error();
+  report.packets_written = output->packets();
+  report.bytes_written = output->bytes();
   now = wall_now();
   for (const auto& s : streams) report.rings.push_back(s->coverage(now));
   return report;

@@ -100,6 +100,7 @@ bool RingStream::open_file(const CatalogFile& file) {
     return false;
   }
   auto reader = std::make_unique<RecordReader>(std::move(fd));
+  if (options_.before_buffer_reuse) reader->set_before_reuse(options_.before_buffer_reuse);
   if (!reader->open(&why)) {
     // A live file may not have its header yet; anything else is not a capture file.
     if (!file.partial) report_->warnings.push_back(ring_.directory + "/" + name + ": skipped: " + why);
@@ -130,6 +131,7 @@ bool RingStream::open_file(const CatalogFile& file) {
 }
 
 void RingStream::close_file() {
+  if (reader_ && options_.before_buffer_reuse) options_.before_buffer_reuse();
   reader_.reset();
   file_partial_ = false;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct RingStreamOptions {
   std::string filter;
   bool use_flow_index = true;
   NanoTime follow_until = 0;  // wall clock; 0: read what is there now and stop
+  // Called before the stream's reader reuses or frees the bytes of packets it returned
+  // (RecordReader::set_before_reuse): the output writes out what it holds by reference.
+  std::function<void()> before_buffer_reuse;
 };
 
 class RingStream {

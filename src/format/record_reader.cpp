@@ -35,6 +35,7 @@ std::uint16_t load16(const std::uint8_t* p, bool swapped) {
 bool RecordReader::ensure(std::uint64_t need) {
   std::uint64_t end = position_ + need;
   if (position_ >= buffer_offset_ && end <= buffer_offset_ + buffer_length_) return true;
+  if (before_reuse_) before_reuse_();
   if (take_read_ahead() && end <= buffer_offset_ + buffer_length_) {
     start_read_ahead();
     return true;
@@ -187,6 +188,9 @@ RecordReader::Status RecordReader::next_pcap(PacketRecord* record) {
   record->origlen = origlen < caplen ? caplen : origlen;
   record->data = h + kPcapRecordHeaderSize;
   record->offset = position_;
+  const bool as_written = nano_ && !swapped_ && origlen >= caplen;
+  record->verbatim = as_written ? h : nullptr;
+  record->verbatim_size = kPcapRecordHeaderSize + caplen;
   position_ += kPcapRecordHeaderSize + caplen;
   return Status::kRecord;
 }
@@ -251,6 +255,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       record->origlen = origlen < caplen ? caplen : origlen;
       record->data = body + 20;
       record->offset = offset;
+      record->verbatim = nullptr;
       return Status::kRecord;
     }
     if (type == kSimplePacketBlock && !interfaces_.empty()) {
@@ -263,6 +268,7 @@ RecordReader::Status RecordReader::next_pcapng(PacketRecord* record) {
       record->origlen = origlen;
       record->data = body + 4;
       record->offset = offset;
+      record->verbatim = nullptr;
       return Status::kRecord;
     }
     // Statistics, name resolution, custom blocks: not packets.

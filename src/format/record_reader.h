@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -25,6 +26,11 @@ struct PacketRecord {
   std::uint32_t origlen = 0;
   const std::uint8_t* data = nullptr;  // valid until the next call to next() or seek()
   std::uint64_t offset = 0;            // file offset of the record (its header)
+  // The whole record as the file holds it (header and data), when those bytes are exactly
+  // what a nanosecond pcap in this host's byte order holds for it; null otherwise. Valid
+  // until the reader reuses its buffer: it calls its before-reuse hook first.
+  const std::uint8_t* verbatim = nullptr;
+  std::uint32_t verbatim_size = 0;
 };
 
 class RecordReader {
@@ -46,6 +52,11 @@ class RecordReader {
   // Continues at `offset`, which must be the offset of a record (from a flow index block);
   // reads ahead no further than `end` until the next seek (the records wanted end there).
   void seek(std::uint64_t offset, std::uint64_t end = std::numeric_limits<std::uint64_t>::max());
+
+  // Called before the reader overwrites, moves or frees the bytes of records it returned, so
+  // that a writer holding them by reference (PacketRecord::verbatim) writes them out first.
+  // The owner calls it too before destroying the reader.
+  void set_before_reuse(std::function<void()> hook) { before_reuse_ = std::move(hook); }
 
   FileFormat format() const { return format_; }
   int linktype() const { return linktype_; }
@@ -87,6 +98,7 @@ class RecordReader {
   std::string error_;
   bool opening_ = false;
   std::uint64_t read_end_ = std::numeric_limits<std::uint64_t>::max();  // open() reads blocks up to the first interface description
+  std::function<void()> before_reuse_;
   std::vector<std::uint8_t> spare_;  // the read-ahead chunk, after room for a partial record
   std::uint64_t ahead_offset_ = 0;
   std::uint64_t size_at_open_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 
 #include "support/test_support.h"
 
@@ -52,6 +53,72 @@ TEST(ExtractOutput, PcapngKeepsNanosecondsAndOneInterfacePerRing) {
   EXPECT_EQ(w.records[0].first, 1'000'000'000'123'456'789);
   EXPECT_EQ(w.records[1].first, 1'000'000'000'123'456'790);
   EXPECT_EQ(out.bytes(), static_cast<std::uint64_t>(::lseek(fd.get(), 0, SEEK_END)));
+}
+
+std::vector<std::uint8_t> file_bytes(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY));
+  std::uint8_t chunk[65536];
+  ssize_t n;
+  while ((n = ::read(fd.get(), chunk, sizeof chunk)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
+  return bytes;
+}
+
+// Records of a nanosecond pcap ring are written by reference to the reader's bytes, and out
+// before the reader reuses them: the output must be byte for byte what encoding gives,
+// across the reader's chunks, with runs broken by skipped and encoded records.
+TEST(ExtractOutput, RecordsWrittenByReferenceGiveTheSameBytesAsEncoding) {
+  testing::TempDir dir;
+  StreamParams p;  // nanosecond pcap in this host's byte order: what the ring writes
+  std::vector<std::uint8_t> ring = encode_file_header(p);
+  std::vector<std::uint8_t> payload(1500);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 7);
+  for (int i = 0; i < 8000; ++i) {  // about 6 MB: several chunks read ahead
+    auto len = static_cast<std::uint32_t>(60 + i * 13 % 1400);
+    std::size_t at = ring.size();
+    ring.resize(at + record_size(p, len));
+    encode_record(p, ring.data() + at, 1'700'000'000'000'000'000 + i * 1009LL, len, len + 4, payload.data());
+  }
+  std::string ring_path = dir.file("ring.pcap");
+  {
+    UniqueFd w(::open(ring_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    ASSERT_EQ(write_all(w.get(), ring.data(), ring.size()), 0);
+  }
+  auto run = [&](const std::string& name, bool by_reference, std::optional<std::uint32_t> snaplen, int* borrowed) {
+    std::string path = dir.file(name);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    OutputLimits limits;
+    limits.snaplen = snaplen;
+    ExtractOutput out(fd.get(), FileFormat::kPcap, {{1, 262144, "h/eth0", ""}}, limits);
+    EXPECT_TRUE(out.begin());
+    RecordReader reader(UniqueFd(::open(ring_path.c_str(), O_RDONLY)));
+    reader.set_before_reuse([&out] { out.release_borrowed(); });
+    std::string error;
+    EXPECT_TRUE(reader.open(&error)) << error;
+    PacketRecord r;
+    int i = 0;
+    while (reader.next(&r) == RecordReader::Status::kRecord) {
+      if (i++ % 5 == 3) continue;  // runs of adjacent records, and breaks between them
+      if (!by_reference || i % 7 == 0) r.verbatim = nullptr;  // some encoded in between
+      if (r.verbatim && snaplen == std::nullopt) ++*borrowed;
+      EXPECT_EQ(out.write(0, r), ExtractOutput::Result::kWritten);
+    }
+    EXPECT_TRUE(out.finish());
+    EXPECT_EQ(out.bytes(), static_cast<std::uint64_t>(::lseek(fd.get(), 0, SEEK_END)));
+    return file_bytes(path);
+  };
+  int borrowed = 0, none = 0;
+  auto by_reference = run("by-reference", true, std::nullopt, &borrowed);
+  auto encoded = run("encoded", false, std::nullopt, &none);
+  EXPECT_GT(borrowed, 4000);
+  EXPECT_EQ(none, 0);
+  EXPECT_EQ(by_reference.size(), encoded.size());
+  EXPECT_TRUE(by_reference == encoded);
+  // --snaplen cuts records: they are encoded, never passed on whole.
+  auto cut_by_reference = run("cut-by-reference", true, 100, &none);
+  auto cut_encoded = run("cut-encoded", false, 100, &none);
+  EXPECT_TRUE(cut_by_reference == cut_encoded);
+  EXPECT_LT(cut_by_reference.size(), encoded.size());
 }
 
 TEST(ExtractOutput, LimitsStopBeforeThePacketThatWouldPassThem) {
