@@ -76,6 +76,7 @@ ExtractOutput::Result ExtractOutput::write(std::size_t interface, const PacketRe
     // Borrowed: the reader's bytes are the output's bytes.
     end_buffer_piece();
     auto* at = const_cast<std::uint8_t*>(record.verbatim);
+    ++borrowed_;
     if (!pieces_.empty() && static_cast<std::uint8_t*>(pieces_.back().iov_base) + pieces_.back().iov_len == at &&
         (pieces_.back().iov_base < buffer_.data() || pieces_.back().iov_base >= buffer_.data() + buffer_.size()))
       pieces_.back().iov_len += size;  // the next record of a run
@@ -104,9 +105,12 @@ void ExtractOutput::end_buffer_piece() {
 }
 
 void ExtractOutput::release_borrowed() {
+  if (borrowed_ == 0) return;  // only our own buffer is pending: it can wait
   if (error_.empty()) (void)flush();
-  pieces_.clear();  // after an error: nothing more is written, and nothing may point into the reader
+  // After an error nothing more is written, and nothing may point into the reader.
+  pieces_.clear();
   piece_start_ = used_ = 0;
+  borrowed_ = 0;
 }
 
 bool ExtractOutput::flush() {
@@ -120,6 +124,9 @@ bool ExtractOutput::flush() {
       error_ = n == 0 ? "cannot write the output: nothing was written"
                : errno == EPIPE ? "the reader of the output closed it"
                                 : "cannot write the output: " + errno_text(errno);
+      pieces_.clear();  // never written now: nothing may keep pointing into a reader
+      used_ = piece_start_ = 0;
+      borrowed_ = 0;
       return false;
     }
     // Past what was written; a partial write leaves the rest of a piece for the next call.
@@ -135,6 +142,7 @@ bool ExtractOutput::flush() {
   pieces_.clear();
   used_ = 0;
   piece_start_ = 0;
+  borrowed_ = 0;
   return true;
 }
 

@@ -68,6 +68,7 @@ class ExtractOutput {
   // from the readers.
   std::vector<struct iovec> pieces_;
   std::size_t piece_start_ = 0;  // buffer_ bytes from here on are not in pieces_ yet
+  std::size_t borrowed_ = 0;     // records in pieces_ that point into a reader
   std::uint64_t packets_ = 0;
   std::uint64_t bytes_ = 0;
   std::string error_;

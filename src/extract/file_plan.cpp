@@ -6,7 +6,7 @@
 namespace pcap_ring {
 namespace {
 
-constexpr std::uint64_t kMergeGap = 64 * 1024;  // the kernel maps a file's pages 64 KiB at a time
+constexpr std::uint64_t kMergeGap = 64 * 1024;  // a few blocks: cheaper to read through than to seek past
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <system_error>
 
 #include "common/safe_open.h"
 
@@ -25,6 +26,8 @@ std::string final_name_of(const std::string& part_name) { return part_name.subst
 
 RingStream::RingStream(CatalogRing ring, RingStreamOptions options, ExtractReport* report)
     : ring_(std::move(ring)), options_(std::move(options)), report_(report) {}
+
+RingStream::~RingStream() { close_file(); }
 
 bool RingStream::prepare(std::string* error) {
   dir_fd_ = UniqueFd(::open(ring_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -67,9 +70,13 @@ bool RingStream::prepare(std::string* error) {
     for (const auto& file : ring_.files)
       if (!file.partial && !(file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last))))
         finished.push_back(file.name);
-    if (finished.size() > 1)  // one file: nothing to overlap
-      plan_ahead_ = std::make_unique<PlanAhead>(dir_fd_.get(), options_.window, flow_query_ ? &*flow_query_ : nullptr,
-                                                std::move(finished));
+    try {
+      if (finished.size() > 1)  // one file: nothing to overlap
+        plan_ahead_ = std::make_unique<PlanAhead>(dir_fd_.get(), options_.window,
+                                                  flow_query_ ? &*flow_query_ : nullptr, std::move(finished));
+    } catch (const std::system_error&) {
+      plan_ahead_.reset();  // no thread to be had (a process limit): each file is planned when opened
+    }
   }
   // The oldest file covers the time from its creation, even before its first packet (a file
   // written from an old capture with --read has older packets than its creation).

@@ -40,6 +40,10 @@ class RingStream {
   enum class State { kPacket, kWait, kEnd };
 
   RingStream(CatalogRing ring, RingStreamOptions options, ExtractReport* report);
+  // Closes the open file: before_buffer_reuse runs before its reader goes.
+  ~RingStream();
+  RingStream(const RingStream&) = delete;
+  RingStream& operator=(const RingStream&) = delete;
   // Learns the ring's link type from its newest file and compiles the filter for it. False
   // with *error (naming the filter) when the filter does not compile, or the ring has no
   // readable file.

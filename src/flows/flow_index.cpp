@@ -54,18 +54,18 @@ std::uint32_t first_out_of_order(FlowKeyKind kind, const std::uint8_t* values, s
 }  // namespace
 
 bool FlowIndex::parse(const std::uint8_t* data, std::size_t size, FlowIndex* out, std::string* error) {
-  out->mapping_.reset();
-  out->copy_.assign(data, data + size);
-  out->data_ = out->copy_.data();
-  out->size_ = out->copy_.size();
-  return out->parse_bytes(error);
+  if (size > 0) std::memcpy(out->buffer(size), data, size);
+  return out->parse_buffer(size, error);
 }
 
-bool FlowIndex::parse_mapped(MappedFile file, std::string* error) {
-  copy_.clear();
-  mapping_ = std::move(file);
-  data_ = mapping_.data();
-  size_ = mapping_.size();
+std::uint8_t* FlowIndex::buffer(std::size_t size) {
+  if (bytes_.size() < size) bytes_.resize(size);
+  return bytes_.data();
+}
+
+bool FlowIndex::parse_buffer(std::size_t size, std::string* error) {
+  data_ = bytes_.data();
+  size_ = std::min(size, bytes_.size());
   return parse_bytes(error);
 }
 
@@ -75,6 +75,7 @@ void FlowIndex::clear() {
   kinds_ = {};
   key_count_ = 0;
   postings_at_ = 0;
+  postings_size_ = 0;
 }
 
 bool FlowIndex::parse_bytes(std::string* error) {
@@ -163,6 +164,7 @@ bool FlowIndex::parse_directory(const std::uint8_t* body, std::size_t size, std:
   if (directory_size > size - at) return fail(error, "key directory cut short");
   postings_at_ = fmt::kHeaderSize + at + static_cast<std::size_t>(directory_size);
   const std::uint64_t postings_size = size - at - directory_size;
+  postings_size_ = static_cast<std::size_t>(postings_size);
   std::size_t pos = at + fmt::kDirectoryCountsSize;
   std::uint32_t previous_end = 0;
   std::uint64_t key = 0;
@@ -173,14 +175,14 @@ bool FlowIndex::parse_directory(const std::uint8_t* body, std::size_t size, std:
     table.ends_at = table.values_at + table.count * value_size;
     table.postings_begin = previous_end;
     const std::uint8_t* values = body + pos;
-    const std::uint8_t* ends = values + table.count * value_size;
+    const std::uint8_t* ends = values + std::size_t{table.count} * value_size;
     const auto kind = static_cast<FlowKeyKind>(k + 1);
     if (std::uint32_t bad = first_out_of_order(kind, values, table.count); bad < table.count)
       return fail(error, "key " + std::to_string(key + bad) + " out of order");
     for (std::uint32_t i = 0; i < table.count; ++i, ++key) {
       if (kind == FlowKeyKind::kFlag && values[i] >= kFlowFlagCount)
         return fail(error, "key " + std::to_string(key) + " has an unknown flag");
-      auto end = fmt::get_le<std::uint32_t>(ends + 4 * i);
+      auto end = fmt::get_le<std::uint32_t>(ends + 4 * std::size_t{i});
       if (end <= previous_end || end > postings_size)
         return fail(error, "key " + std::to_string(key) + " has no postings or ends beyond them");
       previous_end = end;
@@ -224,7 +226,11 @@ void FlowIndex::add_key_range(const FlowKey& low, const FlowKey& high, Bits* bit
   for (std::uint32_t i = first; i < table.count; ++i) {
     if (std::memcmp(values + i * value_size, high.value.data(), value_size) > 0) break;
     std::size_t pos = i == 0 ? table.postings_begin : posting_end(table, i - 1);
-    const std::size_t end = posting_end(table, i);  // within the postings: checked by parse_directory
+    const std::size_t end = posting_end(table, i);  // checked by parse_directory; checked again, cheaply
+    if (end > postings_size_ || pos > end) {
+      *bits = all_bits();
+      return;
+    }
     std::uint64_t block = 0;
     for (bool first_posting = true; pos < end; first_posting = false) {
       std::uint64_t gap = 0;

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/mapped_file.h"
 #include "common/timestamp.h"
 #include "flows/flow_key.h"
 
@@ -36,9 +35,13 @@ class FlowIndex {
   // Parses a copy of `data`. On failure the index is empty and *error says why.
   [[nodiscard]] static bool parse(const std::uint8_t* data, std::size_t size, FlowIndex* out,
                                   std::string* error);
-  // Parses a mapped index file, which the index keeps: queries read it where it lies. One
-  // FlowIndex reused for many files reuses its memory (an extraction reads dozens).
-  [[nodiscard]] bool parse_mapped(MappedFile file, std::string* error);
+  // Room for an index file of `size` bytes, for a loader to read into before parse_buffer().
+  // One FlowIndex reused for many files reuses this memory (an extraction reads dozens). The
+  // index keeps its own copy of the bytes: a file changed after it was checked cannot change
+  // what queries read.
+  std::uint8_t* buffer(std::size_t size);
+  // Parses the first `size` bytes of buffer().
+  [[nodiscard]] bool parse_buffer(std::size_t size, std::string* error);
 
   const std::vector<FlowBlock>& blocks() const { return blocks_; }
   // Link type of the indexed file (of its first pcapng interface), -1 when it had none.
@@ -78,11 +81,11 @@ class FlowIndex {
   std::array<KindTable, 5> kinds_{};
   std::size_t key_count_ = 0;
   std::size_t postings_at_ = 0;  // in data_
-  // The index's bytes: data_ points into copy_ or mapping_.
+  std::size_t postings_size_ = 0;
+  // The index's bytes: the first size_ of bytes_, which only grows.
+  std::vector<std::uint8_t> bytes_;
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
-  std::vector<std::uint8_t> copy_;
-  MappedFile mapping_;
 };
 
 }  // namespace pcap_ring

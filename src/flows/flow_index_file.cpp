@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "common/atomic_file.h"
-#include "common/mapped_file.h"
 #include "common/safe_open.h"
 #include "flows/flow_index_builder.h"
 #include "ring/ring_names.h"
@@ -51,12 +50,19 @@ FlowIndexState load_flow_index(int dir_fd, const std::string& ring_file, FlowInd
     *error = name + ": unreadable or larger than " + std::to_string(kMaxIndexBytes) + " bytes";
     return FlowIndexState::kDamaged;
   }
-  MappedFile mapped;
-  if (!mapped.map(fd.get(), static_cast<std::size_t>(st.st_size), &why)) {
-    *error = name + ": " + why;
-    return FlowIndexState::kDamaged;
+  const auto size = static_cast<std::size_t>(st.st_size);
+  std::uint8_t* bytes = index->buffer(size);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd.get(), bytes + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = name + ": read: " + (n < 0 ? errno_text(errno) : std::string("shorter than its size"));
+      return FlowIndexState::kDamaged;
+    }
+    done += static_cast<std::size_t>(n);
   }
-  if (!index->parse_mapped(std::move(mapped), &why)) {
+  if (!index->parse_buffer(size, &why)) {
     *error = name + ": " + why;
     return FlowIndexState::kDamaged;
   }

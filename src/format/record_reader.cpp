@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 
 namespace pcap_ring {
 namespace {
@@ -76,7 +77,15 @@ void RecordReader::start_read_ahead() {
   // growing one is read on synchronously past it.
   std::uint64_t range_end = std::min(read_end_, size_at_open_);
   if (range_end <= next || range_end - next < kReadSize) return;
-  if (!read_ahead_) read_ahead_ = std::make_unique<ReadAhead>(fd_.get());
+  if (!read_ahead_) {
+    if (read_ahead_refused_) return;
+    try {
+      read_ahead_ = std::make_unique<ReadAhead>(fd_.get());
+    } catch (const std::system_error&) {
+      read_ahead_refused_ = true;  // no thread to be had (a process limit): read as it comes
+      return;
+    }
+  }
   if (spare_.size() < kHeadroom + kReadSize) spare_.resize(kHeadroom + kReadSize);
   ahead_offset_ = next;
   ahead_pending_ = true;

@@ -92,7 +92,7 @@ class RecordReader {
   std::vector<Interface> interfaces_;
   std::vector<std::uint8_t> buffer_;
   const std::uint8_t* base_ = nullptr;  // where buffer_offset_'s byte is in buffer_
-  std::uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
+  std::uint64_t buffer_offset_ = 0;  // file offset of base_[0]
   std::size_t buffer_length_ = 0;
   std::uint64_t position_ = 0;
   std::string error_;
@@ -103,6 +103,7 @@ class RecordReader {
   std::uint64_t ahead_offset_ = 0;
   std::uint64_t size_at_open_ = 0;
   bool ahead_pending_ = false;
+  bool read_ahead_refused_ = false;
   std::unique_ptr<ReadAhead> read_ahead_;  // last: stopped before spare_ and fd_ go
 };
 
