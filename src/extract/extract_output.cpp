@@ -107,9 +107,12 @@ void ExtractOutput::end_buffer_piece() {
 void ExtractOutput::release_borrowed() {
   if (borrowed_ == 0) return;  // only our own buffer is pending: it can wait
   if (error_.empty()) (void)flush();
-  // After an error nothing more is written, and nothing may point into the reader.
+  drop_pending();  // after an error nothing more is written, and nothing may point into the reader
+}
+
+void ExtractOutput::drop_pending() {
   pieces_.clear();
-  piece_start_ = used_ = 0;
+  used_ = piece_start_ = 0;
   borrowed_ = 0;
 }
 
@@ -124,9 +127,7 @@ bool ExtractOutput::flush() {
       error_ = n == 0 ? "cannot write the output: nothing was written"
                : errno == EPIPE ? "the reader of the output closed it"
                                 : "cannot write the output: " + errno_text(errno);
-      pieces_.clear();  // never written now: nothing may keep pointing into a reader
-      used_ = piece_start_ = 0;
-      borrowed_ = 0;
+      drop_pending();  // never written now: nothing may keep pointing into a reader
       return false;
     }
     // Past what was written; a partial write leaves the rest of a piece for the next call.
@@ -139,10 +140,7 @@ bool ExtractOutput::flush() {
       if (pieces_[first].iov_len == 0) ++first;
     }
   }
-  pieces_.clear();
-  used_ = 0;
-  piece_start_ = 0;
-  borrowed_ = 0;
+  drop_pending();
   return true;
 }
 

@@ -56,6 +56,8 @@ class ExtractOutput {
   bool flush();
   StreamParams params_for(std::size_t interface) const;
   void end_buffer_piece();
+  // Forgets what is pending (written, or never to be written after an error).
+  void drop_pending();
 
   int fd_;
   FileFormat format_;

@@ -29,6 +29,10 @@ RingStream::RingStream(CatalogRing ring, RingStreamOptions options, ExtractRepor
 
 RingStream::~RingStream() { close_file(); }
 
+bool RingStream::outside_window(const CatalogFile& file) const {
+  return file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last));
+}
+
 bool RingStream::prepare(std::string* error) {
   dir_fd_ = UniqueFd(::open(ring_.directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_.valid()) {
@@ -68,7 +72,7 @@ bool RingStream::prepare(std::string* error) {
   if (options_.use_flow_index) {
     std::vector<std::string> finished;
     for (const auto& file : ring_.files)
-      if (!file.partial && !(file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last))))
+      if (!file.partial && !outside_window(file))
         finished.push_back(file.name);
     try {
       if (finished.size() > 1)  // one file: nothing to overlap
@@ -151,7 +155,7 @@ bool RingStream::open_next_file(NanoTime now, bool* waiting) {
       if (last_seq_ && file.seq <= *last_seq_) continue;  // listed twice while it was renamed
       const std::optional<std::uint64_t> before = last_seq_;
       last_seq_ = file.seq;
-      if (file.record && (!file.record->packets || !options_.window.overlaps(file.record->first, file.record->last))) {
+      if (outside_window(file)) {
         ++report_->files_skipped;
         continue;
       }

@@ -61,6 +61,8 @@ class RingStream {
   bool open_next_file(NanoTime now, bool* waiting);
   bool open_file(const CatalogFile& file);
   void close_file();
+  // The ring index says the file holds no packet of the window: it need not be opened.
+  bool outside_window(const CatalogFile& file) const;
   // After the end of the live file: true to wait for more, false when it is finished.
   bool live_file_may_grow(NanoTime now);
   void note_time(NanoTime ts);
