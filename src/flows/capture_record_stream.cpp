@@ -38,16 +38,11 @@ std::uint16_t CaptureRecordStream::load16(const std::uint8_t* p) const {
 
 void CaptureRecordStream::feed(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink) {
   if (stopped_ || failed_ || size == 0) return;
-  // Records are parsed straight from the caller's bytes when nothing is pending; only an
-  // unfinished tail is kept.
-  const std::uint8_t* base = data;
-  std::size_t length = size;
-  bool from_pending = !pending_.empty();
-  if (from_pending) {
-    pending_.insert(pending_.end(), data, data + size);
-    base = pending_.data();
-    length = pending_.size();
-  }
+  std::size_t skip = 0;  // bytes of `data` already read through the pending tail
+  if (!pending_.empty() && !finish_pending(data, size, sink, &skip)) return;
+  // Records are parsed straight from the caller's bytes; only an unfinished tail is kept.
+  const std::uint8_t* base = data + skip;
+  const std::size_t length = size - skip;
   std::size_t pos = 0;
   Step result = Step::kConsumed;
   while (result == Step::kConsumed) {
@@ -56,16 +51,48 @@ void CaptureRecordStream::feed(const std::uint8_t* data, std::size_t size, Captu
     if (result == Step::kConsumed) pos += used;
   }
   consumed_ += pos;
-  if (result == Step::kStop) {
-    stopped_ = true;
-    std::vector<std::uint8_t>().swap(pending_);
-    return;
+  if (result == Step::kStop) return stop();
+  pending_.assign(base + pos, base + length);
+}
+
+bool CaptureRecordStream::finish_pending(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink,
+                                         std::size_t* skip) {
+  // The unfinished record is completed with as few of the new bytes as it needs (a first
+  // piece, then all of them), so that a tail does not make every later piece be copied.
+  constexpr std::size_t kFirstPiece = 64 * 1024;
+  const std::size_t tail = pending_.size();
+  std::size_t taken = 0;
+  std::size_t pos = 0;
+  while (pos < tail) {  // a record still begins in the old tail
+    std::size_t used = 0;
+    Step result = step(pending_.data() + pos, pending_.size() - pos, consumed_ + pos, sink, &used);
+    if (result == Step::kConsumed) {
+      pos += used;
+      continue;
+    }
+    if (result == Step::kStop) {
+      consumed_ += pos;
+      stop();
+      return false;
+    }
+    if (taken == size) break;
+    const std::size_t more = taken == 0 ? std::min(size, kFirstPiece) : size - taken;
+    pending_.insert(pending_.end(), data + taken, data + taken + more);
+    taken += more;
   }
-  if (from_pending) {
+  consumed_ += pos;
+  if (pos < tail) {  // every new byte is taken and the record is still unfinished
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(pos));
-  } else {
-    pending_.assign(data + pos, data + size);
+    return false;
   }
+  *skip = pos - tail;
+  pending_.clear();
+  return true;
+}
+
+void CaptureRecordStream::stop() {
+  stopped_ = true;
+  std::vector<std::uint8_t>().swap(pending_);
 }
 
 CaptureRecordStream::Step CaptureRecordStream::step(const std::uint8_t* p, std::size_t available,

@@ -56,6 +56,11 @@ class CaptureRecordStream {
   };
   enum class Step { kNeedMore, kConsumed, kStop };
 
+  // Reads the records that begin in the pending tail, completing it from `data`. False when
+  // nothing more is to be read from `data` now; else *skip is how many of its bytes were read.
+  bool finish_pending(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink, std::size_t* skip);
+  void stop();
+
   // Each step reads one unit (file header, record or block) at file offset `offset`, from
   // `available` bytes at `p`, and sets *used to its size when it returns kConsumed.
   Step step(const std::uint8_t* p, std::size_t available, std::uint64_t offset, CaptureRecordSink& sink,

@@ -41,24 +41,6 @@ void put_blocks(const std::vector<FlowBlock>& blocks, std::vector<std::uint8_t>*
 
 }  // namespace
 
-std::size_t FlowIndexBuilder::KeyHash::operator()(const FlowKey& key) const {
-  std::uint64_t a;
-  std::uint64_t b;
-  std::memcpy(&a, key.value.data(), 8);
-  std::memcpy(&b, key.value.data() + 8, 8);
-  std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull) ^ static_cast<std::uint64_t>(key.kind)) * 0xff51afd7ed558ccdull;
-  return static_cast<std::size_t>(h ^ (h >> 32));
-}
-
-bool FlowIndexBuilder::KeyEqual::operator()(const FlowKey& a, const FlowKey& b) const {
-  std::uint64_t a0, a1, b0, b1;
-  std::memcpy(&a0, a.value.data(), 8);
-  std::memcpy(&a1, a.value.data() + 8, 8);
-  std::memcpy(&b0, b.value.data(), 8);
-  std::memcpy(&b1, b.value.data() + 8, 8);
-  return a.kind == b.kind && a0 == b0 && a1 == b1;
-}
-
 FlowIndexBuilder::FlowIndexBuilder() : FlowIndexBuilder(FlowIndexOptions{}) {}
 
 FlowIndexBuilder::FlowIndexBuilder(FlowIndexOptions options) : options_(options) {
@@ -93,19 +75,14 @@ void FlowIndexBuilder::add_record(const CaptureRecord& record) {
   open_block_.end = record.end;
   ++open_block_.records;
   ++records_;
-  append_packet_keys(record.linktype, record.data, record.caplen, &open_keys_);
+  PacketKeyReader<KeyPostings>(&postings_).frame(record.linktype, record.data, record.caplen);
 }
 
 void FlowIndexBuilder::close_block() {
   if (open_block_.records == 0) return;
-  auto number = static_cast<std::uint32_t>(blocks_.size());
-  for (const FlowKey& key : open_keys_) {
-    std::vector<std::uint32_t>& blocks = postings_[key];
-    if (blocks.empty() || blocks.back() != number) blocks.push_back(number);  // once per block
-  }
-  open_keys_.clear();
   blocks_.push_back(open_block_);
   open_block_ = FlowBlock{};
+  postings_.set_block(static_cast<std::uint32_t>(blocks_.size()));
 }
 
 std::vector<std::uint8_t> FlowIndexBuilder::finish() {
@@ -115,10 +92,7 @@ std::vector<std::uint8_t> FlowIndexBuilder::finish() {
 
 std::vector<std::uint8_t> FlowIndexBuilder::serialize() const {
   namespace fmt = flow_format;
-  std::vector<std::pair<FlowKey, const std::vector<std::uint32_t>*>> keys;
-  keys.reserve(postings_.size());
-  for (const auto& [key, blocks] : postings_) keys.emplace_back(key, &blocks);
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<FlowKey, const std::vector<std::uint32_t>*>> keys = postings_.sorted();
 
   std::vector<std::uint8_t> postings;
   std::vector<std::uint32_t> posting_ends;

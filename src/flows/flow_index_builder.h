@@ -8,13 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/timestamp.h"
 #include "flows/capture_record_stream.h"
 #include "flows/flow_index.h"
 #include "flows/flow_key.h"
+#include "flows/key_postings.h"
 
 namespace pcap_ring {
 
@@ -46,12 +46,6 @@ class FlowIndexBuilder {
   std::uint64_t records() const { return records_; }
 
  private:
-  struct KeyHash {
-    std::size_t operator()(const FlowKey& key) const;
-  };
-  struct KeyEqual {  // two word compares instead of a byte-wise memcmp call
-    bool operator()(const FlowKey& a, const FlowKey& b) const;
-  };
   class RecordSink final : public CaptureRecordSink {
    public:
     explicit RecordSink(FlowIndexBuilder* builder) : builder_(builder) {}
@@ -73,8 +67,7 @@ class FlowIndexBuilder {
   std::uint64_t records_ = 0;
   std::vector<FlowBlock> blocks_;
   FlowBlock open_block_;
-  std::vector<FlowKey> open_keys_;
-  std::unordered_map<FlowKey, std::vector<std::uint32_t>, KeyHash, KeyEqual> postings_;
+  KeyPostings postings_;  // keys of the open block are added to it as records are read
 };
 
 // Builds the index of an open capture file by reading it (pread, from offset 0 to its size).

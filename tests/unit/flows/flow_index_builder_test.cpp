@@ -67,6 +67,29 @@ void expect_blocks_cover(const FlowIndex& index, const std::vector<std::uint64_t
   EXPECT_EQ(record, offsets.size());
 }
 
+// A record that spans two pieces is completed from the start of the next piece; records of
+// 100 kB (more than the first 64 KiB taken) and pieces of several sizes give the same index.
+TEST(FlowIndexBuilder, RecordsLongerThanAPieceGiveTheSameIndex) {
+  std::vector<TestPacket> packets = sample_packets(40);
+  for (std::size_t i = 0; i < packets.size(); i += 3) {
+    FrameSpec s;
+    s.src = testing::v4(10, 0, 2, static_cast<std::uint8_t>(i));
+    s.dst = testing::v4(10, 0, 1, 1);
+    s.payload = 100'000 + i;
+    packets[i].frame = testing::make_frame(s);
+  }
+  StreamParams params;
+  params.snaplen = 262144;
+  std::vector<std::uint64_t> offsets;
+  auto file = testing::make_capture(params, packets, &offsets);
+  auto whole = build(file, file.size());
+  for (std::size_t piece : {std::size_t{1000}, std::size_t{65536}, std::size_t{70001}, std::size_t{1} << 20}) {
+    EXPECT_EQ(build(file, piece), whole) << "pieces of " << piece;
+  }
+  FlowIndex index = parse_or_fail(whole);
+  expect_blocks_cover(index, offsets, packets);
+}
+
 class FlowIndexBuilderFormats : public ::testing::TestWithParam<std::tuple<FileFormat, TimestampPrecision>> {};
 
 TEST_P(FlowIndexBuilderFormats, BlocksTileTheRecordsWhateverThePieceSize) {
