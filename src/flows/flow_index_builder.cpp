@@ -75,7 +75,31 @@ void FlowIndexBuilder::add_record(const CaptureRecord& record) {
   open_block_.end = record.end;
   ++open_block_.records;
   ++records_;
+  add_keys(record);
+}
+
+bool FlowIndexBuilder::ipv4_key_bytes(const CaptureRecord& record, Ipv4KeyBytes* bytes) {
+  constexpr std::uint32_t kPortsEnd = 14 + 20 + 4;
+  const std::uint8_t* f = record.data;
+  if (record.linktype != kLinktypeEthernet || record.caplen < kPortsEnd) return false;
+  if (f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45) return false;  // IPv4, 20-byte header
+  std::memcpy(&bytes->addresses, f + 26, 8);
+  std::uint32_t ports;
+  std::memcpy(&ports, f + 34, 4);
+  const bool first_fragment = (((f[20] << 8) | f[21]) & 0x1fff) == 0;
+  bytes->ports_protocol_fragment = (static_cast<std::uint64_t>(ports) << 32) | (static_cast<std::uint64_t>(f[23]) << 8) |
+                                   (first_fragment ? 1u : 0u);
+  return true;
+}
+
+void FlowIndexBuilder::add_keys(const CaptureRecord& record) {
+  Ipv4KeyBytes key_bytes;
+  const bool plain_ipv4 = ipv4_key_bytes(record, &key_bytes);
+  if (plain_ipv4 && previous_is_plain_ipv4_ && key_bytes == previous_key_bytes_) return postings_.repeat_packet();
+  postings_.start_packet();
   PacketKeyReader<KeyPostings>(&postings_).frame(record.linktype, record.data, record.caplen);
+  previous_is_plain_ipv4_ = plain_ipv4 && postings_.packet_recorded();
+  previous_key_bytes_ = key_bytes;
 }
 
 void FlowIndexBuilder::close_block() {

@@ -41,6 +41,14 @@ class KeyPostings {
   void ipv4(const std::uint8_t* address);
   void ipv6(const std::uint8_t* address);
 
+  // The lists one packet's keys went to, so that a next packet known to have the same keys
+  // adds them again without being read.
+  void start_packet() { packet_count_ = 0; }
+  bool packet_recorded() const { return packet_count_ <= kPacketLists; }
+  void repeat_packet() {
+    for (std::size_t i = 0; i < packet_count_; ++i) add_to_block(packet_lists_[i]);
+  }
+
   std::size_t size() const { return keys_.size(); }
   // Every key with its blocks, in key order.
   std::vector<std::pair<FlowKey, const std::vector<std::uint32_t>*>> sorted() const;
@@ -57,6 +65,11 @@ class KeyPostings {
   };
 
   [[gnu::always_inline]] void add_block(std::uint32_t list) {
+    if (packet_count_ < kPacketLists) packet_lists_[packet_count_] = list;
+    ++packet_count_;
+    add_to_block(list);
+  }
+  [[gnu::always_inline]] void add_to_block(std::uint32_t list) {
     if (last_block_[list] == block_) return;  // the usual case: a key the block already has
     last_block_[list] = block_;
     blocks_[list].push_back(block_);
@@ -65,7 +78,11 @@ class KeyPostings {
   void grow_ipv4();
   void grow_ipv6();
 
+  static constexpr std::size_t kPacketLists = 16;
+
   std::uint32_t block_ = 0;
+  std::array<std::uint32_t, kPacketLists> packet_lists_{};
+  std::size_t packet_count_ = 0;
   // Per list (key) number: the key, the last block added to its list, its blocks. Apart, so
   // that the check made for every key of every packet reads a dense array.
   std::vector<FlowKey> keys_;
