@@ -43,9 +43,14 @@ class KeyPostings {
 
   // The lists one packet's keys went to, so that a next packet known to have the same keys
   // adds them again without being read.
-  void start_packet() { packet_count_ = 0; }
+  void start_packet() {
+    packet_count_ = 0;
+    packet_block_ = block_;
+  }
   bool packet_recorded() const { return packet_count_ <= kPacketLists; }
   void repeat_packet() {
+    if (packet_block_ == block_) return;  // the block has them already
+    packet_block_ = block_;
     for (std::size_t i = 0; i < packet_count_; ++i) add_to_block(packet_lists_[i]);
   }
 
@@ -83,6 +88,7 @@ class KeyPostings {
   std::uint32_t block_ = 0;
   std::array<std::uint32_t, kPacketLists> packet_lists_{};
   std::size_t packet_count_ = 0;
+  std::uint32_t packet_block_ = kNone;  // the block those lists last had the packet's keys added in
   // Per list (key) number: the key, the last block added to its list, its blocks. Apart, so
   // that the check made for every key of every packet reads a dense array.
   std::vector<FlowKey> keys_;
