@@ -1,6 +1,7 @@
 #include "cli/index_command.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <iostream>
@@ -49,7 +50,9 @@ void rebuild_ring(const CatalogRing& ring, bool force, RebuildCounts* counts) {
     }
     ++counts->built;
     counts->index_bytes += size;
-    if (file.record) counts->file_bytes += file.record->bytes;
+    // The file's own size: a directory without the ring's index has no record of it.
+    struct stat st {};
+    if (::fstat(fd.get(), &st) == 0) counts->file_bytes += static_cast<std::uint64_t>(st.st_size);
   }
 }
 
