@@ -1,0 +1,34 @@
+// Fuzzes the agent's request parser: any bytes from a bus either parse or are refused with a
+// reason, never an exception or a crash. What parses respects the limits it was given, and
+// parsing the same bytes again gives the same request identity.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "agent/agent_request.h"
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  pcap_ring::AgentRequestLimits limits;
+  limits.max_packets = 1000;
+  limits.max_duration_seconds = 600;
+  pcap_ring::AgentRequest request;
+  std::string why;
+  if (!pcap_ring::parse_agent_request(body, limits, &request, &why)) {
+    FUZZ_CHECK(!why.empty());
+    return 0;
+  }
+  FUZZ_CHECK(!request.id.empty());
+  FUZZ_CHECK(request.node.has_value() != request.nodere.has_value());
+  FUZZ_CHECK(request.interfaces.empty() != request.aliases.empty());
+  FUZZ_CHECK(!request.packets || (*request.packets >= 1 && *request.packets <= limits.max_packets));
+  FUZZ_CHECK(!request.duration_seconds || *request.duration_seconds <= limits.max_duration_seconds);
+  FUZZ_CHECK(request.from.has_value() == request.to.has_value());
+  FUZZ_CHECK(!request.from || *request.from < *request.to);
+  pcap_ring::AgentRequest again;
+  FUZZ_CHECK(pcap_ring::parse_agent_request(body, limits, &again, &why));
+  FUZZ_CHECK(again.id == request.id);
+  (void)pcap_ring::request_names_node(request, "sensor-1");
+  return 0;
+}
