@@ -153,7 +153,7 @@ void parse_fields(const json& m, std::string_view body, const AgentRequestLimits
   if (has("v")) r->version = static_cast<int>(integer(m.at("v"), "v", 1, 1));
   if (has("id")) {
     r->id = text(m.at("id"), "id", 128);
-    if (r->id.empty() || !name_chars(r->id, "._:-") || r->id[0] == '.')
+    if (!valid_request_id(r->id))
       bad("id", "'" + r->id + "' must be 1-128 letters, digits, '.', '_', ':' or '-', not starting with '.'");
   } else {
     r->id = hash_id(body);  // the same body redelivered keeps its identity
@@ -275,6 +275,10 @@ bool parse_agent_request(std::string_view body, const AgentRequestLimits& limits
   }
   *request = std::move(parsed);
   return true;
+}
+
+bool valid_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && id[0] != '.' && name_chars(id, "._:-");
 }
 
 bool request_names_node(const AgentRequest& request, const std::string& node_name) {

@@ -73,6 +73,10 @@ struct AgentRequest {
 [[nodiscard]] bool parse_agent_request(std::string_view body, const AgentRequestLimits& limits, AgentRequest* request,
                                        std::string* error);
 
+// A request id: 1-128 letters, digits, '.', '_', ':' or '-', not starting with '.' (ids name
+// result objects and lines of the agent's state).
+bool valid_request_id(std::string_view id);
+
 // True when the request names this node (`node` exactly or "any", or `nodere` matching the
 // whole name). A nodere that does not compile names no node.
 bool request_names_node(const AgentRequest& request, const std::string& node_name);
