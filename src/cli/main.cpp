@@ -8,6 +8,7 @@
 #include "cli/hook_suricata_command.h"
 #include "cli/hooks_command.h"
 #include "cli/index_command.h"
+#include "cli/keygen_command.h"
 #include "cli/list_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_status_command(app));
   commands.push_back(add_extract_command(app));
   commands.push_back(add_index_command(app));
+  commands.push_back(add_keygen_command(app));
   CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
   hooks->require_subcommand(1);
   commands.push_back(add_hooks_run_command(*hooks));

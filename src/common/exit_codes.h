@@ -26,6 +26,7 @@ enum ExitCode : int {
   kExitSoftware = EX_SOFTWARE,        // internal error
   kExitTempFail = EX_TEMPFAIL,        // try again later (hooks: retried with backoff)
   kExitConfig = EX_CONFIG,            // bad configuration (INI, environment, BPF, interface, directory)
+  kExitCantCreate = EX_CANTCREAT,     // an output file cannot be made (`keygen`: it exists, or no such directory)
   kExitNotRunning = 3,                // `status`: no daemon runs for the ring (as systemctl is-active)
 };
 

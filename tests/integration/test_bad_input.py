@@ -220,5 +220,41 @@ for _name, _case in CASES.items():
     setattr(BadInput, "test_" + _name, _make(_name, *_case))
 
 
+class KeygenBadInput(unittest.TestCase):
+    """`packet-capture keygen`: a bad key id is a usage error, an existing key is never
+    replaced (EX_CANTCREAT), each with one line naming the value."""
+
+    EX_CANTCREAT = 73
+
+    def setUp(self):
+        harness.require_binary()
+        self.dir = tempfile.mkdtemp(prefix="pc-keygen-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def keygen(self, *args):
+        return subprocess.run([harness.binary(), "keygen", *args, "--dir", self.dir],
+                              capture_output=True, text=True, timeout=30)
+
+    def one_line(self, p, code, needle):
+        self.assertEqual(p.returncode, code, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(needle, lines[0])
+
+    def test_bad_key_id(self):
+        self.one_line(self.keygen("../soc"), EX_USAGE, "'../soc'")
+        self.assertEqual(os.listdir(self.dir), [])
+
+    def test_existing_key_is_not_replaced(self):
+        p = self.keygen("soc")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.dir, "soc.key"), "rb") as f:
+            first = f.read()
+        self.one_line(self.keygen("soc"), self.EX_CANTCREAT, "soc.key: exists already; not replaced")
+        with open(os.path.join(self.dir, "soc.key"), "rb") as f:
+            self.assertEqual(f.read(), first)
+        self.assertEqual(os.stat(os.path.join(self.dir, "soc.key")).st_mode & 0o777, 0o600)
+
+
 if __name__ == "__main__":
     harness.main()
