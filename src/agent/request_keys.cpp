@@ -13,20 +13,11 @@
 #include <memory>
 
 #include "agent/request_signature.h"
+#include "agent/openssl_handles.h"
 #include "common/unique_fd.h"
 
 namespace pcap_ring {
 namespace {
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
@@ -66,9 +57,9 @@ bool check_key_id(const std::string& key_id, std::string* error) {
 bool write_ed25519_key_pair(const std::string& directory, const std::string& key_id, std::string* error, bool* exists) {
   *exists = false;
   if (!check_key_id(key_id, error)) return false;
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-  std::unique_ptr<BIO, BioFree> private_bio(BIO_new(BIO_s_mem()));
-  std::unique_ptr<BIO, BioFree> public_bio(BIO_new(BIO_s_mem()));
+  PkeyHandle key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  BioHandle private_bio(BIO_new(BIO_s_mem()));
+  BioHandle public_bio(BIO_new(BIO_s_mem()));
   if (!key || !private_bio || !public_bio ||
       PEM_write_bio_PrivateKey(private_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
       PEM_write_bio_PUBKEY(public_bio.get(), key.get()) != 1) {
@@ -108,8 +99,8 @@ bool write_hmac_secret(const std::string& directory, const std::string& key_id, 
 
 bool sign_request_ed25519(std::string_view private_key_pem, std::string_view key_id, std::string_view body,
                           std::string* signature_base64, std::string* error) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  BioHandle bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
+  PkeyHandle key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key || EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
     *error = "not an Ed25519 private key (PEM)";
     return false;
@@ -117,7 +108,7 @@ bool sign_request_ed25519(std::string_view private_key_pem, std::string_view key
   const std::string input = request_signing_input(key_id, body);
   unsigned char signature[64];
   std::size_t size = sizeof signature;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtxHandle ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), signature, &size, reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
     *error = "cannot sign";

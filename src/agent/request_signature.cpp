@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/safe_open.h"
+#include "agent/openssl_handles.h"
 #include "common/unique_fd.h"
 
 namespace pcap_ring {
@@ -22,15 +23,6 @@ constexpr std::string_view kContext = "packet-capture request v1";
 constexpr std::size_t kMaxKeyFile = 16 * 1024;
 constexpr std::size_t kMinHmacSecret = 32;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() > tail.size() && s.substr(s.size() - tail.size()) == tail;
@@ -94,7 +86,7 @@ bool read_key_file(int dir_fd, const std::string& name, bool secret, std::string
 
 struct TrustedKeys::Key {
   SignatureAlgorithm algorithm = SignatureAlgorithm::kEd25519;
-  std::unique_ptr<EVP_PKEY, PkeyFree> public_key;
+  PkeyHandle public_key;
   std::string secret;
   ~Key() { OPENSSL_cleanse(secret.data(), secret.size()); }
 };
@@ -131,8 +123,8 @@ bool TrustedKeys::add_ed25519_pem(const std::string& key_id, std::string_view pe
     *error = "key id '" + key_id + "' is not 1-64 letters, digits, '.', '_' or '-'";
     return false;
   }
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  BioHandle bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  PkeyHandle key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
     *error = key_id + ".pub: not a PEM public key";
     return false;
@@ -226,7 +218,7 @@ bool TrustedKeys::verify(SignatureAlgorithm algorithm, std::string_view key_id, 
   const auto* sig = reinterpret_cast<const unsigned char*>(signature->data());
   bool good = false;
   if (algorithm == SignatureAlgorithm::kEd25519) {
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+    MdCtxHandle ctx(EVP_MD_CTX_new());
     good = ctx && signature->size() == 64 &&
            EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.public_key.get()) == 1 &&
            EVP_DigestVerify(ctx.get(), sig, signature->size(), data, input.size()) == 1;

@@ -4,37 +4,26 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdio>
 
+#include "agent/openssl_tool.h"
 #include "support/test_support.h"
 
 namespace pcap_ring {
 namespace {
 
 using testing::TempDir;
+using testing::run_tool;
 using testing::write_text_file;
 
 constexpr NanoTime kSecond = kNanosPerSecond;
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << command;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 class RequestAdmission : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string keys_dir = dir_.file("keys");
     ASSERT_EQ(::mkdir(keys_dir.c_str(), 0755), 0);
-    run("openssl genpkey -algorithm ed25519 -out " + dir_.file("soc.key"));
-    run("openssl pkey -in " + dir_.file("soc.key") + " -pubout -out " + keys_dir + "/soc.pub");
+    run_tool("openssl genpkey -algorithm ed25519 -out " + dir_.file("soc.key"));
+    run_tool("openssl pkey -in " + dir_.file("soc.key") + " -pubout -out " + keys_dir + "/soc.pub");
     std::string error;
     ASSERT_TRUE(TrustedKeys::load(keys_dir, &keys_, &error)) << error;
     ASSERT_EQ(seen_.open(dir_.file("seen"), 2 * policy_.max_skew, now_), 0);
@@ -43,7 +32,7 @@ class RequestAdmission : public ::testing::Test {
   BusMessage sign(const std::string& body) {
     write_text_file(dir_.file("input"), request_signing_input("soc", body));
     BusMessage m{body, "soc", "ed25519",
-                 run("openssl pkeyutl -sign -inkey " + dir_.file("soc.key") + " -rawin -in " + dir_.file("input") +
+                 run_tool("openssl pkeyutl -sign -inkey " + dir_.file("soc.key") + " -rawin -in " + dir_.file("input") +
                      " | openssl base64 -A")};
     return m;
   }

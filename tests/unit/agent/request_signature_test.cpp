@@ -6,54 +6,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 
+#include "agent/openssl_tool.h"
 #include "support/test_support.h"
 
 namespace pcap_ring {
 namespace {
 
 using testing::TempDir;
+using testing::run_tool;
 using testing::read_text_file;
 using testing::write_text_file;
-
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(::pclose(p), 0) << command;
-  return out;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
 
 class RequestSignature : public ::testing::Test {
  protected:
   void SetUp() override {
     keys_dir_ = dir_.file("trusted-keys.d");
     ASSERT_EQ(::mkdir(keys_dir_.c_str(), 0755), 0);
-    run("openssl genpkey -algorithm ed25519 -out " + dir_.file("soc.key") + " 2>&1");
-    run("openssl pkey -in " + dir_.file("soc.key") + " -pubout -out " + keys_dir_ + "/soc.pub");
-    run("openssl genpkey -algorithm ed25519 -out " + dir_.file("other.key") + " 2>&1");
+    run_tool("openssl genpkey -algorithm ed25519 -out " + dir_.file("soc.key") + " 2>&1");
+    run_tool("openssl pkey -in " + dir_.file("soc.key") + " -pubout -out " + keys_dir_ + "/soc.pub");
+    run_tool("openssl genpkey -algorithm ed25519 -out " + dir_.file("other.key") + " 2>&1");
   }
 
   // The Ed25519 signature openssl makes of the signing input, base64.
   std::string ed25519(const std::string& key_file, const std::string& key_id, const std::string& body) {
     write_text_file(dir_.file("input"), request_signing_input(key_id, body));
-    return trim(run("openssl pkeyutl -sign -inkey " + dir_.file(key_file) + " -rawin -in " + dir_.file("input") +
-                    " | openssl base64 -A"));
+    return run_tool("openssl pkeyutl -sign -inkey " + dir_.file(key_file) + " -rawin -in " + dir_.file("input") +
+                    " | openssl base64 -A");
   }
   std::string hmac(const std::string& secret, const std::string& key_id, const std::string& body) {
     write_text_file(dir_.file("input"), request_signing_input(key_id, body));
-    return trim(run("openssl dgst -sha256 -mac HMAC -macopt key:" + secret + " -binary " + dir_.file("input") +
-                    " | openssl base64 -A"));
+    return run_tool("openssl dgst -sha256 -mac HMAC -macopt key:" + secret + " -binary " + dir_.file("input") +
+                    " | openssl base64 -A");
   }
   TrustedKeys load() {
     TrustedKeys keys;
@@ -121,8 +106,8 @@ TEST_F(RequestSignature, UnsafeOrWrongKeyFilesAreRefusedByName) {
   EXPECT_EQ(error, keys_dir_ + "/short.hmac: a secret of 9 bytes; at least 32 are needed");
   ::unlink((keys_dir_ + "/short.hmac").c_str());
 
-  run("openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 -out " + dir_.file("rsa.key") + " 2>/dev/null");
-  run("openssl pkey -in " + dir_.file("rsa.key") + " -pubout -out " + keys_dir_ + "/rsa.pub");
+  run_tool("openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 -out " + dir_.file("rsa.key") + " 2>/dev/null");
+  run_tool("openssl pkey -in " + dir_.file("rsa.key") + " -pubout -out " + keys_dir_ + "/rsa.pub");
   EXPECT_FALSE(TrustedKeys::load(keys_dir_, &keys, &error));
   EXPECT_EQ(error, keys_dir_ + "/rsa.pub: not an Ed25519 public key (make one with `packet-capture keygen`)");
   ::unlink((keys_dir_ + "/rsa.pub").c_str());
