@@ -58,6 +58,12 @@ bool read_key_file(int dir_fd, const std::string& name, bool secret, std::string
     *error = name + ": cannot stat: " + errno_text(errno);
     return false;
   }
+  // Whoever can change a trusted key can command this node: only its owner (root or the
+  // agent's own user) may write it.
+  if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid())) {
+    *error = name + ": writable by group or others, or owned by another user; refused";
+    return false;
+  }
   if (secret && (st.st_mode & 077) != 0) {
     *error = name + ": a secret must not be accessible to group or others (chmod 600)";
     return false;
@@ -162,6 +168,15 @@ bool TrustedKeys::load(const std::string& directory, TrustedKeys* keys, std::str
   UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir.valid()) {
     *error = "cannot open trusted key directory '" + directory + "': " + errno_text(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(dir.get(), &st) != 0) {
+    *error = "cannot stat '" + directory + "': " + errno_text(errno);
+    return false;
+  }
+  if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid())) {
+    *error = "trusted key directory '" + directory + "' is writable by group or others, or owned by another user; refused";
     return false;
   }
   std::vector<std::string> names;

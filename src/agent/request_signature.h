@@ -33,8 +33,9 @@ class TrustedKeys {
 
   // Loads every KID.pub (an Ed25519 public key, PEM) and KID.hmac (a secret of at least 32
   // bytes; one trailing newline is not part of it) of `directory`; other names are ignored.
-  // False with *error naming the first file that is unsafe (a symlink, group- or
-  // world-accessible secret) or not a key of its kind.
+  // False with *error naming the directory or the first file that is unsafe (writable by
+  // group or others or owned by another user than root or this process's, a symlink, a
+  // secret others can read) or not a key of its kind.
   [[nodiscard]] static bool load(const std::string& directory, TrustedKeys* keys, std::string* error);
   [[nodiscard]] bool add_ed25519_pem(const std::string& key_id, std::string_view pem, std::string* error);
   [[nodiscard]] bool add_hmac_secret(const std::string& key_id, std::string_view secret, std::string* error);

@@ -122,6 +122,25 @@ TEST_F(RequestSignature, UnsafeOrWrongKeyFilesAreRefusedByName) {
   EXPECT_EQ(keys.size(), 1u);
 }
 
+TEST_F(RequestSignature, KeysOthersCouldChangeAreRefused) {
+  std::string error;
+  TrustedKeys keys;
+  ASSERT_EQ(::chmod((keys_dir_ + "/soc.pub").c_str(), 0666), 0);
+  EXPECT_FALSE(TrustedKeys::load(keys_dir_, &keys, &error));
+  EXPECT_EQ(error, keys_dir_ + "/soc.pub: writable by group or others, or owned by another user; refused");
+  ASSERT_EQ(::chmod((keys_dir_ + "/soc.pub").c_str(), 0644), 0);
+  ASSERT_EQ(::chown((keys_dir_ + "/soc.pub").c_str(), 4242, 4242), 0);
+  EXPECT_FALSE(TrustedKeys::load(keys_dir_, &keys, &error));
+  EXPECT_EQ(error, keys_dir_ + "/soc.pub: writable by group or others, or owned by another user; refused");
+  ASSERT_EQ(::chown((keys_dir_ + "/soc.pub").c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(keys_dir_.c_str(), 0777), 0);  // anyone could plant a key here
+  EXPECT_FALSE(TrustedKeys::load(keys_dir_, &keys, &error));
+  EXPECT_EQ(error, "trusted key directory '" + keys_dir_ +
+                       "' is writable by group or others, or owned by another user; refused");
+  ASSERT_EQ(::chmod(keys_dir_.c_str(), 0755), 0);
+  EXPECT_TRUE(TrustedKeys::load(keys_dir_, &keys, &error)) << error;
+}
+
 TEST(RequestSigningInput, ContextKeyIdAndExactBody) {
   EXPECT_EQ(request_signing_input("soc", "{}"), "packet-capture request v1\nsoc\n{}");
   EXPECT_TRUE(valid_key_id("soc-2026.a_b"));
