@@ -166,8 +166,12 @@ void parse_fields(const json& m, std::string_view body, const AgentRequestLimits
     if (r->node->empty()) bad("node", "an empty node name");
   } else {
     r->nodere = text(m.at("nodere"), "nodere", limits.max_nodere_length);
+    // Bounds such as {255} make the compiled expression grow with their product, and back
+    // references make matching exponential: neither is needed to name hosts.
+    if (r->nodere->find('{') != std::string::npos || r->nodere->find('\\') != std::string::npos)
+      bad("nodere", "'" + *r->nodere + "': bounds ({n}) and backslashes are not allowed");
     regex_t compiled;
-    if (regcomp(&compiled, ("^(" + *r->nodere + ")$").c_str(), REG_EXTENDED | REG_NOSUB) != 0)
+    if (regcomp(&compiled, r->nodere->c_str(), REG_EXTENDED) != 0)
       bad("nodere", "'" + *r->nodere + "' is not a POSIX extended regular expression");
     regfree(&compiled);
   }
@@ -204,8 +208,13 @@ void parse_fields(const json& m, std::string_view body, const AgentRequestLimits
     NanoTime at = instant(m.at("at"), "at");
     std::int64_t before = has("before") ? integer(m.at("before"), "before", 0, 366 * 86400) : 0;
     std::int64_t after = has("after") ? integer(m.at("after"), "after", 0, 366 * 86400) : 0;
-    r->from = at - before * kNanosPerSecond;
-    r->to = at + after * kNanosPerSecond;
+    NanoTime from = 0;
+    NanoTime to = 0;
+    if (__builtin_sub_overflow(at, before * kNanosPerSecond, &from) || from < 0)
+      bad("before", "the window would start before 1970");
+    if (__builtin_add_overflow(at, after * kNanosPerSecond, &to)) bad("after", "the window would end after 2262");
+    r->from = from;
+    r->to = to;
   }
   if (r->from) {
     if (*r->to <= *r->from) bad(window ? "to" : "after", "the window is empty or reversed");
@@ -285,10 +294,14 @@ bool request_names_node(const AgentRequest& request, const std::string& node_nam
   if (request.node) return *request.node == "any" || *request.node == node_name;
   if (!request.nodere) return false;
   regex_t compiled;
-  if (regcomp(&compiled, ("^(" + *request.nodere + ")$").c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
-  const bool match = regexec(&compiled, node_name.c_str(), 0, nullptr, 0) == 0;
+  if (regcomp(&compiled, request.nodere->c_str(), REG_EXTENDED) != 0) return false;
+  // POSIX matching is leftmost-longest: a match of the whole name exists exactly when the
+  // match found spans it. (Wrapping the text in ^( )$ would let "a)|(.*" escape the anchors.)
+  regmatch_t match{};
+  const bool whole = regexec(&compiled, node_name.c_str(), 1, &match, 0) == 0 && match.rm_so == 0 &&
+                     static_cast<std::size_t>(match.rm_eo) == node_name.size();
   regfree(&compiled);
-  return match;
+  return whole;
 }
 
 }  // namespace pcap_ring

@@ -34,13 +34,13 @@ struct AgentRequest {
   bool id_generated = false;
   // Which nodes: exactly one of these. node "any" names every node.
   std::optional<std::string> node;
-  std::optional<std::string> nodere;  // a POSIX extended regex matching the whole node name
+  std::optional<std::string> nodere;  // a POSIX extended regex (no bounds, no backslash) matching the whole name
   // Which interfaces: exactly one of these.
   std::vector<std::string> interfaces;
   std::vector<std::string> aliases;
   std::string bpf;
   std::optional<std::uint32_t> snap;
-  // Limits of the result; the first one hit ends it.
+  // Limits of the result; the first one hit ends it. Absent: the configured maximum applies.
   std::optional<std::uint64_t> packets;
   std::optional<std::uint64_t> bytes;
   std::optional<std::int64_t> duration_seconds;

@@ -1,5 +1,6 @@
 #include "agent/request_admission.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/unique_fd.h"
@@ -25,7 +26,9 @@ Admission admit_request(const BusMessage& message, const TrustedKeys& keys, Seen
   const bool is_signed = !message.key_id.empty() || !message.algorithm.empty() || !message.signature.empty();
   if (is_signed) {
     auto algorithm = parse_signature_algorithm(message.algorithm);
-    if (!algorithm) return refuse("signature algorithm '" + message.algorithm.substr(0, 32) + "' is not ed25519 or hmac-sha256");
+    if (!algorithm) return refuse("signature algorithm: not ed25519 or hmac-sha256");
+    if (!valid_key_id(message.key_id))
+      return refuse("key id: not 1-64 letters, digits, '.', '_' or '-' (not starting with '.')");
     std::string why;
     if (!keys.verify(*algorithm, message.key_id, message.body, message.signature, &why)) return refuse(why);
   } else if (!policy.allow_unsigned) {
@@ -42,8 +45,17 @@ Admission admit_request(const BusMessage& message, const TrustedKeys& keys, Seen
   if (a.request.sent_at && std::llabs(static_cast<long long>(*a.request.sent_at - now)) > policy.max_skew)
     return refuse("ts: " + seconds_text(*a.request.sent_at - now) + " from this node's clock, over the allowed skew of " +
                   seconds_text(policy.max_skew));
+  // A window reaching into the future is followed live: its live part is bounded like a
+  // request's duration.
+  const NanoTime max_live = policy.limits.max_duration_seconds * kNanosPerSecond;
+  if (a.request.to && *a.request.to > now && *a.request.to - std::max(now, *a.request.from) > max_live)
+    return refuse("to: the window runs " + seconds_text(*a.request.to - std::max(now, *a.request.from)) +
+                  " past now, over max_duration of " + seconds_text(max_live));
   if (seen.seen(a.request.id)) return refuse("id: '" + a.request.id + "' was already accepted (a replay)");
-  if (int err = seen.record(a.request.id, now)) return refuse("cannot record the request durably: " + errno_text(err));
+  // Remembered as long as the same bytes could pass the checks above again.
+  const NanoTime until = std::max(now, a.request.sent_at.value_or(now)) + policy.max_skew;
+  if (int err = seen.record(a.request.id, until, now))
+    return refuse("cannot record the request durably: " + errno_text(err));
   a.accepted = true;
   return a;
 }

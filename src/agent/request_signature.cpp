@@ -197,6 +197,10 @@ bool TrustedKeys::load(const std::string& directory, TrustedKeys* keys, std::str
     const bool hmac = ends_with(name, ".hmac");
     if ((!pub && !hmac) || name[0] == '.') continue;
     const std::string key_id = name.substr(0, name.size() - (pub ? 4 : 5));
+    if (loaded.keys_.count(key_id) != 0) {  // a .pub and a .hmac: which one is meant is not ours to guess
+      *error = directory + "/" + key_id + ".pub and " + key_id + ".hmac: two keys with one id; refused";
+      return false;
+    }
     std::string content;
     std::string why;
     if (!read_key_file(dir.get(), name, hmac, &content, &why) ||

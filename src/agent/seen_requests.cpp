@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 
@@ -12,9 +13,8 @@
 
 namespace pcap_ring {
 
-int SeenRequests::open(const std::string& path, NanoTime keep_for, NanoTime now) {
+int SeenRequests::open(const std::string& path, NanoTime now) {
   path_ = path;
-  keep_for_ = keep_for;
   ids_.clear();
   dropped_lines_ = 0;
   std::string content;
@@ -38,16 +38,17 @@ int SeenRequests::open(const std::string& path, NanoTime keep_for, NanoTime now)
       ++dropped_lines_;
       continue;
     }
-    ids_[std::string(line.substr(space + 1))] = at;
+    NanoTime& until = ids_[std::string(line.substr(space + 1))];
+    until = std::max(until, at);
   }
-  forget_older_than(now - keep_for_);
+  forget_before(now);
   if (int e = rewrite()) return e;
   return 0;
 }
 
-void SeenRequests::forget_older_than(NanoTime cutoff) {
+void SeenRequests::forget_before(NanoTime now) {
   for (auto it = ids_.begin(); it != ids_.end();) {
-    if (it->second < cutoff) it = ids_.erase(it);
+    if (it->second < now) it = ids_.erase(it);
     else ++it;
   }
 }
@@ -63,16 +64,16 @@ int SeenRequests::rewrite() {
   return 0;
 }
 
-int SeenRequests::record(const std::string& id, NanoTime now) {
+int SeenRequests::record(const std::string& id, NanoTime until, NanoTime now) {
   if (!valid_request_id(id)) return EINVAL;
   if (!fd_.valid()) return EBADF;
   // Now and then the file is rewritten without the ids too old to matter, so it stays small.
   // After a failed append the file may end in part of a line: it is rewritten whole first.
   if (appended_ >= 4096 || damaged_) {
-    forget_older_than(now - keep_for_);
+    forget_before(now);
     if (int err = rewrite()) return err;
   }
-  const std::string line = std::to_string(now) + " " + id + "\n";
+  const std::string line = std::to_string(until) + " " + id + "\n";
   int err = write_all(fd_.get(), line.data(), line.size());
   if (err == 0 && ::fdatasync(fd_.get()) != 0) err = errno;
   if (err != 0) {
@@ -80,7 +81,7 @@ int SeenRequests::record(const std::string& id, NanoTime now) {
     return err;
   }
   ++appended_;
-  ids_[id] = now;
+  ids_[id] = until;
   return 0;
 }
 

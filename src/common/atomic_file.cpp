@@ -58,8 +58,14 @@ int write_file_atomically(const std::string& path, const std::string& content) {
   int err = write_temp_file(dir_fd.get(), temp_name, content);
   // rename() replaces whatever NAME is, a planted symlink included, without following it.
   if (err == 0 && ::renameat(dir_fd.get(), temp_name.c_str(), dir_fd.get(), name.c_str()) != 0) err = errno;
-  if (err != 0) ::unlinkat(dir_fd.get(), temp_name.c_str(), 0);
-  return err;
+  if (err != 0) {
+    ::unlinkat(dir_fd.get(), temp_name.c_str(), 0);
+    return err;
+  }
+  // The rename itself is durable only once the directory is: without this, a crash could
+  // bring back the old file after the new one was relied on.
+  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) return errno;
+  return 0;
 }
 
 }  // namespace pcap_ring

@@ -1,7 +1,7 @@
 // Replaces a small state file so that readers and crashes see either the old or the new
-// content, never a mix: write a temporary file, fsync it, rename it over the old one. The
-// temporary file is new (O_TMPFILE, or O_EXCL with a random name) and opened relative to the
-// directory, so a symlink planted at NAME.tmp or NAME is never followed.
+// content, never a mix: write a temporary file, fsync it, rename it over the old one, fsync the
+// directory. The temporary file is new (O_TMPFILE, or O_EXCL with a random name) and opened
+// relative to the directory, so a symlink planted at NAME.tmp or NAME is never followed.
 #pragma once
 
 #include <string>

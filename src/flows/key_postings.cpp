@@ -1,30 +1,36 @@
 #include "flows/key_postings.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cstring>
+#include <random>
 
 namespace pcap_ring {
 namespace {
 
 constexpr std::size_t kFirstSlots = 1024;
 
-std::size_t ipv4_hash(std::uint32_t address) {
-  return static_cast<std::size_t>((static_cast<std::uint64_t>(address) * 0x9e3779b97f4a7c15ull) >> 32);
+// Seeded per builder: addresses come from the wire, and a sender who could predict where they
+// land could make every one of them probe the same chain.
+std::size_t ipv4_hash(std::uint32_t address, std::uint64_t seed) {
+  return static_cast<std::size_t>(((static_cast<std::uint64_t>(address) ^ seed) * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-std::uint64_t ipv6_hash(const std::uint8_t* address) {
-  std::uint64_t a;
-  std::uint64_t b;
-  std::memcpy(&a, address, 8);
-  std::memcpy(&b, address + 8, 8);
-  std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-  h ^= h >> 32;
+std::uint64_t ipv6_hash(const std::uint8_t* address, std::uint64_t seed) {
+  std::uint64_t h = XXH3_64bits_withSeed(address, 16, seed);
   return h != 0 ? h : 1;  // 0 is never a key's hash
+}
+
+std::uint64_t random_seed() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
 }  // namespace
 
-KeyPostings::KeyPostings() : port_lists_(65536, kNone), ipv4_slots_(kFirstSlots), ipv6_slots_(kFirstSlots) {
+KeyPostings::KeyPostings()
+    : port_lists_(65536, kNone), ipv4_slots_(kFirstSlots), ipv6_slots_(kFirstSlots), seed_(random_seed()) {
   flag_lists_.fill(kNone);
   proto_lists_.fill(kNone);
 }
@@ -40,7 +46,7 @@ void KeyPostings::ipv4(const std::uint8_t* address) {
   std::uint32_t value;
   std::memcpy(&value, address, 4);
   const std::size_t mask = ipv4_slots_.size() - 1;
-  for (std::size_t i = ipv4_hash(value) & mask;; i = (i + 1) & mask) {
+  for (std::size_t i = ipv4_hash(value, seed_) & mask;; i = (i + 1) & mask) {
     Ipv4Slot& slot = ipv4_slots_[i];
     if (slot.list != kNone && slot.address == value) return add_block(slot.list);
     if (slot.list == kNone) {
@@ -54,7 +60,7 @@ void KeyPostings::ipv4(const std::uint8_t* address) {
 }
 
 void KeyPostings::ipv6(const std::uint8_t* address) {
-  const std::uint64_t hash = ipv6_hash(address);
+  const std::uint64_t hash = ipv6_hash(address, seed_);
   const std::size_t mask = ipv6_slots_.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     Ipv6Slot& slot = ipv6_slots_[i];
@@ -75,7 +81,7 @@ void KeyPostings::grow_ipv4() {
   const std::size_t mask = ipv4_slots_.size() - 1;
   for (const Ipv4Slot& slot : old) {
     if (slot.list == kNone) continue;
-    std::size_t i = ipv4_hash(slot.address) & mask;
+    std::size_t i = ipv4_hash(slot.address, seed_) & mask;
     while (ipv4_slots_[i].list != kNone) i = (i + 1) & mask;
     ipv4_slots_[i] = slot;
   }

@@ -102,6 +102,7 @@ class KeyPostings {
   std::size_t ipv4_count_ = 0;
   std::vector<Ipv6Slot> ipv6_slots_;
   std::size_t ipv6_count_ = 0;
+  std::uint64_t seed_;  // of the address hashes
 };
 
 }  // namespace pcap_ring

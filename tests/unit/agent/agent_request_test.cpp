@@ -103,6 +103,10 @@ TEST(AgentRequest, BadFieldsAreNamedWithWhatIsAllowed) {
       {R"({"node":"a","interface":"eth0","at":20,"from":10,"to":30})", "at: give either from/to"},
       {R"({"node":"a","interface":"eth0","from":10,"to":30,"duration":5})", "duration: a request with a window"},
       {R"({"node":"a","interface":"eth0","format":"erf"})", "format: 'erf' is not pcapng or pcap"},
+      {R"({"node":"a","interface":"eth0","at":9200000000,"after":31622400})", "after: the window would end after 2262"},
+      {R"({"node":"a","interface":"eth0","at":10,"before":11})", "before: the window would start before 1970"},
+      {R"j({"nodere":"((((.{255}){255}){255}){255})","interface":"eth0"})j", "nodere: '((((.{255}){255}){255}){255})': bounds"},
+      {R"({"nodere":"(a)\\1","interface":"eth0"})", "nodere: '(a)\\1': bounds ({n}) and backslashes"},
       {R"({"node":"a","interface":"eth0","destination":"../s3"})", "destination: '../s3' is not a destination name"},
       {R"({"node":"a","interface":"eth0","id":".hidden"})", "id: '.hidden' must be"},
       {R"({"node":"a","interface":"eth0","v":2})", "v: 2 is over the limit of 1"},
@@ -145,7 +149,13 @@ TEST(AgentRequest, NodeMatching) {
   EXPECT_FALSE(request_names_node(re, "xsensor-1"));
   AgentRequest alternation = parse_ok(R"({"nodere":"a|b","interface":"eth0"})");
   EXPECT_TRUE(request_names_node(alternation, "b"));
-  EXPECT_FALSE(request_names_node(alternation, "ab"));  // anchored around the whole expression
+  EXPECT_FALSE(request_names_node(alternation, "ab"));  // the whole name, whichever branch
+  // Every branch must match the whole name.
+  AgentRequest branches = parse_ok(R"({"nodere":"sensor-1|web","interface":"eth0"})");
+  EXPECT_FALSE(request_names_node(branches, "sensor-10"));
+  EXPECT_TRUE(request_names_node(branches, "sensor-1"));
+  EXPECT_TRUE(request_names_node(branches, "web"));
+  EXPECT_FALSE(request_names_node(branches, "xweb"));
 }
 
 }  // namespace

@@ -117,6 +117,11 @@ TEST_F(RequestSignature, UnsafeOrWrongKeyFilesAreRefusedByName) {
   EXPECT_NE(error.find("planted.pub"), std::string::npos) << error;
   ::unlink((keys_dir_ + "/planted.pub").c_str());
 
+  write_text_file(keys_dir_ + "/soc.hmac", std::string(40, 's'), 0600);
+  EXPECT_FALSE(TrustedKeys::load(keys_dir_, &keys, &error));
+  EXPECT_EQ(error, keys_dir_ + "/soc.pub and soc.hmac: two keys with one id; refused");
+  ::unlink((keys_dir_ + "/soc.hmac").c_str());
+
   write_text_file(keys_dir_ + "/README", "not a key");  // other names are ignored
   EXPECT_TRUE(TrustedKeys::load(keys_dir_, &keys, &error)) << error;
   EXPECT_EQ(keys.size(), 1u);

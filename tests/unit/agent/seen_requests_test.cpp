@@ -19,33 +19,33 @@ TEST(SeenRequests, AcceptedIdsSurviveARestart) {
   const std::string path = dir.file("seen");
   {
     SeenRequests seen;
-    ASSERT_EQ(seen.open(path, 240 * kSecond, kNow), 0);
+    ASSERT_EQ(seen.open(path, kNow), 0);
     EXPECT_FALSE(seen.seen("r1"));
-    ASSERT_EQ(seen.record("r1", kNow), 0);
-    ASSERT_EQ(seen.record("alert-7:2", kNow + kSecond), 0);
+    ASSERT_EQ(seen.record("r1", kNow + 240 * kSecond, kNow), 0);
+    ASSERT_EQ(seen.record("alert-7:2", kNow + 240 * kSecond, kNow + kSecond), 0);
     EXPECT_TRUE(seen.seen("r1"));
   }
   SeenRequests again;
-  ASSERT_EQ(again.open(path, 240 * kSecond, kNow + 10 * kSecond), 0);
+  ASSERT_EQ(again.open(path, kNow + 10 * kSecond), 0);
   EXPECT_TRUE(again.seen("r1"));
   EXPECT_TRUE(again.seen("alert-7:2"));
   EXPECT_EQ(again.size(), 2u);
 }
 
-TEST(SeenRequests, IdsOlderThanTheKeepTimeAreForgotten) {
+TEST(SeenRequests, IdsAreForgottenOnceNoLongerAcceptable) {
   TempDir dir;
   const std::string path = dir.file("seen");
   {
     SeenRequests seen;
-    ASSERT_EQ(seen.open(path, 240 * kSecond, kNow), 0);
-    ASSERT_EQ(seen.record("old", kNow), 0);
-    ASSERT_EQ(seen.record("new", kNow + 200 * kSecond), 0);
+    ASSERT_EQ(seen.open(path, kNow), 0);
+    ASSERT_EQ(seen.record("old", kNow + 240 * kSecond, kNow), 0);
+    ASSERT_EQ(seen.record("new", kNow + 440 * kSecond, kNow + 200 * kSecond), 0);
   }
   SeenRequests later;
-  ASSERT_EQ(later.open(path, 240 * kSecond, kNow + 300 * kSecond), 0);
+  ASSERT_EQ(later.open(path, kNow + 300 * kSecond), 0);
   EXPECT_FALSE(later.seen("old"));
   EXPECT_TRUE(later.seen("new"));
-  EXPECT_EQ(read_text_file(path), std::to_string(kNow + 200 * kSecond) + " new\n");  // rewritten without it
+  EXPECT_EQ(read_text_file(path), std::to_string(kNow + 440 * kSecond) + " new\n");  // rewritten without it
 }
 
 TEST(SeenRequests, DamagedLinesAreDroppedNotTrusted) {
@@ -54,11 +54,11 @@ TEST(SeenRequests, DamagedLinesAreDroppedNotTrusted) {
   write_text_file(path, std::to_string(kNow) + " good\n" + "garbage\n" + "12x bad-number\n" + std::to_string(kNow) +
                             " ../../etc\n" + std::to_string(kNow) + " cut-by-a-crash");
   SeenRequests seen;
-  ASSERT_EQ(seen.open(path, 240 * kSecond, kNow), 0);
+  ASSERT_EQ(seen.open(path, kNow), 0);
   EXPECT_TRUE(seen.seen("good"));
   EXPECT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen.dropped_lines(), 4u);
-  EXPECT_EQ(seen.record("../x", kNow), EINVAL);
+  EXPECT_EQ(seen.record("../x", kNow, kNow), EINVAL);
 }
 
 TEST(SeenRequests, ASymlinkInPlaceOfTheFileIsRefused) {
@@ -66,7 +66,7 @@ TEST(SeenRequests, ASymlinkInPlaceOfTheFileIsRefused) {
   write_text_file(dir.file("target"), "");
   ASSERT_EQ(::symlink(dir.file("target").c_str(), dir.file("seen").c_str()), 0);
   SeenRequests seen;
-  EXPECT_EQ(seen.open(dir.file("seen"), 240 * kSecond, kNow), ELOOP);
+  EXPECT_EQ(seen.open(dir.file("seen"), kNow), ELOOP);
 }
 
 }  // namespace
