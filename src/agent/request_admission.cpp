@@ -28,7 +28,7 @@ Admission admit_request(const BusMessage& message, const TrustedKeys& keys, Seen
     auto algorithm = parse_signature_algorithm(message.algorithm);
     if (!algorithm) return refuse("signature algorithm: not ed25519 or hmac-sha256");
     if (!valid_key_id(message.key_id))
-      return refuse("key id: not 1-64 letters, digits, '.', '_' or '-' (not starting with '.')");
+      return refuse("key id: not " + std::string(kKeyIdRule));
     std::string why;
     if (!keys.verify(*algorithm, message.key_id, message.body, message.signature, &why)) return refuse(why);
   } else if (!policy.allow_unsigned) {

@@ -48,7 +48,7 @@ bool create_file(const std::string& directory, const std::string& name, const st
 
 bool check_key_id(const std::string& key_id, std::string* error) {
   if (valid_key_id(key_id)) return true;
-  *error = "key id '" + key_id + "' is not 1-64 letters, digits, '.', '_' or '-' (not starting with '.')";
+  *error = "key id '" + key_id + "' is not " + std::string(kKeyIdRule);
   return false;
 }
 

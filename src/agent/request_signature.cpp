@@ -46,6 +46,12 @@ std::optional<std::string> decode_base64(std::string_view text) {
   return out;
 }
 
+// Whoever can change a trusted key, or the directory holding it, can command this node: only
+// its owner (root or the agent's own user) may write it.
+bool others_could_change(const struct stat& st) {
+  return (st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid());
+}
+
 bool read_key_file(int dir_fd, const std::string& name, bool secret, std::string* content, std::string* error) {
   std::string why;
   UniqueFd fd = open_regular_at(dir_fd, name, O_RDONLY, &why);
@@ -58,9 +64,7 @@ bool read_key_file(int dir_fd, const std::string& name, bool secret, std::string
     *error = name + ": cannot stat: " + errno_text(errno);
     return false;
   }
-  // Whoever can change a trusted key can command this node: only its owner (root or the
-  // agent's own user) may write it.
-  if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid())) {
+  if (others_could_change(st)) {
     *error = name + ": writable by group or others, or owned by another user; refused";
     return false;
   }
@@ -72,19 +76,15 @@ bool read_key_file(int dir_fd, const std::string& name, bool secret, std::string
     *error = name + ": larger than " + std::to_string(kMaxKeyFile) + " bytes, not a key";
     return false;
   }
-  content->assign(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < content->size()) {
-    ssize_t n = ::read(fd.get(), content->data() + got, content->size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = name + ": cannot read: " + errno_text(errno);
-      return false;
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+  content->clear();
+  if (int err = read_to_end(fd.get(), content)) {
+    *error = name + ": cannot read: " + errno_text(err);
+    return false;
   }
-  content->resize(got);
+  if (content->size() > kMaxKeyFile) {  // grew since fstat
+    *error = name + ": larger than " + std::to_string(kMaxKeyFile) + " bytes, not a key";
+    return false;
+  }
   return true;
 }
 
@@ -126,7 +126,7 @@ TrustedKeys& TrustedKeys::operator=(TrustedKeys&&) noexcept = default;
 
 bool TrustedKeys::add_ed25519_pem(const std::string& key_id, std::string_view pem, std::string* error) {
   if (!valid_key_id(key_id)) {
-    *error = "key id '" + key_id + "' is not 1-64 letters, digits, '.', '_' or '-'";
+    *error = "key id '" + key_id + "' is not " + std::string(kKeyIdRule);
     return false;
   }
   BioHandle bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -148,7 +148,7 @@ bool TrustedKeys::add_ed25519_pem(const std::string& key_id, std::string_view pe
 
 bool TrustedKeys::add_hmac_secret(const std::string& key_id, std::string_view secret, std::string* error) {
   if (!valid_key_id(key_id)) {
-    *error = "key id '" + key_id + "' is not 1-64 letters, digits, '.', '_' or '-'";
+    *error = "key id '" + key_id + "' is not " + std::string(kKeyIdRule);
     return false;
   }
   if (!secret.empty() && secret.back() == '\n') secret.remove_suffix(1);
@@ -175,7 +175,7 @@ bool TrustedKeys::load(const std::string& directory, TrustedKeys* keys, std::str
     *error = "cannot stat '" + directory + "': " + errno_text(errno);
     return false;
   }
-  if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid())) {
+  if (others_could_change(st)) {
     *error = "trusted key directory '" + directory + "' is writable by group or others, or owned by another user; refused";
     return false;
   }

@@ -23,6 +23,8 @@ std::string request_signing_input(std::string_view key_id, std::string_view body
 
 // A key id names a file: 1-64 letters, digits, '.', '_' or '-', not starting with '.'.
 bool valid_key_id(std::string_view key_id);
+// That rule, for error messages.
+inline constexpr std::string_view kKeyIdRule = "1-64 letters, digits, '.', '_' or '-' (not starting with '.')";
 
 class TrustedKeys {
  public:

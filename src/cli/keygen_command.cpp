@@ -19,7 +19,7 @@ struct KeygenArgs {
 
 int run_keygen(const KeygenArgs& a) {
   if (!valid_key_id(a.key_id))
-    throw UsageError("key id '" + a.key_id + "' is not 1-64 letters, digits, '.', '_' or '-' (not starting with '.')");
+    throw UsageError("key id '" + a.key_id + "' is not " + std::string(kKeyIdRule));
   std::string error;
   bool exists = false;
   const bool made = a.hmac ? write_hmac_secret(a.directory, a.key_id, &error, &exists)

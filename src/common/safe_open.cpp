@@ -45,9 +45,13 @@ int read_regular_file(const std::string& path, std::string* content) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno;
   if (!S_ISREG(st.st_mode)) return EINVAL;
+  return read_to_end(fd.get(), content);
+}
+
+int read_to_end(int fd, std::string* content) {
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno;
     if (n == 0) return 0;

@@ -26,4 +26,7 @@ bool is_regular_at(int dir_fd, const std::string& name);
 // not a regular file.
 int read_regular_file(const std::string& path, std::string* content);
 
+// Appends everything from `fd`'s position to its end to *content. Returns 0 or the errno value.
+int read_to_end(int fd, std::string* content);
+
 }  // namespace pcap_ring
