@@ -46,7 +46,13 @@ install_hook_tools() {
   apt_install zstd rsync
 }
 
+# --- Redis 7 for the agent's request bus (tests/integration/test_agent.py starts its own server)
+install_redis() {
+  apt_install redis-server redis-tools
+}
+
 install_s3rver
+install_redis
 install_selinux_tools
 install_systemd_container
 install_suricata

@@ -19,7 +19,7 @@ std::string seconds_text(NanoTime ns) { return std::to_string(ns / kNanosPerSeco
 }  // namespace
 
 Admission admit_request(const BusMessage& message, const TrustedKeys& keys, SeenRequests& seen,
-                        const AdmissionPolicy& policy, NanoTime now) {
+                        const AdmissionPolicy& policy, NanoTime now, bool redelivered) {
   if (message.body.size() > policy.limits.max_message_bytes)
     return refuse("message of " + std::to_string(message.body.size()) + " bytes is over the limit of " +
                   std::to_string(policy.limits.max_message_bytes));
@@ -51,10 +51,11 @@ Admission admit_request(const BusMessage& message, const TrustedKeys& keys, Seen
   if (a.request.to && *a.request.to > now && *a.request.to - std::max(now, *a.request.from) > max_live)
     return refuse("to: the window runs " + seconds_text(*a.request.to - std::max(now, *a.request.from)) +
                   " past now, over max_duration of " + seconds_text(max_live));
-  if (seen.seen(a.request.id)) return refuse("id: '" + a.request.id + "' was already accepted (a replay)");
+  const bool seen_before = seen.seen(a.request.id);
+  if (seen_before && !redelivered) return refuse("id: '" + a.request.id + "' was already accepted (a replay)");
   // Remembered as long as the same bytes could pass the checks above again.
   const NanoTime until = std::max(now, a.request.sent_at.value_or(now)) + policy.max_skew;
-  if (int err = seen.record(a.request.id, until, now))
+  if (int err = seen_before ? 0 : seen.record(a.request.id, until, now))
     return refuse("cannot record the request durably: " + errno_text(err));
   a.accepted = true;
   return a;

@@ -36,7 +36,9 @@ struct Admission {
   bool signed_request = false;
 };
 
+// `redelivered`: the bus delivers again a message this agent read before but did not
+// acknowledge (it stopped first). Its id may then be recorded already; that is no replay.
 Admission admit_request(const BusMessage& message, const TrustedKeys& keys, SeenRequests& seen,
-                        const AdmissionPolicy& policy, NanoTime now);
+                        const AdmissionPolicy& policy, NanoTime now, bool redelivered = false);
 
 }  // namespace pcap_ring

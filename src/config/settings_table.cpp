@@ -2,6 +2,7 @@
 
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -114,6 +115,7 @@ std::vector<SettingSpec> hooks_rows();
 std::vector<SettingSpec> cloudshark_rows();
 std::vector<SettingSpec> s3_rows();
 std::vector<SettingSpec> suricata_rows();
+std::vector<SettingSpec> agent_rows();
 
 }  // namespace
 
@@ -125,7 +127,7 @@ std::string SettingSpec::long_flag() const {
 const std::vector<SettingSpec>& settings_table() {
   static const std::vector<SettingSpec> table = [] {
     std::vector<SettingSpec> all;
-    for (auto rows : {capture_rows(), packet_rows(), hooks_rows(), cloudshark_rows(), s3_rows(), suricata_rows()})
+    for (auto rows : {capture_rows(), packet_rows(), hooks_rows(), cloudshark_rows(), s3_rows(), suricata_rows(), agent_rows()})
       for (auto& row : rows) all.push_back(std::move(row));
     return all;
   }();
@@ -440,6 +442,123 @@ std::vector<SettingSpec> suricata_rows() {
       {.section = "suricata", .name = "timeout", .ini_key = "timeout", .flag = "--timeout",
        .help = "Seconds to wait for Suricata's replies (default 30)", .default_value = "30",
        .parse = parser<SU>([](SU& s, const std::string& v) { return set_suricata_seconds(&s.timeout_seconds, v); })},
+  };
+}
+
+using A = AgentSettings;
+
+// A Redis key or channel name the agent reads or writes: printable, no spaces.
+Problem set_bus_name(std::string* field, const std::string& v, bool may_be_empty) {
+  if (v.empty() && may_be_empty) {
+    field->clear();
+    return std::nullopt;
+  }
+  bool printable = !v.empty() && v.size() <= 128 &&
+                   std::all_of(v.begin(), v.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  if (!printable) return "expected 1-128 printable characters without spaces";
+  *field = v;
+  return std::nullopt;
+}
+
+Problem set_absolute_path(std::string* field, const std::string& v) {
+  if (v.empty() || v.front() != '/') return "expected an absolute path";
+  *field = std::filesystem::path(v).lexically_normal().string();
+  if (field->size() > 1 && field->back() == '/') field->pop_back();
+  return std::nullopt;
+}
+
+std::vector<SettingSpec> agent_rows() {
+  return {
+      {.section = "agent", .name = "node", .ini_key = "node", .env = "AGENT_NODE", .flag = "--node", .value_name = "NAME",
+       .help = "This node's name in requests (default: the host name)",
+       .parse = parser<A>([](A& s, const std::string& v) -> Problem {
+         if (v.empty() || v.size() > 253 || !is_valid_name_part(v))
+           return "expected a node name of 1-253 characters without '/' and not starting with '.'";
+         s.node = v;
+         return std::nullopt;
+       })},
+      {.section = "agent", .name = "trusted_keys_dir", .ini_key = "trusted_keys_dir", .flag = "--trusted-keys-dir",
+       .value_name = "DIR", .help = "Public keys (KID.pub) and HMAC secrets (KID.hmac) requests may be signed with",
+       .default_value = std::string(kDefaultConfigDir) + "/trusted-keys.d",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_absolute_path(&s.trusted_keys_dir, v); })},
+      {.section = "agent", .name = "state_dir", .ini_key = "state_dir", .flag = "--state-dir", .value_name = "DIR",
+       .help = "Where the agent keeps the ids it accepted and its request journal",
+       .default_value = std::string(kDefaultStateRoot) + "/agent",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_absolute_path(&s.state_dir, v); })},
+      {.section = "agent", .name = "results_dir", .ini_key = "results_dir", .flag = "--results-dir", .value_name = "DIR",
+       .help = "The 'directory' destination: results go to DIR/requests/YYYY/MM/DD/ID/NODE/IFACE/",
+       .default_value = std::string(kDefaultStateRoot) + "/requests",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_absolute_path(&s.results_dir, v); })},
+      {.section = "agent", .name = "default_destination", .ini_key = "default_destination",
+       .help = "Destination of a request that names none (default directory)", .default_value = "directory",
+       .parse = parser<A>([](A& s, const std::string& v) -> Problem {
+         if (v != "directory") return "expected directory (the destination this agent has)";
+         s.default_destination = v;
+         return std::nullopt;
+       })},
+      {.section = "agent", .name = "allow_unsigned", .ini_key = "allow_unsigned",
+       .help = "Accept unsigned pcapdaemon requests (default no; anyone who can publish may then command the node)",
+       .default_value = "no", .parse = parser<A>([](A& s, const std::string& v) { return parse_bool(v, &s.allow_unsigned); })},
+      {.section = "agent", .name = "max_skew", .ini_key = "max_skew", .help = "Seconds a request's ts may differ from this clock (default 120)",
+       .default_value = "120", .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 86400, "a whole number of seconds", &s.max_skew_seconds);
+       })},
+      {.section = "agent", .name = "max_packets", .ini_key = "max_packets", .help = "Most packets one request may ask for (default 50000)",
+       .default_value = "50000", .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, UINT64_MAX / 2, "a whole number of packets", &s.max_packets);
+       })},
+      {.section = "agent", .name = "max_bytes", .ini_key = "max_bytes", .help = "Most bytes one request's result may hold (default 100000000)",
+       .default_value = "100000000", .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, UINT64_MAX / 2, "a whole number of bytes", &s.max_bytes);
+       })},
+      {.section = "agent", .name = "max_duration", .ini_key = "max_duration",
+       .help = "Longest window one request may ask for, in seconds (default 3600)", .default_value = "3600",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 7 * 86400, "a whole number of seconds", &s.max_duration_seconds);
+       })},
+      {.section = "agent", .name = "max_timeout", .ini_key = "max_timeout",
+       .help = "Longest idle timeout one request may ask for, in seconds (default 3600)", .default_value = "3600",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 7 * 86400, "a whole number of seconds", &s.max_timeout_seconds);
+       })},
+      {.section = "agent", .name = "max_concurrent", .ini_key = "max_concurrent", .flag = "--max-concurrent",
+       .value_name = "N", .help = "Requests answered at once (default 2)", .default_value = "2",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 64, "a whole number of requests", &s.max_concurrent);
+       })},
+      {.section = "agent", .name = "queue_size", .ini_key = "queue_size",
+       .help = "Requests waiting beyond max_concurrent; more are answered busy (default 16)", .default_value = "16",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 0, 10000, "a whole number of requests", &s.queue_size);
+       })},
+      {.section = "redis", .name = "redis_host", .ini_key = "host", .env = "REDIS_HOST", .flag = "--redis-host",
+       .value_name = "HOST", .help = "Redis server (default 127.0.0.1)", .default_value = "127.0.0.1",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_nonempty(&s.redis_host, v, "a host name or address"); })},
+      {.section = "redis", .name = "redis_port", .ini_key = "port", .env = "REDIS_PORT", .flag = "--redis-port",
+       .value_name = "PORT", .help = "Redis port (default 6379)", .default_value = "6379",
+       .parse = parser<A>([](A& s, const std::string& v) { return parse_uint(v, 1, 65535, "a TCP port", &s.redis_port); })},
+      {.section = "redis", .name = "redis_user", .ini_key = "user", .env = "REDIS_USER", .flag = "--redis-user",
+       .value_name = "USER", .help = "Redis ACL user (default: the default user)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.redis_user, v, true); })},
+      {.section = "redis", .name = "redis_password_file", .ini_key = "password_file", .flag = "--redis-password-file",
+       .value_name = "FILE", .help = "File holding the Redis password (root-only; or the credential redis-password)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_nonempty(&s.redis_password_file, v, "a file name"); })},
+      {.section = "redis", .name = "redis_timeout", .ini_key = "timeout",
+       .help = "Seconds to connect or for one command (default 5)", .default_value = "5",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 600, "a whole number of seconds", &s.redis_timeout_seconds);
+       })},
+      {.section = "redis", .name = "request_stream", .ini_key = "stream", .flag = "--stream", .value_name = "KEY",
+       .help = "Stream requests are read from, by a consumer group named after the node (default pcap:req)",
+       .default_value = "pcap:req",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.request_stream, v, false); })},
+      {.section = "redis", .name = "channel", .ini_key = "channel", .flag = "--channel", .value_name = "NAME",
+       .help = "pcapdaemon's pub/sub channel (default capture; empty: none)", .default_value = "capture",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.channel, v, true); })},
+      {.section = "redis", .name = "reply_stream", .ini_key = "reply_stream", .flag = "--reply-stream", .value_name = "KEY",
+       .help = "Stream answers go to; a request's reply_to may only name it or KEY:SUFFIX (default pcap:ack)",
+       .default_value = "pcap:ack",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.reply_stream, v, false); })},
   };
 }
 

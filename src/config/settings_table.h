@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/agent_settings.h"
 #include "config/capture_config.h"
 #include "config/setting_values.h"
 #include "config/stage_settings.h"
@@ -22,7 +23,8 @@ template <typename Settings>
 using SettingParser = std::function<Problem(Settings&, const std::string& value, Source source)>;
 
 using AnySettingParser = std::variant<SettingParser<CaptureConfig>, SettingParser<CloudSharkSettings>,
-                                      SettingParser<S3Settings>, SettingParser<SuricataSettings>>;
+                                      SettingParser<S3Settings>, SettingParser<SuricataSettings>,
+                                      SettingParser<AgentSettings>>;
 
 // Where a capture setting's value is stored, so a reload can compare and copy it.
 struct CaptureField {

@@ -94,6 +94,8 @@ template S3Settings load_stage_settings(const std::map<std::string, std::string>
 template SuricataSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
                                               const Environment&,
                                               const std::optional<RequiredSetting<SuricataSettings>>&);
+template AgentSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                           const Environment&, const std::optional<RequiredSetting<AgentSettings>>&);
 
 std::string stage_config_dir(const std::map<std::string, std::string>& flags, const Environment& environment) {
   if (auto flag = flags.find("config_dir"); flag != flags.end()) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/environment.h"
+#include "config/agent_settings.h"
 #include "config/defaults.h"
 
 namespace pcap_ring {
@@ -93,6 +94,10 @@ extern template S3Settings load_stage_settings(const std::map<std::string, std::
 extern template SuricataSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
                                                      const Environment&,
                                                      const std::optional<RequiredSetting<SuricataSettings>>&);
+// The agent's settings: the same layers, with CONFIG_DIR/agent.conf in place of IFACE.conf.
+extern template AgentSettings load_stage_settings(const std::map<std::string, std::string>&, const std::string&,
+                                                  const Environment&,
+                                                  const std::optional<RequiredSetting<AgentSettings>>&);
 
 // This host's name for tags and object keys ("localhost" if it cannot be read).
 std::string local_host_name();

@@ -1,0 +1,31 @@
+// `packet-capture agent`: reads requests from Redis (a stream per consumer group, and
+// pcapdaemon's pub/sub channel), admits them (agent/request_admission.h), answers those that
+// name this node by cutting their window out of the named interfaces' rings into the results
+// directory, and answers on the bus: accepted or waiting, then done, partial, failed; or
+// rejected, or busy when max_concurrent requests run and queue_size more wait.
+//
+// A stream entry is acknowledged only once the request is recorded durably (the seen ids and
+// the request journal); a request cut short by a stop or a crash is answered after the
+// restart, into the same files (agent/request_journal.h).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "agent/request_signature.h"
+#include "config/agent_settings.h"
+
+namespace pcap_ring {
+
+struct AgentIdentity {
+  std::string node;            // this node's name
+  std::string redis_password;  // "" = no AUTH
+};
+
+// Runs until `stop` is set. Returns an exit status; throws StartupError when the state
+// directory cannot be used.
+int run_agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
+              const std::atomic<bool>& stop);
+
+}  // namespace pcap_ring

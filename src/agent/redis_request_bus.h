@@ -1,0 +1,88 @@
+// Requests and answers on Redis. Requests come from a stream read by a consumer group named
+// after the node, so every node gets its own copy and an entry read but not acknowledged
+// (the agent died before recording it) is delivered again after a restart; for pcapdaemon's
+// senders they also come from a pub/sub channel (fire and forget, nothing is redelivered).
+// Answers are appended to a stream.
+//
+// A stream entry carries the body and, when signed, its signature in separate fields:
+// body, kid, alg, sig. A pub/sub message is the body itself (pcapdaemon's JSON), or, signed,
+// one line "PCSIG1 KID ALG SIG" followed by the body.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/redis_connection.h"
+#include "agent/request_admission.h"
+
+namespace pcap_ring {
+
+struct RedisBusSettings {
+  std::string host;
+  std::uint16_t port = 6379;
+  std::string user;
+  std::string password;
+  std::chrono::milliseconds timeout{5000};
+  std::string request_stream;
+  std::string group;  // the node's name: one consumer group per node
+  std::string channel;
+};
+
+struct BusDelivery {
+  BusMessage message;
+  std::string entry_id;      // stream entry id; "" for a pub/sub message
+  bool redelivered = false;  // read again from this consumer's pending entries
+};
+
+// The stream entry fields of a message (for senders and tests).
+std::vector<std::string> stream_entry_fields(const BusMessage& message);
+// A pub/sub payload: the envelope line when signed, then the body. And back.
+std::string channel_payload(const BusMessage& message);
+BusMessage parse_channel_payload(std::string_view payload);
+
+class RedisRequestStream {
+ public:
+  explicit RedisRequestStream(RedisBusSettings settings) : settings_(std::move(settings)) {}
+  // Connects and creates the group (at the stream's end: a new node does not act on old
+  // requests) when it does not exist yet.
+  [[nodiscard]] bool open(std::string* error);
+  // First this consumer's pending entries, then new ones, waiting up to `block`.
+  [[nodiscard]] bool read(std::vector<BusDelivery>* out, std::chrono::milliseconds block, std::string* error);
+  [[nodiscard]] bool ack(const std::string& entry_id, std::string* error);
+
+ private:
+  RedisBusSettings settings_;
+  RedisConnection connection_;
+  bool pending_done_ = false;
+};
+
+class RedisChannelListener {
+ public:
+  explicit RedisChannelListener(RedisBusSettings settings) : settings_(std::move(settings)) {}
+  [[nodiscard]] bool open(std::string* error);
+  // The next message, or nothing within the timeout (*out empty).
+  [[nodiscard]] bool next(std::vector<BusDelivery>* out, std::string* error);
+
+ private:
+  RedisBusSettings settings_;
+  RedisConnection connection_;
+};
+
+// Appends answers to streams; shared by the agent's threads.
+class RedisAnswerWriter {
+ public:
+  explicit RedisAnswerWriter(RedisBusSettings settings) : settings_(std::move(settings)) {}
+  [[nodiscard]] bool send(const std::string& stream, const nlohmann::json& answer, std::string* error);
+
+ private:
+  RedisBusSettings settings_;
+  std::mutex mutex_;
+  RedisConnection connection_;
+};
+
+}  // namespace pcap_ring

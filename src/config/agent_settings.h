@@ -1,0 +1,42 @@
+// Settings of `packet-capture agent` and `packet-capture request`: which node this is, what a
+// request may ask for, where results go, and the Redis bus. Layered like the stages' settings:
+// defaults, CONFIG_DIR/packet-capture.conf, CONFIG_DIR/agent.conf ([agent] and [redis]), the
+// environment, then flags (config/stage_settings.h). Secrets are files or systemd credentials,
+// never values on a command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/defaults.h"
+
+namespace pcap_ring {
+
+struct AgentSettings {
+  std::string node;  // this node's name in requests; "" = the host name
+  std::string trusted_keys_dir = std::string(kDefaultConfigDir) + "/trusted-keys.d";
+  std::string state_dir = std::string(kDefaultStateRoot) + "/agent";        // seen ids, request journal
+  std::string results_dir = std::string(kDefaultStateRoot) + "/requests";   // the "directory" destination
+  std::string default_destination = "directory";
+  bool allow_unsigned = false;
+  std::uint64_t max_skew_seconds = 120;
+  std::uint64_t max_packets = 50'000;
+  std::uint64_t max_bytes = 100'000'000;
+  std::uint64_t max_duration_seconds = 3600;
+  std::uint64_t max_timeout_seconds = 3600;
+  std::uint64_t max_concurrent = 2;  // requests extracted at once
+  std::uint64_t queue_size = 16;     // requests waiting beyond those; more are answered "busy"
+  // Redis: a stream read by a consumer group named after the node, pcapdaemon's pub/sub
+  // channel, and the stream answers go to.
+  std::string redis_host = "127.0.0.1";
+  std::uint64_t redis_port = 6379;
+  std::string redis_user;           // ACL user ("" = the default user)
+  std::string redis_password_file;  // or the credential "redis-password"
+  std::uint64_t redis_timeout_seconds = 5;
+  std::string request_stream = "pcap:req";
+  std::string channel = "capture";  // "" = no pub/sub
+  std::string reply_stream = "pcap:ack";
+  std::string config_dir = kDefaultConfigDir;
+};
+
+}  // namespace pcap_ring
