@@ -10,11 +10,14 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/request_signature.h"
 #include "config/agent_settings.h"
+#include "extract/ring_catalog.h"
 
 namespace pcap_ring {
 
@@ -23,9 +26,13 @@ struct AgentIdentity {
   std::string redis_password;  // "" = no AUTH
 };
 
+// The rings of an interface, from its capture configuration; nothing with *error when the
+// interface has none here.
+using RingLocator = std::function<std::vector<CatalogRing>(const std::string& interface_name, std::string* error)>;
+
 // Runs until `stop` is set. Returns an exit status; throws StartupError when the state
 // directory cannot be used.
 int run_agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
-              const std::atomic<bool>& stop);
+              const RingLocator& locate_rings, const std::atomic<bool>& stop);
 
 }  // namespace pcap_ring

@@ -4,6 +4,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -97,6 +98,15 @@ bool write_hmac_secret(const std::string& directory, const std::string& key_id, 
   return made;
 }
 
+namespace {
+std::string base64_of(const unsigned char* data, std::size_t size) {
+  std::string encoded(4 * ((size + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), data, static_cast<int>(size));
+  encoded.resize(static_cast<std::size_t>(n));
+  return encoded;
+}
+}  // namespace
+
 bool sign_request_ed25519(std::string_view private_key_pem, std::string_view key_id, std::string_view body,
                           std::string* signature_base64, std::string* error) {
   BioHandle bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
@@ -114,10 +124,26 @@ bool sign_request_ed25519(std::string_view private_key_pem, std::string_view key
     *error = "cannot sign";
     return false;
   }
-  std::string encoded(4 * ((size + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), signature, static_cast<int>(size));
-  encoded.resize(static_cast<std::size_t>(n));
-  *signature_base64 = std::move(encoded);
+  *signature_base64 = base64_of(signature, size);
+  return true;
+}
+
+bool sign_request_hmac(std::string_view secret, std::string_view key_id, std::string_view body,
+                       std::string* signature_base64, std::string* error) {
+  if (!secret.empty() && secret.back() == '\n') secret.remove_suffix(1);  // as TrustedKeys reads it
+  if (secret.size() < 32) {
+    *error = "a secret of " + std::to_string(secret.size()) + " bytes; at least 32 are needed";
+    return false;
+  }
+  const std::string input = request_signing_input(key_id, body);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size) == nullptr) {
+    *error = "cannot compute the HMAC";
+    return false;
+  }
+  *signature_base64 = base64_of(mac, size);
   return true;
 }
 

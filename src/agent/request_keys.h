@@ -21,4 +21,9 @@ namespace pcap_ring {
 [[nodiscard]] bool sign_request_ed25519(std::string_view private_key_pem, std::string_view key_id,
                                         std::string_view body, std::string* signature_base64, std::string* error);
 
+// The base64 HMAC-SHA256 of request_signing_input(key_id, body) with a KID.hmac secret (one
+// trailing newline is not part of it, as for the verifying side).
+[[nodiscard]] bool sign_request_hmac(std::string_view secret, std::string_view key_id, std::string_view body,
+                                     std::string* signature_base64, std::string* error);
+
 }  // namespace pcap_ring

@@ -14,9 +14,10 @@ std::map<std::string, std::string> StageCommandLine::flags() const {
 }
 
 std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<const SettingSpec*>& rows,
-                                                  const std::string& config_dir_help, bool config_dir_first) {
+                                                  const std::string& config_dir_help, bool config_dir_first,
+                                                  bool with_file) {
   auto line = std::make_shared<StageCommandLine>();
-  cmd->add_option("FILE", line->file, "Finished capture file")->required();
+  if (with_file) cmd->add_option("FILE", line->file, "Finished capture file")->required();
   auto add_config_dir = [&] { line->config_dir_option = cmd->add_option("--config-dir", line->config_dir, config_dir_help); };
   if (config_dir_first) add_config_dir();
   for (const SettingSpec* row : rows) {

@@ -26,8 +26,10 @@ struct StageCommandLine {
   std::map<std::string, std::string> flags() const;
 };
 
-// Adds FILE, the flag of each row that has one, and --config-dir (first or last in --help).
+// Adds FILE (unless `with_file` is false), the flag of each row that has one, and
+// --config-dir (first or last in --help).
 std::shared_ptr<StageCommandLine> add_stage_flags(CLI::App* cmd, const std::vector<const SettingSpec*>& rows,
-                                                  const std::string& config_dir_help, bool config_dir_first);
+                                                  const std::string& config_dir_help, bool config_dir_first,
+                                                  bool with_file = true);
 
 }  // namespace pcap_ring

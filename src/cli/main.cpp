@@ -2,6 +2,7 @@
 // This file only wires the subcommands together; each lives in its own file.
 #include <CLI/CLI.hpp>
 
+#include "cli/agent_command.h"
 #include "cli/extract_command.h"
 #include "cli/hook_cloudshark_command.h"
 #include "cli/hook_s3_command.h"
@@ -10,6 +11,7 @@
 #include "cli/index_command.h"
 #include "cli/keygen_command.h"
 #include "cli/list_command.h"
+#include "cli/request_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
 #include "cli/subcommand.h"
@@ -28,6 +30,8 @@ int main(int argc, char** argv) {
   commands.push_back(add_extract_command(app));
   commands.push_back(add_index_command(app));
   commands.push_back(add_keygen_command(app));
+  for (auto& command : add_agent_commands(app)) commands.push_back(std::move(command));
+  commands.push_back(add_request_command(app));
   CLI::App* hooks = app.add_subcommand("hooks", "Run the hook pipeline by hand, or show its backlog");
   hooks->require_subcommand(1);
   commands.push_back(add_hooks_run_command(*hooks));

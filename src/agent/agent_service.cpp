@@ -1,0 +1,499 @@
+#include "agent/agent_service.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "agent/redis_request_bus.h"
+#include "agent/request_journal.h"
+#include "agent/request_result.h"
+#include "agent/seen_requests.h"
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "common/thread_name.h"
+#include "common/unique_fd.h"
+#include "service/notifier.h"
+#include "stages/s3_checksum.h"
+
+namespace pcap_ring {
+namespace {
+
+constexpr NanoTime kKeepAnsweredEntries = 7 * 24 * 3600 * kNanosPerSecond;
+constexpr auto kReconnectPause = std::chrono::seconds(1);
+constexpr auto kBusWait = std::chrono::milliseconds(1000);
+
+NanoTime wall_now() { return SystemClock().now(); }
+
+struct InterfaceWork {
+  std::string name;
+  std::vector<CatalogRing> rings;
+};
+
+struct Job {
+  JournalEntry entry;
+  AgentRequest request;
+  std::vector<InterfaceWork> interfaces;
+};
+
+AdmissionPolicy admission_policy(const AgentSettings& s) {
+  AdmissionPolicy policy;
+  policy.limits.max_packets = s.max_packets;
+  policy.limits.max_bytes = s.max_bytes;
+  policy.limits.max_duration_seconds = static_cast<std::int64_t>(s.max_duration_seconds);
+  policy.limits.max_timeout_seconds = static_cast<std::int64_t>(s.max_timeout_seconds);
+  policy.allow_unsigned = s.allow_unsigned;
+  policy.max_skew = static_cast<NanoTime>(s.max_skew_seconds) * kNanosPerSecond;
+  return policy;
+}
+
+// A reply stream a request may name: the configured one, or one below it ("pcap:ack:team-a"),
+// so a sender cannot make the agent write into any other key of the database.
+bool allowed_reply_stream(const std::string& name, const std::string& configured) {
+  if (name == configured) return true;
+  if (name.size() <= configured.size() + 1 || name.compare(0, configured.size(), configured) != 0 ||
+      name[configured.size()] != ':')
+    return false;
+  if (name.size() > configured.size() + 65) return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(configured.size()) + 1, name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-' || c == ':';
+  });
+}
+
+class Agent {
+ public:
+  Agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys, const RingLocator& locate,
+        const std::atomic<bool>& stop)
+      : settings_(settings),
+        identity_(identity),
+        keys_(std::move(keys)),
+        locate_(locate),
+        stop_(stop),
+        policy_(admission_policy(settings)),
+        answers_(bus_settings()) {}
+
+  int run();
+
+ private:
+  RedisBusSettings bus_settings() const;
+  void open_state();
+  void resume();
+  void handle(const BusDelivery& delivery, RedisRequestStream* stream);
+  std::optional<std::string> prepare(const Admission& admission, const BusMessage& message, Job* job);
+  void apply_configured_limits(AgentRequest* request) const;
+  bool locate_interfaces(Job* job, std::string* reason) const;
+  void enqueue(Job job);
+  void worker();
+  void run_job(Job& job);
+  bool send_answers(JournalEntry* entry);
+  void send(const std::string& stream, const nlohmann::json& answer);
+  void channel_loop();
+  std::string status_line();
+
+  const AgentSettings& settings_;
+  const AgentIdentity& identity_;
+  const TrustedKeys keys_;
+  const RingLocator& locate_;
+  const std::atomic<bool>& stop_;
+  const AdmissionPolicy policy_;
+  RedisAnswerWriter answers_;
+  Notifier notifier_;
+
+  std::mutex admission_mutex_;  // seen ids and journal entries of new requests
+  SeenRequests seen_;
+  RequestJournal journal_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<Job> queue_;
+  std::size_t running_ = 0;
+
+  std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, busy_{0}, done_{0}, partial_{0}, failed_{0};
+  std::atomic<bool> unsent_answers_{false};
+};
+
+RedisBusSettings Agent::bus_settings() const {
+  RedisBusSettings bus;
+  bus.host = settings_.redis_host;
+  bus.port = static_cast<std::uint16_t>(settings_.redis_port);
+  bus.user = settings_.redis_user;
+  bus.password = identity_.redis_password;
+  bus.timeout = std::chrono::seconds(settings_.redis_timeout_seconds);
+  bus.request_stream = settings_.request_stream;
+  bus.group = identity_.node;
+  bus.channel = settings_.channel;
+  return bus;
+}
+
+void Agent::open_state() {
+  if (::mkdir(settings_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw StartupError(kExitCantCreate, "cannot create the agent's state directory " + settings_.state_dir + ": " + errno_text(errno));
+  const NanoTime now = wall_now();
+  if (int err = seen_.open(settings_.state_dir + "/seen-requests", now))
+    throw StartupError(kExitCantCreate, "cannot open " + settings_.state_dir + "/seen-requests: " + errno_text(err));
+  if (seen_.dropped_lines() > 0)
+    log::warning(settings_.state_dir + "/seen-requests: " + std::to_string(seen_.dropped_lines()) +
+                 " lines did not parse and were dropped");
+  if (int err = journal_.open(settings_.state_dir + "/journal"))
+    throw StartupError(kExitCantCreate, "cannot open " + settings_.state_dir + "/journal: " + errno_text(err));
+  journal_.prune(now, kKeepAnsweredEntries);
+}
+
+void Agent::apply_configured_limits(AgentRequest* request) const {
+  // A request that sets no limit gets the configured maximum, so every result is bounded.
+  if (!request->packets) request->packets = settings_.max_packets;
+  if (!request->bytes) request->bytes = settings_.max_bytes;
+}
+
+bool Agent::locate_interfaces(Job* job, std::string* reason) const {
+  for (const std::string& name : job->request.interfaces) {
+    std::string error;
+    std::vector<CatalogRing> rings = locate_(name, &error);
+    if (rings.empty()) {
+      *reason = "interface " + name + ": " + (error.empty() ? "no ring on this node" : error);
+      return false;
+    }
+    job->interfaces.push_back({name, std::move(rings)});
+  }
+  return true;
+}
+
+// Resumes what a stop or a crash cut short: requests still running are extracted again into
+// the same result paths, final answers not yet sent are sent.
+void Agent::resume() {
+  std::vector<std::string> problems;
+  std::vector<JournalEntry> entries = journal_.entries(&problems);
+  for (const auto& problem : problems) log::warning("request journal: " + problem + "; left alone");
+  for (JournalEntry& entry : entries) {
+    if (entry.state == JournalEntry::State::kFinal) {
+      send_answers(&entry);
+      continue;
+    }
+    if (entry.state != JournalEntry::State::kRunning) continue;
+    Job job;
+    job.entry = entry;
+    std::string error;
+    if (!parse_agent_request(entry.message.body, policy_.limits, &job.request, &error) ||
+        !locate_interfaces(&job, &error)) {
+      log::error("request " + entry.id + " cannot be resumed: " + error);
+      entry.state = JournalEntry::State::kFinal;
+      entry.answers = {{{"id", entry.id}, {"node", identity_.node}, {"state", "failed"},
+                        {"reason", "cannot be resumed: " + error}}};
+      if (int err = journal_.save(entry)) log::error("request journal: cannot record " + entry.id + ": " + errno_text(err));
+      send_answers(&entry);
+      continue;
+    }
+    apply_configured_limits(&job.request);
+    log::notice("request " + entry.id + ": resumed after a restart");
+    enqueue(std::move(job));
+  }
+}
+
+void Agent::send(const std::string& stream, const nlohmann::json& answer) {
+  std::string error;
+  if (!answers_.send(stream, answer, &error)) log::warning("cannot send an answer to " + stream + ": " + error);
+}
+
+bool Agent::send_answers(JournalEntry* entry) {
+  for (const auto& answer : entry->answers) {
+    std::string error;
+    if (!answers_.send(entry->reply_to, answer, &error)) {
+      log::warning("request " + entry->id + ": cannot send its answer yet: " + error + "; sent when Redis is back");
+      unsent_answers_ = true;
+      return false;
+    }
+  }
+  entry->state = JournalEntry::State::kAnswered;
+  if (int err = journal_.save(*entry)) log::error("request journal: cannot record " + entry->id + ": " + errno_text(err));
+  return true;
+}
+
+std::optional<std::string> Agent::prepare(const Admission& admission, const BusMessage& message, Job* job) {
+  const AgentRequest& request = admission.request;
+  const std::string reply_to = request.reply_to.empty() ? settings_.reply_stream : request.reply_to;
+  if (!allowed_reply_stream(reply_to, settings_.reply_stream))
+    return "reply_to: " + reply_to + " is not " + settings_.reply_stream + " or a stream below it (" +
+           settings_.reply_stream + ":NAME)";
+  if (!request.destination.empty() && request.destination != settings_.default_destination)
+    return "destination: " + request.destination + " is not configured on this node (allowed: " +
+           settings_.default_destination + ")";
+  if (request.bucket || request.endpoint || request.acl || request.region || request.folder || request.encryption)
+    return "bucket/endpoint/acl/region/folder/encryption: the directory destination takes none of them";
+  if (!request.aliases.empty()) return "alias: no aliases are configured on this node";
+  job->request = request;
+  apply_configured_limits(&job->request);
+  std::string reason;
+  if (!locate_interfaces(job, &reason)) return reason;
+  const NanoTime now = wall_now();
+  JournalEntry& entry = job->entry;
+  entry.id = request.id;
+  entry.message = message;
+  entry.accepted_at = now;
+  entry.reply_to = reply_to;
+  if (request.from && request.to) {
+    entry.from = *request.from;
+    entry.to = *request.to;
+  } else {  // a live request: from now on, for its duration (or its timeout)
+    const std::int64_t seconds = request.duration_seconds.value_or(request.timeout_seconds);
+    entry.from = now;
+    entry.to = now + seconds * kNanosPerSecond;
+  }
+  return std::nullopt;
+}
+
+void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
+  auto acknowledge = [&] {
+    std::string error;
+    if (stream != nullptr && !delivery.entry_id.empty() && !stream->ack(delivery.entry_id, &error))
+      log::warning("cannot acknowledge request entry " + delivery.entry_id + ": " + error);
+  };
+  std::unique_lock lock(admission_mutex_);
+  if (delivery.redelivered) {
+    // Read before a stop but not acknowledged: when it reached the journal it is being
+    // resumed already.
+    AgentRequest request;
+    std::string error;
+    if (parse_agent_request(delivery.message.body, policy_.limits, &request, &error)) {
+      std::string load_error;
+      if (journal_.load(request.id, &load_error)) return acknowledge();
+    }
+  }
+  Admission admission = admit_request(delivery.message, keys_, seen_, policy_, wall_now(), delivery.redelivered);
+  if (!admission.accepted) {
+    // Answered only when the request names this node; others stay silent so that one bad
+    // message does not get an answer from every node of the fleet.
+    AgentRequest request;
+    std::string error;
+    const bool parsed = parse_agent_request(delivery.message.body, policy_.limits, &request, &error);
+    const bool names_this_node = parsed && request_names_node(request, identity_.node);
+    if (names_this_node || !parsed) {
+      ++rejected_;
+      log::warning("request " + (parsed ? request.id : std::string("(unparsable)")) + " rejected: " +
+                   admission.reason);
+      if (names_this_node)
+        send(settings_.reply_stream, {{"id", request.id}, {"node", identity_.node}, {"state", "rejected"},
+                                      {"reason", admission.reason}});
+    }
+    return acknowledge();
+  }
+  if (!request_names_node(admission.request, identity_.node)) return acknowledge();
+
+  Job job;
+  if (auto reason = prepare(admission, delivery.message, &job)) {
+    ++rejected_;
+    log::warning("request " + admission.request.id + " rejected: " + *reason);
+    send(settings_.reply_stream,
+         {{"id", admission.request.id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", *reason}});
+    return acknowledge();
+  }
+  {
+    std::lock_guard queue_lock(queue_mutex_);
+    if (running_ + queue_.size() >= settings_.max_concurrent + settings_.queue_size) {
+      ++busy_;
+      log::warning("request " + job.entry.id + ": busy (" + std::to_string(running_) + " running, " +
+                   std::to_string(queue_.size()) + " waiting)");
+      send(job.entry.reply_to, {{"id", job.entry.id}, {"node", identity_.node}, {"state", "busy"},
+                                {"running", running_}, {"waiting", queue_.size()}});
+      return acknowledge();
+    }
+  }
+  if (int err = journal_.save(job.entry)) {
+    // Not acknowledged: Redis delivers it again once the journal can be written.
+    log::error("request journal: cannot record " + job.entry.id + ": " + errno_text(err));
+    return;
+  }
+  acknowledge();
+  lock.unlock();
+  ++accepted_;
+  const bool live = job.entry.to > wall_now();
+  send(job.entry.reply_to, {{"id", job.entry.id},
+                            {"node", identity_.node},
+                            {"state", live ? "waiting" : "accepted"},
+                            {"interfaces", job.request.interfaces},
+                            {"window", {{"from", format_rfc3339_ns(job.entry.from)},
+                                        {"to", format_rfc3339_ns(job.entry.to)}}}});
+  log::notice("request " + job.entry.id + " accepted" + (admission.signed_request ? " (key " + delivery.message.key_id + ")" : " (unsigned)") +
+              ": " + std::to_string(job.request.interfaces.size()) + " interfaces, window " +
+              format_rfc3339_ns(job.entry.from) + " to " + format_rfc3339_ns(job.entry.to));
+  enqueue(std::move(job));
+}
+
+void Agent::enqueue(Job job) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(job));
+  }
+  queue_changed_.notify_one();
+}
+
+void Agent::run_job(Job& job) {
+  const std::string body_sha256 = sha256_hex(job.entry.message.body);
+  std::vector<nlohmann::json> answers;
+  for (const InterfaceWork& work : job.interfaces) {
+    InterfaceJob interface_job;
+    interface_job.request = &job.request;
+    interface_job.request_sha256 = body_sha256;
+    interface_job.key_id = job.entry.message.key_id;
+    interface_job.node = identity_.node;
+    interface_job.interface_name = work.name;
+    interface_job.rings = work.rings;
+    interface_job.window = TimeWindow{job.entry.from, job.entry.to};
+    interface_job.stop = &stop_;
+    InterfaceResult result = write_interface_result(settings_.results_dir, interface_job);
+    // Cut short by a stop: the entry stays "running" and the restart writes the same files.
+    if (stop_) return;
+    if (result.state == "done") ++done_;
+    else if (result.state == "partial") ++partial_;
+    else ++failed_;
+    log::write(result.state == "failed" ? log::Level::kError : log::Level::kNotice,
+               "request " + job.entry.id + " on " + work.name + ": " + result.state +
+                   (result.reason.empty() ? "" : " (" + result.reason + ")") + ", " +
+                   std::to_string(result.report.packets_written) + " packets in " + result.directory);
+    answers.push_back(result_answer(interface_job, result));
+  }
+  job.entry.state = JournalEntry::State::kFinal;
+  job.entry.answers = std::move(answers);
+  if (int err = journal_.save(job.entry))
+    log::error("request journal: cannot record the result of " + job.entry.id + ": " + errno_text(err));
+  send_answers(&job.entry);
+}
+
+void Agent::worker() {
+  name_this_thread("pc-agent-job");
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;  // what waits stays "running" in the journal and resumes after the restart
+      if (queue_.empty()) continue;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    run_job(job);
+    std::lock_guard lock(queue_mutex_);
+    --running_;
+  }
+}
+
+void Agent::channel_loop() {
+  name_this_thread("pc-agent-sub");
+  RedisChannelListener listener(bus_settings());
+  bool connected = false;
+  while (!stop_) {
+    std::string error;
+    if (!connected) {
+      connected = listener.open(&error);
+      if (!connected) {
+        std::this_thread::sleep_for(kReconnectPause);
+        continue;
+      }
+      log::notice("listening on channel " + settings_.channel);
+    }
+    std::vector<BusDelivery> deliveries;
+    if (!listener.next(&deliveries, &error)) {
+      log::warning("channel " + settings_.channel + ": " + error + "; reconnecting");
+      connected = false;
+      continue;
+    }
+    for (const auto& delivery : deliveries) handle(delivery, nullptr);
+  }
+}
+
+std::string Agent::status_line() {
+  std::size_t running = 0, waiting = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    running = running_;
+    waiting = queue_.size();
+  }
+  return "node " + identity_.node + ": " + std::to_string(running) + " running, " + std::to_string(waiting) +
+         " waiting; accepted " + std::to_string(accepted_) + ", rejected " + std::to_string(rejected_) + ", busy " +
+         std::to_string(busy_) + "; results done " + std::to_string(done_) + ", partial " + std::to_string(partial_) +
+         ", failed " + std::to_string(failed_);
+}
+
+int Agent::run() {
+  open_state();
+  if (settings_.allow_unsigned)
+    log::warning("allow_unsigned is set: anyone who can write to " + settings_.request_stream + " or publish on " +
+                 settings_.channel + " can request captures from this node");
+  if (keys_.size() == 0 && !settings_.allow_unsigned)
+    log::warning("no trusted keys in " + settings_.trusted_keys_dir + ": every request will be rejected");
+  resume();
+  std::vector<std::thread> threads;
+  for (std::uint64_t i = 0; i < std::max<std::uint64_t>(1, settings_.max_concurrent); ++i)
+    threads.emplace_back([this] { worker(); });
+  if (!settings_.channel.empty()) threads.emplace_back([this] { channel_loop(); });
+
+  RedisRequestStream stream(bus_settings());
+  bool connected = false, ready = false;
+  std::string last_error;
+  auto last_status = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  while (!stop_) {
+    std::string error;
+    if (!connected) {
+      connected = stream.open(&error);
+      if (connected) {
+        log::notice("listening on stream " + settings_.request_stream + " as group " + identity_.node + " at " +
+                    settings_.redis_host + ":" + std::to_string(settings_.redis_port));
+        last_error.clear();
+        if (unsent_answers_.exchange(false)) {
+          std::vector<std::string> problems;
+          for (JournalEntry& entry : journal_.entries(&problems))
+            if (entry.state == JournalEntry::State::kFinal) send_answers(&entry);
+        }
+      } else if (error != last_error) {
+        log::warning("Redis at " + settings_.redis_host + ":" + std::to_string(settings_.redis_port) + ": " + error +
+                     "; retrying every second");
+        last_error = error;
+      }
+      if (!ready) {
+        notifier_.ready(connected ? status_line() : "waiting for Redis: " + error);
+        ready = true;
+      }
+    }
+    // The watchdog hears from this loop only: a wedged bus loop gets the agent restarted.
+    notifier_.watchdog();
+    if (!connected) {
+      notifier_.status("waiting for Redis: " + last_error);
+      std::this_thread::sleep_for(kReconnectPause);
+      continue;
+    }
+    std::vector<BusDelivery> deliveries;
+    if (!stream.read(&deliveries, kBusWait, &error)) {
+      log::warning("stream " + settings_.request_stream + ": " + error + "; reconnecting");
+      connected = false;
+      continue;
+    }
+    for (const auto& delivery : deliveries) handle(delivery, &stream);
+    const auto now = std::chrono::steady_clock::now();
+    if (!deliveries.empty() || now - last_status > std::chrono::seconds(10)) {
+      notifier_.status(status_line());
+      last_status = now;
+    }
+  }
+  notifier_.stopping();
+  queue_changed_.notify_all();
+  for (auto& thread : threads) thread.join();
+  log::notice("stopped; " + status_line());
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
+              const RingLocator& locate_rings, const std::atomic<bool>& stop) {
+  Agent agent(settings, identity, std::move(keys), locate_rings, stop);
+  return agent.run();
+}
+
+}  // namespace pcap_ring

@@ -1,0 +1,215 @@
+#include "cli/request_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "agent/redis_connection.h"
+#include "agent/redis_request_bus.h"
+#include "agent/request_keys.h"
+#include "agent/request_signature.h"
+#include "cli/agent_command.h"
+#include "common/exit_codes.h"
+#include "common/safe_open.h"
+#include "common/unique_fd.h"
+#include "extract/time_window.h"
+
+namespace pcap_ring {
+namespace {
+
+struct RequestArgs {
+  std::string node;
+  std::string nodere;
+  std::vector<std::string> interfaces;
+  std::string from, to, last;
+  std::string filter;
+  std::uint64_t max_packets = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint32_t snaplen = 0;
+  std::string id;
+  std::vector<std::string> tags;
+  std::string alertid;
+  std::string customer;
+  std::string reply_to;
+  std::string key_file;
+  std::string key_id;
+  bool unsigned_request = false;
+  unsigned wait_seconds = 0;
+  unsigned expect = 0;
+  bool json = false;
+};
+
+std::string new_request_id() {
+  std::random_device device;
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", device());
+  return "req-" + std::to_string(SystemClock().now() / kNanosPerSecond) + "-" + suffix;
+}
+
+std::string request_body(const RequestArgs& a, const std::string& id, const TimeWindow& window) {
+  nlohmann::ordered_json body;
+  body["v"] = 1;
+  body["id"] = id;
+  if (!a.nodere.empty()) body["nodere"] = a.nodere;
+  else body["node"] = a.node;
+  body["interface"] = a.interfaces;
+  body["from"] = format_rfc3339_ns(window.from);
+  body["to"] = format_rfc3339_ns(window.to);
+  body["ts"] = format_rfc3339_ns(SystemClock().now());
+  if (!a.filter.empty()) body["bpf"] = a.filter;
+  if (a.max_packets) body["packets"] = a.max_packets;
+  if (a.max_bytes) body["bytes"] = a.max_bytes;
+  if (a.snaplen) body["snap"] = a.snaplen;
+  if (!a.tags.empty()) body["tags"] = a.tags;
+  if (!a.alertid.empty()) body["alertid"] = a.alertid;
+  if (!a.customer.empty()) body["customer"] = a.customer;
+  if (!a.reply_to.empty()) body["reply_to"] = a.reply_to;
+  return body.dump();
+}
+
+BusMessage signed_message(const RequestArgs& a, std::string body) {
+  BusMessage message;
+  message.body = std::move(body);
+  if (a.unsigned_request) return message;
+  std::string content;
+  if (int err = read_regular_file(a.key_file, &content))
+    throw ConfigError("--key " + a.key_file + ": cannot read: " + errno_text(err));
+  std::string name = a.key_file.substr(a.key_file.find_last_of('/') + 1);
+  const bool hmac = name.size() > 5 && name.compare(name.size() - 5, 5, ".hmac") == 0;
+  const bool ed25519 = name.size() > 4 && name.compare(name.size() - 4, 4, ".key") == 0;
+  if (!hmac && !ed25519) throw UsageError("--key " + a.key_file + ": expected KID.key (Ed25519) or KID.hmac");
+  message.key_id = a.key_id.empty() ? name.substr(0, name.rfind('.')) : a.key_id;
+  if (!valid_key_id(message.key_id))
+    throw UsageError("key id '" + message.key_id + "' is not " + std::string(kKeyIdRule));
+  std::string error;
+  message.algorithm = hmac ? "hmac-sha256" : "ed25519";
+  const bool ok = hmac ? sign_request_hmac(content, message.key_id, message.body, &message.signature, &error)
+                       : sign_request_ed25519(content, message.key_id, message.body, &message.signature, &error);
+  if (!ok) throw ConfigError("--key " + a.key_file + ": " + error);
+  return message;
+}
+
+bool final_state(const std::string& state) {
+  return state == "done" || state == "partial" || state == "failed" || state == "rejected" || state == "busy";
+}
+
+int run_request(const RequestArgs& a, const StageCommandLine& line) {
+  if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
+  if (a.key_file.empty() != a.unsigned_request)
+    throw UsageError("request needs --key KID.key|KID.hmac (or --unsigned for an agent that allows it)");
+  const TimeWindow window = make_time_window(a.from, a.to, a.last, SystemClock().now());
+  AgentSettings settings = load_agent_settings(line);
+  const std::string id = a.id.empty() ? new_request_id() : a.id;
+  const BusMessage message = signed_message(a, request_body(a, id, window));
+
+  RedisConnection redis;
+  std::string error;
+  const auto timeout = std::chrono::seconds(settings.redis_timeout_seconds);
+  if (!redis.connect(settings.redis_host, static_cast<std::uint16_t>(settings.redis_port), timeout, settings.redis_user,
+                     redis_password(settings), &error))
+    throw StartupError(kExitUnavailable, error);
+  std::vector<std::string> command = {"XADD", settings.request_stream, "*"};
+  for (auto& field : stream_entry_fields(message)) command.push_back(std::move(field));
+  RedisReply reply;
+  if (!redis.command(command, &reply, &error)) throw StartupError(kExitUnavailable, error);
+  if (reply.is_error()) throw StartupError(kExitUnavailable, "XADD " + settings.request_stream + ": " + reply.text);
+  const std::string entry = reply.text;
+  std::cerr << "request " << id << " sent to " << settings.request_stream << " (entry " << entry << ")\n";
+  if (a.wait_seconds == 0) return kExitOk;
+
+  // Answers come after the request, so their entry ids are not older than its own.
+  const std::string reply_stream = a.reply_to.empty() ? settings.reply_stream : a.reply_to;
+  std::string cursor = entry.substr(0, entry.find('-')) + "-0";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
+  unsigned finals = 0;
+  bool all_good = true;
+  if (!redis.set_timeout(std::chrono::seconds(a.wait_seconds) + timeout))
+    throw StartupError(kExitUnavailable, "cannot set the Redis timeout");
+  while (std::chrono::steady_clock::now() < deadline && (a.expect == 0 || finals < a.expect)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!redis.command({"XREAD", "COUNT", "100", "BLOCK", std::to_string(std::max<long long>(1, left.count())),
+                        "STREAMS", reply_stream, cursor},
+                       &reply, &error))
+      throw StartupError(kExitUnavailable, error);
+    if (reply.is_error()) throw StartupError(kExitUnavailable, "XREAD " + reply_stream + ": " + reply.text);
+    if (reply.is_nil() || reply.elements.empty()) continue;
+    for (const RedisReply& entry_reply : reply.elements[0].elements.size() > 1 ? reply.elements[0].elements[1].elements
+                                                                             : std::vector<RedisReply>{}) {
+      if (entry_reply.elements.size() < 2) continue;
+      cursor = entry_reply.elements[0].text;
+      const auto& fields = entry_reply.elements[1].elements;
+      for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].text != "answer") continue;
+        nlohmann::json answer = nlohmann::json::parse(fields[i + 1].text, nullptr, false);
+        if (!answer.is_object() || answer.value("id", "") != id) continue;
+        const std::string state = answer.value("state", "");
+        if (final_state(state)) {
+          ++finals;
+          all_good &= state == "done" || state == "partial";
+        }
+        if (a.json) {
+          std::cout << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+          continue;
+        }
+        std::cout << answer.value("node", "?") << "  " << answer.value("interface", "-") << "  " << state;
+        if (answer.contains("packets")) std::cout << "  " << answer.value("packets", std::uint64_t{0}) << " packets";
+        if (answer.contains("bytes")) std::cout << "  " << answer.value("bytes", std::uint64_t{0}) << " bytes";
+        if (answer.contains("result")) std::cout << "  " << answer.value("result", "");
+        if (answer.contains("reason")) std::cout << "  (" << answer.value("reason", "") << ")";
+        std::cout << std::endl;
+      }
+    }
+  }
+  if (a.expect != 0 && finals < a.expect) {
+    std::cerr << "request " << id << ": " << finals << " of " << a.expect << " final answers within " << a.wait_seconds
+              << " s\n";
+    return kExitTempFail;
+  }
+  return finals > 0 && all_good ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+Subcommand add_request_command(CLI::App& app) {
+  auto a = std::make_shared<RequestArgs>();
+  CLI::App* cmd = app.add_subcommand("request", "Sign a capture request and send it to the agents on the Redis bus");
+  auto target = cmd->add_option_group("target", "Which nodes");
+  target->add_option("--node", a->node, "The node that answers (\"any\": every node)");
+  target->add_option("--nodere", a->nodere, "Nodes whose whole name matches this POSIX extended regex");
+  cmd->add_option("-i,--interface", a->interfaces, "Interface to cut from (repeat for several)")->required();
+  cmd->add_option("--from", a->from, "Window start: RFC 3339 or Unix seconds");
+  cmd->add_option("--to", a->to, "Window end (may be in the future: the agent follows the ring)");
+  cmd->add_option("--last", a->last, "Window of the last N s/m/h instead of --from/--to");
+  cmd->add_option("-f,--filter", a->filter, "pcap-filter expression");
+  cmd->add_option("--max-packets", a->max_packets, "At most this many packets per interface");
+  cmd->add_option("--max-bytes", a->max_bytes, "At most this many bytes per interface");
+  cmd->add_option("--snaplen", a->snaplen, "Cut packets to this many bytes");
+  cmd->add_option("--id", a->id, "Request id (default: req-UNIXTIME-RANDOM)");
+  cmd->add_option("--tag", a->tags, "Tag carried into the manifests (repeat for several)");
+  cmd->add_option("--alertid", a->alertid, "Alert id carried into the manifests");
+  cmd->add_option("--customer", a->customer, "Customer carried into the manifests");
+  cmd->add_option("--reply-to", a->reply_to, "Answer stream: the configured one or one below it (KEY:NAME)");
+  cmd->add_option("--key", a->key_file, "Signing key: KID.key (Ed25519, from keygen) or KID.hmac");
+  cmd->add_option("--key-id", a->key_id, "Key id (default: the key file's name without its extension)");
+  cmd->add_flag("--unsigned", a->unsigned_request, "Send unsigned (only agents with allow_unsigned accept it)");
+  cmd->add_option("--wait", a->wait_seconds, "Print the answers that come within this many seconds");
+  cmd->add_option("--expect", a->expect, "With --wait: stop after this many final answers (nodes x interfaces)");
+  cmd->add_flag("--json", a->json, "Print each answer as one JSON line");
+  // The bus: the [redis] rows only (--node here names the target, not this host).
+  std::vector<const SettingSpec*> redis_rows;
+  for (const SettingSpec* row : settings_for<AgentSettings>())
+    if (row->section == "redis") redis_rows.push_back(row);
+  auto line = add_stage_flags(cmd, redis_rows, "Directory of packet-capture.conf and agent.conf ([redis])",
+                              /*config_dir_first=*/false, /*with_file=*/false);
+  cmd->footer(
+      "Exit status: 0 every final answer done or partial, 1 some failed, rejected or busy (or none came),\n"
+      "75 fewer than --expect final answers within --wait, 69 Redis unreachable, 64 bad flags, 78 bad key or settings.");
+  return {cmd, [a, line] { return run_request(*a, *line); }};
+}
+
+}  // namespace pcap_ring
