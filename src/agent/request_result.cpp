@@ -1,5 +1,6 @@
 #include "agent/request_result.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
@@ -47,6 +48,24 @@ int make_result_directory(const std::string& base, const std::string& relative) 
   return 0;
 }
 
+// A try cut short by a crash leaves its temporary file, and maybe a manifest that describes
+// an earlier file: both go before the request is answered again, so a collector never sees a
+// manifest that does not describe the capture beside it.
+int clear_earlier_try(const std::string& directory) {
+  DIR* dir = ::opendir(directory.c_str());
+  if (dir == nullptr) return errno;
+  const std::string temporary_prefix = std::string(".") + kCaptureName + ".";
+  int result = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind(temporary_prefix, 0) == 0 && ::unlinkat(::dirfd(dir), name.c_str(), 0) != 0 && errno != ENOENT)
+      result = errno;
+  }
+  ::closedir(dir);
+  if (::unlink((directory + "/manifest.json").c_str()) != 0 && errno != ENOENT) result = errno;
+  return result;
+}
+
 // Whether the kernel believes the clock is synchronised (NTP, chrony): a collector comparing
 // nodes' windows needs to know.
 std::string clock_state() {
@@ -81,6 +100,11 @@ InterfaceResult write_interface_result(const std::string& results_dir, const Int
   if (int err = make_result_directory(results_dir, relative)) {
     result.state = "failed";
     result.reason = "cannot create " + result.directory + ": " + errno_text(err);
+    return result;
+  }
+  if (int err = clear_earlier_try(result.directory)) {
+    result.state = "failed";
+    result.reason = "cannot clear an earlier try in " + result.directory + ": " + errno_text(err);
     return result;
   }
   const std::string final_path = result.directory + "/" + kCaptureName;

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""`packet-capture agent` and `packet-capture request` end to end: three agents (three nodes)
+on one real redis-server with ACL users, rings written by `run --read`, requests signed with
+keys made by the openssl tool (independently of the code under test). Results are compared
+packet for packet with `extract` over the same ring; forged, unsigned and replayed requests
+are refused; a SIGKILLed agent answers its request exactly once after the restart."""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import traffic_mix  # noqa: E402
+
+T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
+COUNT = 6000             # 6 s of traffic, 1 ms apart
+NODES = ("node-a", "node-b", "node-c")
+REDIS_PASSWORD = "agent-test-password-0123456789"
+CONTEXT = b"packet-capture request v1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rfc3339(ns):
+    secs, frac = divmod(ns, 10**9)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
+
+
+class AgentTest(harness.IntegrationTest):
+    @classmethod
+    def setUpClass(cls):
+        harness.require_root()
+        harness.require_binary()
+        for tool in ("redis-server", "redis-cli", "openssl"):
+            harness.require_tool(tool)
+        cls.work = tempfile.mkdtemp(prefix="pc-agent-")
+        cls.port = free_port()
+        # Two ACL users: the agents' (streams and channel below pcap:) and nobody else's.
+        conf = os.path.join(cls.work, "redis.conf")
+        with open(conf, "w") as f:
+            f.write("port %d\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir %s\n" % (cls.port, cls.work))
+            f.write("user default off\n")
+            f.write("user agent on >%s ~pcap:* &capture +@all\n" % REDIS_PASSWORD)
+        cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=harness._pdeathsig)
+        cls.password_file = os.path.join(cls.work, "redis-password")
+        with open(cls.password_file, "w") as f:
+            f.write(REDIS_PASSWORD + "\n")
+        os.chmod(cls.password_file, 0o600)
+        assert harness.wait_for(lambda: cls.redis_cli("PING").strip() == "PONG", 10), "redis-server did not start"
+
+        cls.frames = traffic_mix.frames(COUNT, T0, 1000000, seed=11)
+        src = os.path.join(cls.work, "mix0.pcap")
+        harness.write_pcap(src, cls.frames, nano=True)
+        cls.ring = os.path.join(cls.work, "ring")
+        p = harness.run_binary(["run", "--read", src, "--interface", "mix0", "--output-dir", cls.ring,
+                                "--file-size", "1", "--file-limit", "100"], timeout=120)
+        assert p.returncode == 0, p.stderr
+        cls.conf = os.path.join(cls.work, "conf")
+        os.makedirs(cls.conf)
+        with open(os.path.join(cls.conf, "mix0.conf"), "w") as f:
+            f.write("[capture]\noutput_dir = %s\n" % cls.ring)
+        # The sender's Ed25519 key and the nodes' trusted-keys.d, made by openssl.
+        cls.key = os.path.join(cls.work, "ops.key")
+        cls.trusted = os.path.join(cls.work, "trusted-keys.d")
+        os.makedirs(cls.trusted, mode=0o755)
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", cls.key], check=True)
+        subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-out", os.path.join(cls.trusted, "ops.pub")],
+                       check=True)
+        cls.agents = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        for proc in cls.agents.values():
+            proc.kill()
+            proc.wait()
+        cls.redis.kill()
+        cls.redis.wait()
+        shutil.rmtree(cls.work, True)
+
+    @classmethod
+    def redis_cli(cls, *args):
+        p = subprocess.run(["redis-cli", "--no-auth-warning", "-p", str(cls.port), "--user", "agent", "--pass",
+                            REDIS_PASSWORD] + list(args), capture_output=True, text=True, timeout=30)
+        return p.stdout
+
+    @classmethod
+    def agent_args(cls, node):
+        return [harness.require_binary(), "agent", "--config-dir", cls.conf, "--node", node,
+                "--trusted-keys-dir", cls.trusted, "--state-dir", os.path.join(cls.work, "state-" + node),
+                "--results-dir", os.path.join(cls.work, "results-" + node), "--redis-port", str(cls.port),
+                "--redis-user", "agent", "--redis-password-file", cls.password_file]
+
+    @classmethod
+    def start_agent(cls, node):
+        with open(os.path.join(cls.work, "agent-%s.log" % node), "ab") as log:
+            proc = subprocess.Popen(cls.agent_args(node), stdout=log, stderr=log, env=harness.clean_env(),
+                                    preexec_fn=harness._pdeathsig)
+        cls.agents[node] = proc
+        # Listening once its consumer group exists.
+        ok = harness.wait_for(lambda: ("name\n%s\n" % node) in cls.redis_cli("XINFO", "GROUPS", "pcap:req")
+                              or node in cls.redis_cli("XINFO", "GROUPS", "pcap:req"), 15)
+        assert ok, "agent %s did not join the stream: %s" % (node, cls.agent_log(node))
+        return proc
+
+    @classmethod
+    def agent_log(cls, node):
+        with open(os.path.join(cls.work, "agent-%s.log" % node), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def setUp(self):
+        super().setUp()
+        if "node-a" not in self.agents:
+            # The stream must exist for XINFO: the first agent creates it.
+            for node in NODES:
+                self.start_agent(node)
+
+    # --- helpers
+
+    def sign(self, body, key_id="ops"):
+        """The Ed25519 signature of the context, key id and body, by the openssl tool."""
+        data = os.path.join(self.tmp, "signing-input")
+        with open(data, "wb") as f:
+            f.write(CONTEXT + b"\n" + key_id.encode() + b"\n" + body)
+        sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", self.key, "-in", data],
+                             check=True, capture_output=True).stdout
+        return base64.b64encode(sig).decode()
+
+    def body(self, request_id, **fields):
+        message = {"v": 1, "id": request_id, "interface": ["mix0"], "ts": rfc3339(time.time_ns())}
+        message.update(fields)
+        return json.dumps(message).encode()
+
+    def send_entry(self, *fields):
+        return self.redis_cli("XADD", "pcap:req", "*", *fields).strip()
+
+    def answers(self, request_id):
+        out = subprocess.run(["redis-cli", "--no-auth-warning", "--json", "-p", str(self.port), "--user", "agent",
+                              "--pass", REDIS_PASSWORD, "XRANGE", "pcap:ack", "-", "+"],
+                             capture_output=True, text=True, timeout=30).stdout
+        found = []
+        for _, fields in json.loads(out or "[]"):
+            answer = json.loads(fields[1])
+            if answer.get("id") == request_id:
+                found.append(answer)
+        return found
+
+    def wait_answers(self, request_id, predicate, timeout=30):
+        ok = harness.wait_for(lambda: predicate(self.answers(request_id)), timeout, interval=0.2)
+        return ok, self.answers(request_id)
+
+    def extract_records(self, start, stop, flt):
+        out = os.path.join(self.tmp, "want.pcapng")
+        p = harness.run_binary(["extract", "-o", self.ring, "--from", rfc3339(start),
+                                "--to", rfc3339(stop), "--filter", flt, "--format", "pcapng", "-w", out], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [(ts, data) for ts, _, _, data in harness.read_capture(out).records]
+
+    # --- tests
+
+    def test_nodere_two_of_three_answer_with_what_extract_returns(self):
+        start, stop = T0 + 1_250_000_000, T0 + 4_500_000_000
+        flt = "tcp and port 443"
+        request_id = "nodere-1"
+        p = harness.run_binary(["request", "--nodere", "node-(a|b)", "-i", "mix0", "--from", rfc3339(start),
+                                "--to", rfc3339(stop), "--filter", flt, "--id", request_id, "--key", self.key,
+                                "--key-id", "ops", "--tag", "case-42", "--redis-port", str(self.port),
+                                "--redis-user", "agent", "--redis-password-file", self.password_file,
+                                "--wait", "30", "--expect", "2", "--json"], timeout=60, config_dir=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        printed = [json.loads(line) for line in p.stdout.splitlines()]
+        self.assertEqual(sorted(a["node"] for a in printed if a["state"] == "done"), ["node-a", "node-b"], printed)
+        want = self.extract_records(start, stop, flt)
+        self.assertGreater(len(want), 100)
+        for node in ("node-a", "node-b"):
+            result = os.path.join(self.work, "results-" + node, "requests", "2025", "11", "30", request_id, node, "mix0")
+            cap = harness.read_capture(os.path.join(result, "capture.pcapng"))
+            self.assertEqual(cap.format, "pcapng")
+            self.assertEqual([(ts, data) for ts, _, _, data in cap.records], want, node)
+            with open(os.path.join(result, "manifest.json")) as f:
+                manifest = json.load(f)
+            with open(os.path.join(result, "capture.pcapng"), "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            self.assertEqual(manifest["objects"][0]["sha256"], digest)
+            self.assertEqual((manifest["node"], manifest["state"], manifest["packets"], manifest["request"]["tags"]),
+                             (node, "done", len(want), ["case-42"]))
+            self.assertTrue(manifest["coverage"]["complete"])
+        # node-c does not match: it neither answers nor writes anything.
+        time.sleep(1)
+        self.assertEqual([a for a in self.answers(request_id) if a["node"] == "node-c"], [])
+        self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-c", "requests")))
+        states = [(a["node"], a["state"]) for a in self.answers(request_id)]
+        self.assertEqual(sorted(states), [("node-a", "accepted"), ("node-a", "done"),
+                                          ("node-b", "accepted"), ("node-b", "done")])
+        status = harness.run_binary(["agent", "status", "--json", "--state-dir",
+                                     os.path.join(self.work, "state-node-a")], config_dir=False)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        entry = [e for e in json.loads(status.stdout) if e["id"] == request_id][0]
+        self.assertEqual((entry["state"], entry["answers"][0]["state"]), ("answered", "done"))
+
+    def test_forged_unsigned_and_replayed_requests_are_refused(self):
+        window = {"from": rfc3339(T0 + 10**8), "to": rfc3339(T0 + 10**9)}
+        good = self.body("signed-1", node="node-a", **window)
+        sig = self.sign(good)
+        self.send_entry("body", good, "kid", "ops", "alg", "ed25519", "sig", sig)
+        ok, got = self.wait_answers("signed-1", lambda a: any(x["state"] == "done" for x in a))
+        self.assertTrue(ok, "signed request not answered: %s %s" % (got, self.agent_log("node-a")))
+        # The same entry again: a replay.
+        self.send_entry("body", good, "kid", "ops", "alg", "ed25519", "sig", sig)
+        ok, got = self.wait_answers("signed-1", lambda a: any(x["state"] == "rejected" for x in a))
+        self.assertTrue(ok, got)
+        self.assertIn("replay", [x for x in got if x["state"] == "rejected"][0]["reason"])
+        self.assertEqual(len([x for x in got if x["state"] == "done"]), 1)
+        # A body changed after signing, a signature by another key, no signature at all.
+        forged = self.body("forged-1", node="node-a", bpf="tcp", **window)
+        self.send_entry("body", forged, "kid", "ops", "alg", "ed25519", "sig", sig)
+        unsigned = self.body("unsigned-1", node="node-a", **window)
+        self.send_entry("body", unsigned)
+        unknown = self.body("unknown-key-1", node="node-a", **window)
+        self.send_entry("body", unknown, "kid", "other", "alg", "ed25519", "sig", self.sign(unknown, "other"))
+        for request_id, needle in (("forged-1", "signature"), ("unsigned-1", "unsigned"), ("unknown-key-1", "other")):
+            ok, got = self.wait_answers(request_id, lambda a: len(a) > 0)
+            self.assertTrue(ok, "%s: no answer; %s" % (request_id, self.agent_log("node-a")))
+            self.assertEqual([x["state"] for x in got], ["rejected"], got)
+            self.assertIn(needle, got[0]["reason"])
+            self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-a", "requests", "2025", "11", "30",
+                                                         request_id)))
+        # A reply stream outside pcap:ack, and an interface without a ring: refused with the reason.
+        for request_id, extra, needle in (("reply-1", {"reply_to": "other:stream"}, "reply_to"),
+                                          ("iface-1", {"interface": ["nothere0"]}, "nothere0")):
+            body = self.body(request_id, node="node-a", **dict(window, **extra))
+            self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+            ok, got = self.wait_answers(request_id, lambda a: len(a) > 0)
+            self.assertTrue(ok, request_id)
+            self.assertEqual(got[0]["state"], "rejected", got)
+            self.assertIn(needle, got[0]["reason"])
+
+    def test_pubsub_request_is_answered(self):
+        body = self.body("channel-1", node="node-b", **{"from": rfc3339(T0 + 10**8), "to": rfc3339(T0 + 10**9)})
+        payload = b"PCSIG1 ops ed25519 " + self.sign(body).encode() + b"\n" + body
+        subprocess.run(["redis-cli", "--no-auth-warning", "-p", str(self.port), "--user", "agent", "--pass",
+                        REDIS_PASSWORD, "-x", "PUBLISH", "capture"], input=payload, check=True, capture_output=True)
+        ok, got = self.wait_answers("channel-1", lambda a: any(x["state"] == "done" for x in a))
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-b")))
+        self.assertEqual({x["node"] for x in got}, {"node-b"})
+
+    def test_sigkill_during_a_request_answers_it_once_after_the_restart(self):
+        # A live ring, and a window reaching 4 s into the future: the agent follows the ring
+        # until the window has passed, and is SIGKILLed while it does.
+        pair = self.veth()
+        out = self.mkdir("live-ring")
+        with open(os.path.join(self.conf, pair.RX_IF + ".conf"), "w") as f:
+            f.write("[capture]\noutput_dir = %s\n" % out)
+        daemon = self.daemon(pair, out, "--file-size", "1", "--file-limit", "20").start()
+        start = time.time_ns()
+        stop = start + 4 * 10**9
+        body = self.body("killed-1", node="node-c", interface=[pair.RX_IF],
+                         **{"from": rfc3339(start), "to": rfc3339(stop)})
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("killed-1", lambda a: any(x["state"] == "waiting" for x in a), 15)
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-c")))
+        pair.send_udp(1500, size=200, rate=1000)
+        self.agents["node-c"].send_signal(signal.SIGKILL)
+        self.agents["node-c"].wait()
+        self.assertEqual([x["state"] for x in self.answers("killed-1")], ["waiting"])
+        pair.send_udp(1000, size=200, rate=1000, start=1500)
+        self.start_agent("node-c")
+        ok, got = self.wait_answers("killed-1", lambda a: any(x["state"] in ("done", "partial") for x in a), 30)
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-c")))
+        time.sleep(2)  # nothing more comes
+        daemon.stop()
+        got = self.answers("killed-1")
+        self.assertEqual([x["state"] for x in got], ["waiting", "done"], got)
+        result = os.path.join(self.work, "results-node-c", "requests", *time.strftime("%Y/%m/%d", time.gmtime(start // 10**9)).split("/"),
+                              "killed-1", "node-c", pair.RX_IF)
+        self.assertEqual(sorted(os.listdir(result)), ["capture.pcapng", "manifest.json"])
+        cap = harness.read_capture(os.path.join(result, "capture.pcapng"))
+        marks = [m[0] for m in harness.packet_marks(cap, pair.token)]
+        self.assertGreater(len(marks), 1000, "packets sent before and after the kill")
+        self.assertEqual(marks, list(range(marks[0], marks[0] + len(marks))), "no packet lost or repeated")
+        self.assertTrue(all(start <= r[0] < stop for r in cap.records))
+        self.assertEqual(got[1]["packets"], len(cap.records))
+
+    def test_bad_flags_and_settings_one_line(self):
+        p = harness.run_binary(["request", "--node", "x", "-i", "mix0", "--last", "5m", "--redis-port",
+                                str(self.port)], config_dir=False)
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("--key", p.stderr)
+        p = harness.run_binary(["agent", "--node", "x", "--redis-port", "99999"], config_dir=False)
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("99999", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        # The same in agent.conf is a configuration error, and so is a key directory others can write.
+        conf = self.mkdir("badconf")
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[redis]\nport = 99999\n")
+        p = harness.run_binary(["agent", "--node", "x"], config_dir=conf)
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn("99999", p.stderr)
+        keys = self.mkdir("open-keys")
+        shutil.copy(os.path.join(self.trusted, "ops.pub"), keys)
+        os.chmod(keys, 0o777)
+        p = harness.run_binary(["agent", "--node", "x", "--trusted-keys-dir", keys], config_dir=self.mkdir("empty"))
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn(keys, p.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
