@@ -58,9 +58,13 @@ BusMessage parse_channel_payload(std::string_view payload) {
   std::string line(payload.substr(kEnvelope.size(), newline == std::string_view::npos ? std::string_view::npos
                                                                                        : newline - kEnvelope.size()));
   std::istringstream words(line);
-  words >> m.key_id >> m.algorithm >> m.signature;
-  // A malformed envelope keeps a marker the admission refuses (an unknown algorithm).
-  if (m.key_id.empty() || m.algorithm.empty() || m.signature.empty()) m.algorithm = "malformed-envelope";
+  std::string extra;
+  words >> m.key_id >> m.algorithm >> m.signature >> extra;
+  // A malformed envelope (missing or extra words, no body line) keeps a marker the admission
+  // refuses (an unknown algorithm).
+  if (m.key_id.empty() || m.algorithm.empty() || m.signature.empty() || !extra.empty() ||
+      newline == std::string_view::npos)
+    m.algorithm = "malformed-envelope";
   m.body = newline == std::string_view::npos ? std::string() : std::string(payload.substr(newline + 1));
   return m;
 }

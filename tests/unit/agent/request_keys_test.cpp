@@ -92,6 +92,13 @@ TEST(RequestKeys, HmacSecretIsPrivateAndVerifiesOpensslSignatures) {
   while (!mac.empty() && mac.back() == '\n') mac.pop_back();
   std::string reason;
   EXPECT_TRUE(keys.verify(SignatureAlgorithm::kHmacSha256, "ops", body, mac, &reason)) << reason;
+  // The sender's side (`packet-capture request --key ops.hmac`) makes the same MAC, from the
+  // file as written (its trailing newline is not part of the secret).
+  std::string signed_mac;
+  ASSERT_TRUE(sign_request_hmac(read_text_file(dir.file("ops.hmac")), "ops", body, &signed_mac, &error)) << error;
+  EXPECT_EQ(signed_mac, mac);
+  EXPECT_FALSE(sign_request_hmac("short", "ops", body, &signed_mac, &error));
+  EXPECT_NE(error.find("at least 32"), std::string::npos) << error;
 }
 
 }  // namespace
