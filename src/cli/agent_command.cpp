@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "agent/agent_service.h"
+#include "service/agent_service.h"
 #include "agent/request_journal.h"
 #include "cli/capture_flags.h"
 #include "common/environment.h"

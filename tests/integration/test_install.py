@@ -118,6 +118,8 @@ class Install(unittest.TestCase):
         self.assertIn("[Service]", text)
         self.assertRegex(text, r"(?m)^ExecStart=\S*packet-capture run --interface %i")
         self.assertRegex(text, r"(?m)^ExecReload=.*-HUP")
+        a = self.assert_file("lib/systemd/system/packet-capture-agent.service")
+        self.assertTrue(filecmp.cmp(a, os.path.join(SRC, "units", "packet-capture-agent.service"), shallow=False))
 
     def test_man_page(self):
         m = self.assert_file("share/man/man8/packet-capture.8")

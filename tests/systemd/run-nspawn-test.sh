@@ -3,6 +3,7 @@
 # (systemd-nspawn --volatile=yes, systemd as PID 1, a veth to the host) and checks, against
 # units/packet-capture@.service and the built binary:
 #   - systemd-analyze verify prints nothing; systemd-analyze security score <= SECURITY_GOAL
+#     (and the same for units/packet-capture-agent.service)
 #   - start reaches READY (Type=notify), STATUS= is set, the watchdog is not tripped
 #   - traffic from the host end of the veth rotates files in the StateDirectory
 #   - reload (SIGHUP) keeps the process and applies a changed IFACE.conf
@@ -116,6 +117,26 @@ elif awk -v s="$score" -v g="$goal" 'BEGIN { exit !(s <= g) }'; then
   pass "systemd-analyze security --offline=yes: exposure $score (goal <= $goal)"
 else
   fail "systemd-analyze security --offline=yes: exposure $score is above the goal $goal; open items:"
+  grep '✗' <<<"$security" | sed 's/  */ /g; s/^/      /'
+fi
+
+# The request agent's unit: the same checks.
+agent_unit=packet-capture-agent.service
+mkdir -p "$work/static/agent/shipped"
+sed "s|/usr/sbin/packet-capture|$binary|g" "$units/$agent_unit" >"$work/static/agent/$agent_unit"
+verify_err=$( (cd "$work/static/agent" && systemd-analyze verify --man=no "./$agent_unit") 2>&1 >/dev/null)
+if [ -z "$verify_err" ]; then
+  pass "systemd-analyze verify $agent_unit: no complaints"
+else
+  fail "systemd-analyze verify $agent_unit complains:"; echo "$verify_err" | sed 's/^/      /'
+fi
+cp "$units/$agent_unit" "$work/static/agent/shipped/$agent_unit"
+security=$( (cd "$work/static/agent/shipped" && systemd-analyze security --offline=yes "./$agent_unit") 2>&1)
+score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$security")
+if [ -n "$score" ] && awk -v s="$score" -v g="$goal" 'BEGIN { exit !(s <= g) }'; then
+  pass "systemd-analyze security --offline=yes $agent_unit: exposure $score (goal <= $goal)"
+else
+  fail "systemd-analyze security --offline=yes $agent_unit: exposure '$score' is not <= $goal; open items:"
   grep '✗' <<<"$security" | sed 's/  */ /g; s/^/      /'
 fi
 

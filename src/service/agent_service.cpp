@@ -1,4 +1,4 @@
-#include "agent/agent_service.h"
+#include "service/agent_service.h"
 
 #include <sys/stat.h>
 
