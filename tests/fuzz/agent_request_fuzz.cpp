@@ -1,15 +1,25 @@
 // Fuzzes the agent's request parser: any bytes from a bus either parse or are refused with a
 // reason, never an exception or a crash. What parses respects the limits it was given, and
-// parsing the same bytes again gives the same request identity.
+// parsing the same bytes again gives the same request identity. The same bytes as a pub/sub
+// payload split into envelope and body without a crash, and what they give is
+// given again by the payload made from it.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "agent/agent_request.h"
+#include "agent/redis_request_bus.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const pcap_ring::BusMessage from_channel = pcap_ring::parse_channel_payload(body);
+  FUZZ_CHECK(from_channel.body.size() <= size);
+  if (from_channel.algorithm != "malformed-envelope") {
+    const pcap_ring::BusMessage again = pcap_ring::parse_channel_payload(pcap_ring::channel_payload(from_channel));
+    FUZZ_CHECK(again.body == from_channel.body && again.key_id == from_channel.key_id &&
+               again.algorithm == from_channel.algorithm && again.signature == from_channel.signature);
+  }
   pcap_ring::AgentRequestLimits limits;
   limits.max_packets = 1000;
   limits.max_duration_seconds = 600;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`packet-capture agent` and `packet-capture request` end to end: three agents (three nodes)
-on one real redis-server with ACL users, rings written by `run --read`, requests signed with
+on one real redis-server with an ACL user per node (and an intruder who may only append to
+the request stream), rings written by `run --read`, requests signed with
 keys made by the openssl tool (independently of the code under test). Results are compared
 packet for packet with `extract` over the same ring; forged, unsigned and replayed requests
 are refused; a SIGKILLed agent answers its request exactly once after the restart."""
@@ -27,6 +28,7 @@ T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
 COUNT = 6000             # 6 s of traffic, 1 ms apart
 NODES = ("node-a", "node-b", "node-c")
 REDIS_PASSWORD = "agent-test-password-0123456789"
+INTRUDER_PASSWORD = "intruder-password-9876543210"
 CONTEXT = b"packet-capture request v1"
 
 
@@ -55,7 +57,11 @@ class AgentTest(harness.IntegrationTest):
         with open(conf, "w") as f:
             f.write("port %d\nbind 127.0.0.1\nsave \"\"\nappendonly no\ndir %s\n" % (cls.port, cls.work))
             f.write("user default off\n")
-            f.write("user agent on >%s ~pcap:* &capture +@all\n" % REDIS_PASSWORD)
+            # One ACL user per node, one for the tests' own reads, and an intruder who may
+            # only append to the request stream (and tries to forge requests there).
+            for user in NODES + ("agent",):
+                f.write("user %s on >%s ~pcap:* &capture +@all\n" % (user, REDIS_PASSWORD))
+            f.write("user intruder on >%s ~pcap:req -@all +xadd\n" % INTRUDER_PASSWORD)
         cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      preexec_fn=harness._pdeathsig)
         cls.password_file = os.path.join(cls.work, "redis-password")
@@ -94,9 +100,9 @@ class AgentTest(harness.IntegrationTest):
         shutil.rmtree(cls.work, True)
 
     @classmethod
-    def redis_cli(cls, *args):
-        p = subprocess.run(["redis-cli", "--no-auth-warning", "-p", str(cls.port), "--user", "agent", "--pass",
-                            REDIS_PASSWORD] + list(args), capture_output=True, text=True, timeout=30)
+    def redis_cli(cls, *args, user="agent", password=REDIS_PASSWORD):
+        p = subprocess.run(["redis-cli", "--no-auth-warning", "-p", str(cls.port), "--user", user, "--pass",
+                            password] + list(args), capture_output=True, text=True, timeout=30)
         return p.stdout
 
     @classmethod
@@ -104,7 +110,7 @@ class AgentTest(harness.IntegrationTest):
         return [harness.require_binary(), "agent", "--config-dir", cls.conf, "--node", node,
                 "--trusted-keys-dir", cls.trusted, "--state-dir", os.path.join(cls.work, "state-" + node),
                 "--results-dir", os.path.join(cls.work, "results-" + node), "--redis-port", str(cls.port),
-                "--redis-user", "agent", "--redis-password-file", cls.password_file]
+                "--redis-user", node, "--redis-password-file", cls.password_file]
 
     @classmethod
     def start_agent(cls, node):
@@ -146,8 +152,10 @@ class AgentTest(harness.IntegrationTest):
         message.update(fields)
         return json.dumps(message).encode()
 
-    def send_entry(self, *fields):
-        return self.redis_cli("XADD", "pcap:req", "*", *fields).strip()
+    def send_entry(self, *fields, user="agent", password=REDIS_PASSWORD):
+        entry = self.redis_cli("XADD", "pcap:req", "*", *fields, user=user, password=password).strip()
+        self.assertRegex(entry, r"^\d+-\d+$", "XADD as %s" % user)
+        return entry
 
     def answers(self, request_id):
         out = subprocess.run(["redis-cli", "--no-auth-warning", "--json", "-p", str(self.port), "--user", "agent",
@@ -227,10 +235,14 @@ class AgentTest(harness.IntegrationTest):
         self.assertIn("replay", [x for x in got if x["state"] == "rejected"][0]["reason"])
         self.assertEqual(len([x for x in got if x["state"] == "done"]), 1)
         # A body changed after signing, a signature by another key, no signature at all.
+        # The intruder may append to the request stream, and nothing else.
         forged = self.body("forged-1", node="node-a", bpf="tcp", **window)
-        self.send_entry("body", forged, "kid", "ops", "alg", "ed25519", "sig", sig)
+        self.send_entry("body", forged, "kid", "ops", "alg", "ed25519", "sig", sig,
+                        user="intruder", password=INTRUDER_PASSWORD)
+        self.assertIn("NOPERM", self.redis_cli("XRANGE", "pcap:ack", "-", "+", user="intruder",
+                                               password=INTRUDER_PASSWORD))
         unsigned = self.body("unsigned-1", node="node-a", **window)
-        self.send_entry("body", unsigned)
+        self.send_entry("body", unsigned, user="intruder", password=INTRUDER_PASSWORD)
         unknown = self.body("unknown-key-1", node="node-a", **window)
         self.send_entry("body", unknown, "kid", "other", "alg", "ed25519", "sig", self.sign(unknown, "other"))
         for request_id, needle in (("forged-1", "signature"), ("unsigned-1", "unsigned"), ("unknown-key-1", "other")):
