@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "config/stage_settings.h"
 #include "service/signal_reader.h"
+#include "stages/s3_stage.h"
 #include "stages/secrets.h"
 
 namespace pcap_ring {
@@ -50,6 +51,19 @@ int run_agent_command(const StageCommandLine& line) {
     if (!settings.allow_unsigned) throw ConfigError("trusted keys: " + error);
     log::warning("trusted keys: " + error + "; only unsigned requests can be accepted");
   }
+  // [s3] in packet-capture.conf or agent.conf with a bucket makes "s3" a destination.
+  AgentDestinations destinations;
+  const Environment environment = current_environment();
+  std::map<std::string, std::string> s3_flags;
+  if (line.config_dir_option->count() > 0) s3_flags["config_dir"] = line.config_dir;
+  S3Settings s3 = load_stage_settings<S3Settings>(s3_flags, "agent", environment);
+  if (!s3.bucket.empty()) {
+    destinations.s3_credentials.access_key_id =
+        read_secret({"s3-access-key-id", s3.access_key_id_file, "[s3] access_key_id_file"}, environment);
+    destinations.s3_credentials.secret_access_key =
+        read_secret({"s3-secret-access-key", s3.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
+    destinations.s3 = std::move(s3);
+  }
   SignalReader signals;  // before any thread: they all inherit the blocked signals
   std::atomic<bool> stop{false};
   std::thread signal_thread([&] {
@@ -76,7 +90,7 @@ int run_agent_command(const StageCommandLine& line) {
   RingLocator locate = [config_dir](const std::string& interface_name, std::string* why) {
     return rings_of(config_dir, interface_name, why);
   };
-  return run_agent(settings, identity, std::move(keys), locate, stop);
+  return run_agent(settings, identity, std::move(keys), destinations, locate, stop);
 }
 
 int run_agent_status(const StageCommandLine& line, bool json) {

@@ -21,6 +21,7 @@
 #include "common/unique_fd.h"
 #include "service/notifier.h"
 #include "stages/s3_checksum.h"
+#include "stages/s3_stage.h"
 
 namespace pcap_ring {
 namespace {
@@ -39,6 +40,7 @@ struct InterfaceWork {
 struct Job {
   JournalEntry entry;
   AgentRequest request;
+  std::string destination;  // "directory" or "s3"
   std::vector<InterfaceWork> interfaces;
 };
 
@@ -69,11 +71,12 @@ bool allowed_reply_stream(const std::string& name, const std::string& configured
 
 class Agent {
  public:
-  Agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys, const RingLocator& locate,
-        const std::atomic<bool>& stop)
+  Agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
+        const AgentDestinations& destinations, const RingLocator& locate, const std::atomic<bool>& stop)
       : settings_(settings),
         identity_(identity),
         keys_(std::move(keys)),
+        destinations_(destinations),
         locate_(locate),
         stop_(stop),
         policy_(admission_policy(settings)),
@@ -87,6 +90,8 @@ class Agent {
   void resume();
   void handle(const BusDelivery& delivery, RedisRequestStream* stream);
   std::optional<std::string> prepare(const Admission& admission, const BusMessage& message, Job* job);
+  std::optional<std::string> choose_destination(const AgentRequest& request, std::string* destination) const;
+  void publish_to_s3(const std::string& relative, InterfaceResult* result, nlohmann::json* answer) const;
   void apply_configured_limits(AgentRequest* request) const;
   bool locate_interfaces(Job* job, std::string* reason) const;
   void enqueue(Job job);
@@ -100,6 +105,7 @@ class Agent {
   const AgentSettings& settings_;
   const AgentIdentity& identity_;
   const TrustedKeys keys_;
+  const AgentDestinations& destinations_;
   const RingLocator& locate_;
   const std::atomic<bool>& stop_;
   const AdmissionPolicy policy_;
@@ -180,8 +186,15 @@ void Agent::resume() {
     Job job;
     job.entry = entry;
     std::string error;
-    if (!parse_agent_request(entry.message.body, policy_.limits, &job.request, &error) ||
-        !locate_interfaces(&job, &error)) {
+    bool ok = parse_agent_request(entry.message.body, policy_.limits, &job.request, &error) &&
+              locate_interfaces(&job, &error);
+    if (ok) {
+      if (auto reason = choose_destination(job.request, &job.destination)) {
+        error = *reason;
+        ok = false;
+      }
+    }
+    if (!ok) {
       log::error("request " + entry.id + " cannot be resumed: " + error);
       entry.state = JournalEntry::State::kFinal;
       entry.answers = {{{"id", entry.id}, {"node", identity_.node}, {"state", "failed"},
@@ -215,17 +228,61 @@ bool Agent::send_answers(JournalEntry* entry) {
   return true;
 }
 
+// The request's destination, by name: the results directory always, S3 when [s3] names a
+// bucket. pcapdaemon's S3 fields may only repeat what the configuration says: a message
+// never chooses where packets go.
+std::optional<std::string> Agent::choose_destination(const AgentRequest& request, std::string* destination) const {
+  *destination = request.destination.empty() ? settings_.default_destination : request.destination;
+  const bool s3 = destinations_.s3.has_value();
+  if (*destination != "directory" && !(*destination == "s3" && s3))
+    return "destination: " + *destination + " is not configured on this node (allowed: directory" +
+           (s3 ? ", s3)" : ")");
+  if (*destination == "directory") {
+    if (request.bucket || request.endpoint || request.acl || request.region || request.folder || request.encryption)
+      return "bucket/endpoint/acl/region/folder/encryption: the directory destination takes none of them";
+    return std::nullopt;
+  }
+  const S3Settings& c = *destinations_.s3;
+  auto differs = [](const std::optional<std::string>& asked, const std::string& configured) {
+    return asked && *asked != configured;
+  };
+  if (differs(request.bucket, c.bucket)) return "bucket: " + *request.bucket + " is not the configured bucket";
+  if (differs(request.endpoint, c.endpoint))
+    return "endpoint: " + *request.endpoint + " is not the configured endpoint";
+  if (differs(request.region, c.region)) return "region: " + *request.region + " is not the configured region";
+  if (differs(request.folder, c.prefix)) return "folder: " + *request.folder + " is not the configured prefix";
+  if (request.acl) return "acl: objects get the bucket's policy; a request cannot set one";
+  if (request.encryption) return "encryption: set by the bucket's default encryption, not by a request";
+  return std::nullopt;
+}
+
+// Uploads a finished result: the capture, then manifest.json, so that a collector that sees
+// the manifest finds the capture. The keys depend only on the request and the window, so a
+// request answered again after a crash rewrites the same objects.
+void Agent::publish_to_s3(const std::string& relative, InterfaceResult* result, nlohmann::json* answer) const {
+  const S3Settings& s3 = *destinations_.s3;
+  const std::string key_prefix = (s3.prefix.empty() ? std::string() : s3.prefix + "/") + relative;
+  for (const auto& [name, type] : {std::pair<std::string, std::string>{"capture.pcapng", "application/x-pcapng"},
+                                   {"manifest.json", "application/json"}}) {
+    StageOutcome outcome =
+        upload_file_to_key(s3, destinations_.s3_credentials, result->directory + "/" + name, key_prefix + "/" + name, type);
+    if (outcome.code != kExitOk) {
+      result->state = "failed";
+      (*answer)["state"] = "failed";
+      (*answer)["reason"] = "s3: " + outcome.message;
+      return;
+    }
+  }
+  (*answer)["result"] = "s3://" + s3.bucket + "/" + key_prefix + "/";
+}
+
 std::optional<std::string> Agent::prepare(const Admission& admission, const BusMessage& message, Job* job) {
   const AgentRequest& request = admission.request;
   const std::string reply_to = request.reply_to.empty() ? settings_.reply_stream : request.reply_to;
   if (!allowed_reply_stream(reply_to, settings_.reply_stream))
     return "reply_to: " + reply_to + " is not " + settings_.reply_stream + " or a stream below it (" +
            settings_.reply_stream + ":NAME)";
-  if (!request.destination.empty() && request.destination != settings_.default_destination)
-    return "destination: " + request.destination + " is not configured on this node (allowed: " +
-           settings_.default_destination + ")";
-  if (request.bucket || request.endpoint || request.acl || request.region || request.folder || request.encryption)
-    return "bucket/endpoint/acl/region/folder/encryption: the directory destination takes none of them";
+  if (auto reason = choose_destination(request, &job->destination)) return reason;
   if (!request.aliases.empty()) return "alias: no aliases are configured on this node";
   job->request = request;
   apply_configured_limits(&job->request);
@@ -349,6 +406,9 @@ void Agent::run_job(Job& job) {
     InterfaceResult result = write_interface_result(settings_.results_dir, interface_job);
     // Cut short by a stop: the entry stays "running" and the restart writes the same files.
     if (stop_) return;
+    nlohmann::json answer = result_answer(interface_job, result);
+    if (job.destination == "s3" && result.state != "failed")
+      publish_to_s3(result.directory.substr(settings_.results_dir.size() + 1), &result, &answer);
     if (result.state == "done") ++done_;
     else if (result.state == "partial") ++partial_;
     else ++failed_;
@@ -356,7 +416,7 @@ void Agent::run_job(Job& job) {
                "request " + job.entry.id + " on " + work.name + ": " + result.state +
                    (result.reason.empty() ? "" : " (" + result.reason + ")") + ", " +
                    std::to_string(result.report.packets_written) + " packets in " + result.directory);
-    answers.push_back(result_answer(interface_job, result));
+    answers.push_back(std::move(answer));
   }
   job.entry.state = JournalEntry::State::kFinal;
   job.entry.answers = std::move(answers);
@@ -491,8 +551,8 @@ int Agent::run() {
 }  // namespace
 
 int run_agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
-              const RingLocator& locate_rings, const std::atomic<bool>& stop) {
-  Agent agent(settings, identity, std::move(keys), locate_rings, stop);
+              const AgentDestinations& destinations, const RingLocator& locate_rings, const std::atomic<bool>& stop) {
+  Agent agent(settings, identity, std::move(keys), destinations, locate_rings, stop);
   return agent.run();
 }
 

@@ -12,18 +12,28 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/request_signature.h"
 #include "config/agent_settings.h"
 #include "extract/ring_catalog.h"
+#include "stages/s3_client.h"
+#include "config/stage_settings.h"
 
 namespace pcap_ring {
 
 struct AgentIdentity {
   std::string node;            // this node's name
   std::string redis_password;  // "" = no AUTH
+};
+
+// Where results may go besides the results directory: an S3 bucket when [s3] names one (the
+// objects go to PREFIX/requests/YYYY/MM/DD/ID/NODE/IFACE/, manifest.json last).
+struct AgentDestinations {
+  std::optional<S3Settings> s3;
+  S3Credentials s3_credentials;
 };
 
 // The rings of an interface, from its capture configuration; nothing with *error when the
@@ -33,6 +43,6 @@ using RingLocator = std::function<std::vector<CatalogRing>(const std::string& in
 // Runs until `stop` is set. Returns an exit status; throws StartupError when the state
 // directory cannot be used.
 int run_agent(const AgentSettings& settings, const AgentIdentity& identity, TrustedKeys keys,
-              const RingLocator& locate_rings, const std::atomic<bool>& stop);
+              const AgentDestinations& destinations, const RingLocator& locate_rings, const std::atomic<bool>& stop);
 
 }  // namespace pcap_ring

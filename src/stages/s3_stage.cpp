@@ -46,15 +46,14 @@ struct S3Upload {
   const std::string& path;
   const Url& url;
   const std::string& target;  // s3://BUCKET/KEY, for messages
+  std::string content_type = "Content-Type: application/vnd.tcpdump.pcap";
 };
-
-const std::string kPcapContentType = "Content-Type: application/vnd.tcpdump.pcap";
 
 StageOutcome put_whole_file(const S3Upload& u) {
   RangeHashes h;
   if (int err = hash_range(u.fd, 0, u.size, &h, nullptr)) return {kExitFailure, u.path + ": read: " + errno_text(err)};
   FileRangeBody body(u.fd, 0, u.size);
-  HttpResponse r = u.client.put(u.url, body, h.sha256_hex, {kPcapContentType});
+  HttpResponse r = u.client.put(u.url, body, h.sha256_hex, {u.content_type});
   if (!r.success()) return S3Client::failure("PUT " + u.target, r);
   std::string etag = unquote_etag(r.header("etag"));
   if (etag != h.md5_hex)
@@ -107,7 +106,7 @@ StageOutcome put_multipart(const S3Upload& u, std::uint64_t part_size_mb) {
 
   Url init_url = u.url;
   init_url.add_query("uploads", "");
-  HttpResponse init = u.client.post(init_url, "", {kPcapContentType});
+  HttpResponse init = u.client.post(init_url, "", {u.content_type});
   const std::string initiating = "initiating multipart upload of " + u.target;
   if (!init.success()) return S3Client::failure(initiating, init);
   std::string problem;
@@ -186,6 +185,20 @@ S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, con
   return load_stage_settings<S3Settings>(flags, interface_name, environment, bucket);
 }
 
+namespace {
+StageOutcome upload_open_file(const S3Settings& settings, const S3Credentials& credentials, int fd, std::uint64_t size,
+                              const std::string& path, const std::string& key, const std::string& content_type) {
+  const S3Location location = s3_location_of(settings);
+  const Url url = s3_object_url(location, key);
+  const std::string target = "s3://" + settings.bucket + "/" + key;
+  S3Client client(location, credentials, http_options_of(settings));
+  S3Upload upload{client, fd, size, path, url, target};
+  if (!content_type.empty()) upload.content_type = "Content-Type: " + content_type;
+  if (size <= settings.multipart_threshold_mb * kMiB) return put_whole_file(upload);
+  return put_multipart(upload, settings.part_size_mb);
+}
+}  // namespace
+
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,
                            const std::string& host) {
   auto opened = open_capture_file(file.path);
@@ -196,13 +209,15 @@ StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& cred
                      std::filesystem::path(file.path).filename().string(), file.sequence};
   const std::string key = expand_key_template(settings.key_template, fields);
   if (key.empty()) return {kExitConfig, "key_template '" + settings.key_template + "' expands to an empty key"};
-  const S3Location location = s3_location_of(settings);
-  const Url url = s3_object_url(location, key);
-  const std::string target = "s3://" + settings.bucket + "/" + key;
-  S3Client client(location, credentials, http_options_of(settings));
-  S3Upload upload{client, capture.fd.get(), capture.size, file.path, url, target};
-  if (capture.size <= settings.multipart_threshold_mb * kMiB) return put_whole_file(upload);
-  return put_multipart(upload, settings.part_size_mb);
+  return upload_open_file(settings, credentials, capture.fd.get(), capture.size, file.path, key, "");
+}
+
+StageOutcome upload_file_to_key(const S3Settings& settings, const S3Credentials& credentials, const std::string& path,
+                                const std::string& key, const std::string& content_type) {
+  auto opened = open_capture_file(path);
+  if (auto* refused = std::get_if<StageOutcome>(&opened)) return *refused;
+  const auto& file = std::get<OpenCaptureFile>(opened);
+  return upload_open_file(settings, credentials, file.fd.get(), file.size, path, key, content_type);
 }
 
 int run_s3_hook(const S3Settings& settings, const HookFileInfo& file, const Environment& environment) {

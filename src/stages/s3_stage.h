@@ -58,6 +58,11 @@ S3Settings load_s3_settings(const std::map<std::string, std::string>& flags, con
 StageOutcome run_s3_upload(const S3Settings& settings, const S3Credentials& credentials, const HookFileInfo& file,
                            const std::string& host);
 
+// Uploads the file at `path` under `key` exactly (the agent's result objects); an empty
+// content type means the pcap one.
+StageOutcome upload_file_to_key(const S3Settings& settings, const S3Credentials& credentials, const std::string& path,
+                                const std::string& key, const std::string& content_type);
+
 // The stage's work for one file, settings loaded: reads the credentials, uploads, prints one
 // line; returns the exit status.
 int run_s3_hook(const S3Settings& settings, const HookFileInfo& file, const Environment& environment);

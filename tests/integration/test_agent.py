@@ -22,6 +22,7 @@ import unittest
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import test_s3_hook  # noqa: E402  (its S3rver: the S3 peer the hook tests use)
 import traffic_mix  # noqa: E402
 
 T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
@@ -59,7 +60,7 @@ class AgentTest(harness.IntegrationTest):
             f.write("user default off\n")
             # One ACL user per node, one for the tests' own reads, and an intruder who may
             # only append to the request stream (and tries to forge requests there).
-            for user in NODES + ("agent",):
+            for user in NODES + ("agent", "node-s3"):
                 f.write("user %s on >%s ~pcap:* &capture +@all\n" % (user, REDIS_PASSWORD))
             f.write("user intruder on >%s ~pcap:req -@all +xadd\n" % INTRUDER_PASSWORD)
         cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -106,16 +107,16 @@ class AgentTest(harness.IntegrationTest):
         return p.stdout
 
     @classmethod
-    def agent_args(cls, node):
-        return [harness.require_binary(), "agent", "--config-dir", cls.conf, "--node", node,
+    def agent_args(cls, node, conf=None):
+        return [harness.require_binary(), "agent", "--config-dir", conf or cls.conf, "--node", node,
                 "--trusted-keys-dir", cls.trusted, "--state-dir", os.path.join(cls.work, "state-" + node),
                 "--results-dir", os.path.join(cls.work, "results-" + node), "--redis-port", str(cls.port),
                 "--redis-user", node, "--redis-password-file", cls.password_file]
 
     @classmethod
-    def start_agent(cls, node):
+    def start_agent(cls, node, conf=None):
         with open(os.path.join(cls.work, "agent-%s.log" % node), "ab") as log:
-            proc = subprocess.Popen(cls.agent_args(node), stdout=log, stderr=log, env=harness.clean_env(),
+            proc = subprocess.Popen(cls.agent_args(node, conf), stdout=log, stderr=log, env=harness.clean_env(),
                                     preexec_fn=harness._pdeathsig)
         cls.agents[node] = proc
         # Listening once its consumer group exists.
@@ -307,6 +308,54 @@ class AgentTest(harness.IntegrationTest):
         self.assertEqual(marks, list(range(marks[0], marks[0] + len(marks))), "no packet lost or repeated")
         self.assertTrue(all(start <= r[0] < stop for r in cap.records))
         self.assertEqual(got[1]["packets"], len(cap.records))
+
+    def test_s3_destination_gets_the_capture_then_the_manifest(self):
+        s3 = test_s3_hook.S3rver()
+        self.addCleanup(s3.stop)
+        conf = self.mkdir("conf-s3")
+        shutil.copy(os.path.join(self.conf, "mix0.conf"), conf)
+        secrets = []
+        for name, value in (("key-id", test_s3_hook.KEY_ID), ("secret", test_s3_hook.SECRET)):
+            path = os.path.join(conf, name)
+            with open(path, "w") as f:
+                f.write(value + "\n")
+            os.chmod(path, 0o600)
+            secrets.append(path)
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[s3]\nendpoint = %s\nbucket = %s\nregion = %s\nprefix = fleet\n"
+                    "access_key_id_file = %s\nsecret_access_key_file = %s\n"
+                    % (s3.endpoint, test_s3_hook.BUCKET, test_s3_hook.REGION, secrets[0], secrets[1]))
+        proc = self.start_agent("node-s3", conf)
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        window = {"from": rfc3339(T0 + 2 * 10**9), "to": rfc3339(T0 + 3 * 10**9)}
+        body = self.body("to-s3", node="node-s3", destination="s3", bucket=test_s3_hook.BUCKET, **window)
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("to-s3", lambda a: any(x["state"] in ("done", "failed") for x in a))
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-s3")))
+        final = got[-1]
+        prefix = "fleet/requests/2025/11/30/to-s3/node-s3/mix0/"
+        self.assertEqual((final["state"], final["result"]), ("done", "s3://%s/%s" % (test_s3_hook.BUCKET, prefix)),
+                         final)
+        local = os.path.join(self.work, "results-node-s3", "requests", "2025", "11", "30", "to-s3", "node-s3", "mix0")
+        for name in ("capture.pcapng", "manifest.json"):
+            status, data = s3.get(prefix + name)
+            self.assertEqual(status, 200, name)
+            with open(os.path.join(local, name), "rb") as f:
+                self.assertEqual(data, f.read(), name)
+        manifest = json.loads(s3.get(prefix + "manifest.json")[1])
+        self.assertEqual(manifest["objects"][0]["sha256"], hashlib.sha256(s3.get(prefix + "capture.pcapng")[1]).hexdigest())
+        self.assertEqual(manifest["packets"], final["packets"])
+        # A message may not choose another bucket, endpoint or ACL: refused, nothing uploaded.
+        for request_id, extra, needle in (("other-bucket", {"bucket": "elsewhere"}, "bucket"),
+                                          ("other-endpoint", {"endpoint": "http://192.0.2.1"}, "endpoint"),
+                                          ("public-acl", {"acl": "public-read"}, "acl")):
+            body = self.body(request_id, node="node-s3", destination="s3", **dict(window, **extra))
+            self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+            ok, got = self.wait_answers(request_id, lambda a: len(a) > 0)
+            self.assertTrue(ok, request_id)
+            self.assertEqual(got[0]["state"], "rejected", got)
+            self.assertIn(needle, got[0]["reason"])
+            self.assertEqual(s3.get("fleet/requests/2025/11/30/%s/node-s3/mix0/manifest.json" % request_id)[0], 404)
 
     def test_bad_flags_and_settings_one_line(self):
         p = harness.run_binary(["request", "--node", "x", "-i", "mix0", "--last", "5m", "--redis-port",
