@@ -142,7 +142,7 @@ std::vector<JournalEntry> RequestJournal::entries(std::vector<std::string>* prob
 void RequestJournal::prune(NanoTime now, NanoTime keep) const {
   std::vector<std::string> problems;
   for (const auto& e : entries(&problems))
-    if (e.state == JournalEntry::State::kAnswered && e.to + keep < now) ::unlink(path_of(e.id).c_str());
+    if (e.state == JournalEntry::State::kAnswered && e.accepted_at + keep < now) ::unlink(path_of(e.id).c_str());
 }
 
 }  // namespace pcap_ring

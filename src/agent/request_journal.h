@@ -41,7 +41,8 @@ class RequestJournal {
   [[nodiscard]] int save(const JournalEntry& entry) const;
   // Every entry, oldest first; *problems lists the files that could not be read.
   std::vector<JournalEntry> entries(std::vector<std::string>* problems) const;
-  // Removes entries answered more than `keep` ago.
+  // Removes answered entries accepted more than `keep` ago (until then their ids are refused
+  // for new requests: they name result paths).
   void prune(NanoTime now, NanoTime keep) const;
 
  private:

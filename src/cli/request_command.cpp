@@ -94,6 +94,16 @@ BusMessage signed_message(const RequestArgs& a, std::string body) {
   return message;
 }
 
+// The fields printed, with the types the agent writes them with.
+bool well_formed_answer(const nlohmann::json& a) {
+  if (!a.is_object()) return false;
+  for (const char* key : {"id", "node", "interface", "state", "result", "reason"})
+    if (a.contains(key) && !a[key].is_string()) return false;
+  for (const char* key : {"packets", "bytes"})
+    if (a.contains(key) && !a[key].is_number_unsigned()) return false;
+  return a.contains("id") && a.contains("state");
+}
+
 bool final_state(const std::string& state) {
   return state == "done" || state == "partial" || state == "failed" || state == "rejected" || state == "busy";
 }
@@ -145,8 +155,10 @@ int run_request(const RequestArgs& a, const StageCommandLine& line) {
       const auto& fields = entry_reply.elements[1].elements;
       for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         if (fields[i].text != "answer") continue;
+        // Anyone who may append to the answer stream can write here: an entry that is not an
+        // answer of the expected shape is skipped, never trusted to be well typed.
         nlohmann::json answer = nlohmann::json::parse(fields[i + 1].text, nullptr, false);
-        if (!answer.is_object() || answer.value("id", "") != id) continue;
+        if (!well_formed_answer(answer) || answer["id"] != id) continue;
         const std::string state = answer.value("state", "");
         if (final_state(state)) {
           ++finals;

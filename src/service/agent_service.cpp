@@ -1,5 +1,6 @@
 #include "service/agent_service.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "agent/redis_request_bus.h"
@@ -19,6 +21,7 @@
 #include "common/log.h"
 #include "common/thread_name.h"
 #include "common/unique_fd.h"
+#include "ring/ring_directory_trust.h"
 #include "service/notifier.h"
 #include "stages/s3_checksum.h"
 #include "stages/s3_stage.h"
@@ -29,6 +32,7 @@ namespace {
 constexpr NanoTime kKeepAnsweredEntries = 7 * 24 * 3600 * kNanosPerSecond;
 constexpr auto kReconnectPause = std::chrono::seconds(1);
 constexpr auto kBusWait = std::chrono::milliseconds(1000);
+constexpr auto kResendInterval = std::chrono::seconds(10);
 
 NanoTime wall_now() { return SystemClock().now(); }
 
@@ -98,6 +102,7 @@ class Agent {
   void worker();
   void run_job(Job& job);
   bool send_answers(JournalEntry* entry);
+  void resend_unsent_answers();
   void send(const std::string& stream, const nlohmann::json& answer);
   void channel_loop();
   std::string status_line();
@@ -120,6 +125,7 @@ class Agent {
   std::condition_variable queue_changed_;
   std::deque<Job> queue_;
   std::size_t running_ = 0;
+  std::set<std::string> in_flight_;  // ids a worker holds: their answers are its to send
 
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, busy_{0}, done_{0}, partial_{0}, failed_{0};
   std::atomic<bool> unsent_answers_{false};
@@ -141,6 +147,17 @@ RedisBusSettings Agent::bus_settings() const {
 void Agent::open_state() {
   if (::mkdir(settings_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw StartupError(kExitCantCreate, "cannot create the agent's state directory " + settings_.state_dir + ": " + errno_text(errno));
+  // The agent acts on what it finds in these directories and writes results below them by
+  // name: only root or its own user may be able to put entries there.
+  if (::mkdir(settings_.results_dir.c_str(), 0750) != 0 && errno != EEXIST)
+    throw StartupError(kExitCantCreate, "cannot create the results directory " + settings_.results_dir + ": " +
+                                            errno_text(errno));
+  for (const std::string* directory : {&settings_.state_dir, &settings_.results_dir}) {
+    UniqueFd fd(::open(directory->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) throw ConfigError("cannot open " + *directory + ": " + errno_text(errno));
+    const std::string why = untrusted_ring_directory(fd.get());
+    if (!why.empty()) throw ConfigError(*directory + " " + why);
+  }
   const NanoTime now = wall_now();
   if (int err = seen_.open(settings_.state_dir + "/seen-requests", now))
     throw StartupError(kExitCantCreate, "cannot open " + settings_.state_dir + "/seen-requests: " + errno_text(err));
@@ -179,6 +196,9 @@ void Agent::resume() {
   for (const auto& problem : problems) log::warning("request journal: " + problem + "; left alone");
   for (JournalEntry& entry : entries) {
     if (entry.state == JournalEntry::State::kFinal) {
+      // After one failure the rest wait for the bus loop's retries: start-up must not wait
+      // on an unreachable Redis once per entry.
+      if (unsent_answers_) continue;
       send_answers(&entry);
       continue;
     }
@@ -231,6 +251,21 @@ bool Agent::send_answers(JournalEntry* entry) {
 // The request's destination, by name: the results directory always, S3 when [s3] names a
 // bucket. pcapdaemon's S3 fields may only repeat what the configuration says: a message
 // never chooses where packets go.
+// Final answers a failed XADD left unsent (Redis away, out of memory...), except those of
+// requests a worker holds: it sends them itself.
+void Agent::resend_unsent_answers() {
+  unsent_answers_ = false;
+  std::vector<std::string> problems;
+  for (JournalEntry& entry : journal_.entries(&problems)) {
+    if (entry.state != JournalEntry::State::kFinal) continue;
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (in_flight_.count(entry.id) != 0) continue;
+    }
+    if (!send_answers(&entry)) return;
+  }
+}
+
 std::optional<std::string> Agent::choose_destination(const AgentRequest& request, std::string* destination) const {
   *destination = request.destination.empty() ? settings_.default_destination : request.destination;
   const bool s3 = destinations_.s3.has_value();
@@ -341,6 +376,19 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
     return acknowledge();
   }
   if (!request_names_node(admission.request, identity_.node)) return acknowledge();
+  {
+    // An id this node still has in its journal names its result paths: a new request under
+    // it would overwrite them (the seen ids are forgotten sooner than the journal).
+    std::string load_error;
+    if (!delivery.redelivered && (journal_.load(admission.request.id, &load_error) || !load_error.empty())) {
+      ++rejected_;
+      const std::string reason = "id: '" + admission.request.id + "' was already used on this node";
+      log::warning("request " + admission.request.id + " rejected: " + reason);
+      send(settings_.reply_stream,
+           {{"id", admission.request.id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", reason}});
+      return acknowledge();
+    }
+  }
 
   Job job;
   if (auto reason = prepare(admission, delivery.message, &job)) {
@@ -362,9 +410,14 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
     }
   }
   if (int err = journal_.save(job.entry)) {
-    // Not acknowledged: Redis delivers it again once the journal can be written.
-    log::error("request journal: cannot record " + job.entry.id + ": " + errno_text(err));
-    return;
+    // Not run: a request the agent cannot record could be neither resumed nor answered once.
+    // Answered "failed" (the sender may resend it with a new id) and acknowledged, so the
+    // entry is not read again in a loop while the disk is full.
+    ++failed_;
+    log::error("request journal: cannot record " + job.entry.id + ": " + errno_text(err) + "; answered failed");
+    send(job.entry.reply_to, {{"id", job.entry.id}, {"node", identity_.node}, {"state", "failed"},
+                              {"reason", "this node cannot record the request: " + errno_text(err)}});
+    return acknowledge();
   }
   acknowledge();
   lock.unlock();
@@ -437,10 +490,12 @@ void Agent::worker() {
       job = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
+      in_flight_.insert(job.entry.id);
     }
     run_job(job);
     std::lock_guard lock(queue_mutex_);
     --running_;
+    in_flight_.erase(job.entry.id);
   }
 }
 
@@ -498,6 +553,7 @@ int Agent::run() {
   bool connected = false, ready = false;
   std::string last_error;
   auto last_status = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  auto last_resend = last_status;
   while (!stop_) {
     std::string error;
     if (!connected) {
@@ -506,11 +562,7 @@ int Agent::run() {
         log::notice("listening on stream " + settings_.request_stream + " as group " + identity_.node + " at " +
                     settings_.redis_host + ":" + std::to_string(settings_.redis_port));
         last_error.clear();
-        if (unsent_answers_.exchange(false)) {
-          std::vector<std::string> problems;
-          for (JournalEntry& entry : journal_.entries(&problems))
-            if (entry.state == JournalEntry::State::kFinal) send_answers(&entry);
-        }
+
       } else if (error != last_error) {
         log::warning("Redis at " + settings_.redis_host + ":" + std::to_string(settings_.redis_port) + ": " + error +
                      "; retrying every second");
@@ -536,6 +588,10 @@ int Agent::run() {
     }
     for (const auto& delivery : deliveries) handle(delivery, &stream);
     const auto now = std::chrono::steady_clock::now();
+    if (unsent_answers_ && now - last_resend > kResendInterval) {
+      resend_unsent_answers();
+      last_resend = now;
+    }
     if (!deliveries.empty() || now - last_status > std::chrono::seconds(10)) {
       notifier_.status(status_line());
       last_status = now;

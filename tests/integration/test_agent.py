@@ -164,8 +164,11 @@ class AgentTest(harness.IntegrationTest):
                              capture_output=True, text=True, timeout=30).stdout
         found = []
         for _, fields in json.loads(out or "[]"):
-            answer = json.loads(fields[1])
-            if answer.get("id") == request_id:
+            try:
+                answer = json.loads(fields[1])
+            except ValueError:
+                continue  # junk another test put on the stream
+            if isinstance(answer, dict) and answer.get("id") == request_id:
                 found.append(answer)
         return found
 
@@ -263,6 +266,26 @@ class AgentTest(harness.IntegrationTest):
             self.assertEqual(got[0]["state"], "rejected", got)
             self.assertIn(needle, got[0]["reason"])
 
+    def test_an_id_still_in_the_journal_is_not_reused_once_the_seen_ids_forget_it(self):
+        window = {"from": rfc3339(T0 + 10**8), "to": rfc3339(T0 + 10**9)}
+        first = self.body("reused-1", node="node-a", **window)
+        self.send_entry("body", first, "kid", "ops", "alg", "ed25519", "sig", self.sign(first))
+        ok, got = self.wait_answers("reused-1", lambda a: any(x["state"] == "done" for x in a))
+        self.assertTrue(ok, got)
+        # A stop (exit 0), and the seen ids forgotten as they are once the skew has passed.
+        agent = self.agents["node-a"]
+        agent.send_signal(signal.SIGTERM)
+        self.assertEqual(agent.wait(timeout=30), 0, self.agent_log("node-a"))
+        with open(os.path.join(self.work, "state-node-a", "seen-requests"), "w"):
+            pass
+        self.start_agent("node-a")
+        second = self.body("reused-1", node="node-a", bpf="udp", **window)
+        self.send_entry("body", second, "kid", "ops", "alg", "ed25519", "sig", self.sign(second))
+        ok, got = self.wait_answers("reused-1", lambda a: any(x["state"] == "rejected" for x in a))
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-a")))
+        self.assertIn("already used on this node", got[-1]["reason"])
+        self.assertEqual([x["state"] for x in got], ["accepted", "done", "rejected"])
+
     def test_pubsub_request_is_answered(self):
         body = self.body("channel-1", node="node-b", **{"from": rfc3339(T0 + 10**8), "to": rfc3339(T0 + 10**9)})
         payload = b"PCSIG1 ops ed25519 " + self.sign(body).encode() + b"\n" + body
@@ -357,6 +380,21 @@ class AgentTest(harness.IntegrationTest):
             self.assertIn(needle, got[0]["reason"])
             self.assertEqual(s3.get("fleet/requests/2025/11/30/%s/node-s3/mix0/manifest.json" % request_id)[0], 404)
 
+    def test_request_wait_skips_answers_that_are_not_well_formed(self):
+        # Anyone allowed to append to the answer stream can write junk there: the sender skips it.
+        cmd = [harness.require_binary(), "request", "--node", "node-b", "-i", "mix0", "--from", rfc3339(T0 + 10**9),
+               "--to", rfc3339(T0 + 2 * 10**9), "--id", "junk-1", "--key", self.key, "--redis-port", str(self.port),
+               "--redis-user", "agent", "--redis-password-file", self.password_file, "--wait", "20", "--expect", "1"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=harness.clean_env())
+        harness.wait_for(lambda: self.answers("junk-1"), 10, interval=0.05)
+        for junk in ('{"id": 1}', '{"id": "junk-1", "state": "done", "packets": "many"}', '[1,2]', 'not json',
+                     '{"id": "junk-1", "state": ["done"]}'):
+            self.redis_cli("XADD", "pcap:ack", "*", "answer", junk)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertRegex(out, r"(?m)^node-b  mix0  done  \d+ packets")
+        self.assertNotIn("many", out)
+
     def test_bad_flags_and_settings_one_line(self):
         p = harness.run_binary(["request", "--node", "x", "-i", "mix0", "--last", "5m", "--redis-port",
                                 str(self.port)], config_dir=False)
@@ -373,6 +411,12 @@ class AgentTest(harness.IntegrationTest):
         p = harness.run_binary(["agent", "--node", "x"], config_dir=conf)
         self.assertEqual(p.returncode, 78, p.stderr)
         self.assertIn("99999", p.stderr)
+        open_results = self.mkdir("open-results")
+        os.chmod(open_results, 0o777)
+        p = harness.run_binary(["agent", "--node", "x", "--trusted-keys-dir", self.trusted, "--state-dir",
+                                self.mkdir("state-x"), "--results-dir", open_results], config_dir=self.mkdir("empty0"))
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn(open_results, p.stderr)
         keys = self.mkdir("open-keys")
         shutil.copy(os.path.join(self.trusted, "ops.pub"), keys)
         os.chmod(keys, 0o777)

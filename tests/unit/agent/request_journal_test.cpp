@@ -82,8 +82,10 @@ TEST(RequestJournal, PruneRemovesOnlyOldAnsweredEntries) {
   JournalEntry old_answered = entry("old", kNow - 10 * 86400 * kNanosPerSecond);
   old_answered.state = JournalEntry::State::kAnswered;
   JournalEntry old_running = entry("old-running", kNow - 10 * 86400 * kNanosPerSecond);
-  JournalEntry recent = entry("recent", kNow);
+  JournalEntry recent = entry("recent", kNow);  // accepted now, for a window a month ago
   recent.state = JournalEntry::State::kAnswered;
+  recent.to = kNow - 30 * 86400 * kNanosPerSecond;
+  recent.from = recent.to - 60 * kNanosPerSecond;
   for (const auto& e : {old_answered, old_running, recent}) ASSERT_EQ(journal.save(e), 0);
   journal.prune(kNow, 7 * 86400 * kNanosPerSecond);
   std::vector<std::string> problems;
