@@ -13,17 +13,13 @@ bool connect_with(const RedisBusSettings& s, RedisConnection* c, std::string* er
   return c->connect(s.host, s.port, s.timeout, s.user, s.password, error);
 }
 
-// [[id, [field, value, ...]], ...] into deliveries; entries without a body are answered by no one.
-void collect_entries(const RedisReply& entries, bool redelivered, std::vector<BusDelivery>* out) {
-  for (const auto& entry : entries.elements) {
-    if (entry.type != RedisReply::Type::kArray || entry.elements.size() != 2) continue;
+// Entries without a body are answered by no one.
+void collect_entries(const RedisReply& reply, bool redelivered, std::vector<BusDelivery>* out) {
+  for (const StreamEntry& entry : stream_read_entries(reply)) {
     BusDelivery d;
-    d.entry_id = entry.elements[0].text;
+    d.entry_id = entry.id;
     d.redelivered = redelivered;
-    const auto& fields = entry.elements[1].elements;  // nil for an entry deleted since
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      const std::string& name = fields[i].text;
-      const std::string& value = fields[i + 1].text;
+    for (const auto& [name, value] : entry.fields) {
       if (name == "body") d.message.body = value;
       else if (name == "kid") d.message.key_id = value;
       else if (name == "alg") d.message.algorithm = value;
@@ -34,6 +30,22 @@ void collect_entries(const RedisReply& entries, bool redelivered, std::vector<Bu
 }
 
 }  // namespace
+
+std::vector<StreamEntry> stream_read_entries(const RedisReply& reply) {
+  // [[stream, [[id, [field, value, ...]], ...]], ...]
+  std::vector<StreamEntry> entries;
+  if (reply.type != RedisReply::Type::kArray || reply.elements.empty() || reply.elements[0].elements.size() != 2)
+    return entries;
+  for (const auto& entry : reply.elements[0].elements[1].elements) {
+    if (entry.type != RedisReply::Type::kArray || entry.elements.size() != 2) continue;
+    StreamEntry e;
+    e.id = entry.elements[0].text;
+    const auto& fields = entry.elements[1].elements;  // nil for an entry deleted since
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) e.fields.emplace_back(fields[i].text, fields[i + 1].text);
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
 
 std::vector<std::string> stream_entry_fields(const BusMessage& m) {
   std::vector<std::string> fields = {"body", m.body};
@@ -95,10 +107,8 @@ bool RedisRequestStream::read(std::vector<BusDelivery>* out, std::chrono::millis
       *error = "redis: XREADGROUP: " + reply.text;
       return false;
     }
-    std::size_t before = out->size();
-    if (reply.type == RedisReply::Type::kArray && !reply.elements.empty() && reply.elements[0].elements.size() == 2)
-      collect_entries(reply.elements[0].elements[1], true, out);
-    if (out->size() != before) return true;
+    collect_entries(reply, true, out);
+    if (!out->empty()) return true;
     pending_done_ = true;
   }
   // The socket waits a little longer than the server blocks.
@@ -115,8 +125,7 @@ bool RedisRequestStream::read(std::vector<BusDelivery>* out, std::chrono::millis
     *error = "redis: XREADGROUP: " + reply.text;
     return false;
   }
-  if (reply.type == RedisReply::Type::kArray && !reply.elements.empty() && reply.elements[0].elements.size() == 2)
-    collect_entries(reply.elements[0].elements[1], false, out);
+  collect_entries(reply, false, out);
   return true;
 }
 

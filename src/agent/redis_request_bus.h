@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/redis_connection.h"
@@ -38,6 +39,14 @@ struct BusDelivery {
   std::string entry_id;      // stream entry id; "" for a pub/sub message
   bool redelivered = false;  // read again from this consumer's pending entries
 };
+
+// One entry of an XREAD or XREADGROUP reply: its id and its field/value pairs.
+struct StreamEntry {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+// The entries of the first stream of such a reply (none for nil or another shape).
+std::vector<StreamEntry> stream_read_entries(const RedisReply& reply);
 
 // The stream entry fields of a message (for senders and tests).
 std::vector<std::string> stream_entry_fields(const BusMessage& message);

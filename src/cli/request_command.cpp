@@ -147,17 +147,13 @@ int run_request(const RequestArgs& a, const StageCommandLine& line) {
                        &reply, &error))
       throw StartupError(kExitUnavailable, error);
     if (reply.is_error()) throw StartupError(kExitUnavailable, "XREAD " + reply_stream + ": " + reply.text);
-    if (reply.is_nil() || reply.elements.empty()) continue;
-    for (const RedisReply& entry_reply : reply.elements[0].elements.size() > 1 ? reply.elements[0].elements[1].elements
-                                                                             : std::vector<RedisReply>{}) {
-      if (entry_reply.elements.size() < 2) continue;
-      cursor = entry_reply.elements[0].text;
-      const auto& fields = entry_reply.elements[1].elements;
-      for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].text != "answer") continue;
+    for (const StreamEntry& answer_entry : stream_read_entries(reply)) {
+      cursor = answer_entry.id;
+      for (const auto& [name, value] : answer_entry.fields) {
+        if (name != "answer") continue;
         // Anyone who may append to the answer stream can write here: an entry that is not an
         // answer of the expected shape is skipped, never trusted to be well typed.
-        nlohmann::json answer = nlohmann::json::parse(fields[i + 1].text, nullptr, false);
+        nlohmann::json answer = nlohmann::json::parse(value, nullptr, false);
         if (!well_formed_answer(answer) || answer["id"] != id) continue;
         const std::string state = answer.value("state", "");
         if (final_state(state)) {

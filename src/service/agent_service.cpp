@@ -95,9 +95,9 @@ class Agent {
   void handle(const BusDelivery& delivery, RedisRequestStream* stream);
   std::optional<std::string> prepare(const Admission& admission, const BusMessage& message, Job* job);
   std::optional<std::string> choose_destination(const AgentRequest& request, std::string* destination) const;
+  std::optional<std::string> plan_job(Job* job) const;
+  void reject(const std::string& id, const std::string& reason);
   void publish_to_s3(const std::string& relative, InterfaceResult* result, nlohmann::json* answer) const;
-  void apply_configured_limits(AgentRequest* request) const;
-  bool locate_interfaces(Job* job, std::string* reason) const;
   void enqueue(Job job);
   void worker();
   void run_job(Job& job);
@@ -169,23 +169,22 @@ void Agent::open_state() {
   journal_.prune(now, kKeepAnsweredEntries);
 }
 
-void Agent::apply_configured_limits(AgentRequest* request) const {
+// What a request becomes on this node, at acceptance and again when resumed: its
+// destination, its limits and the rings of its interfaces; or why it cannot be served.
+std::optional<std::string> Agent::plan_job(Job* job) const {
+  AgentRequest& request = job->request;
+  if (auto reason = choose_destination(request, &job->destination)) return reason;
+  if (!request.aliases.empty()) return "alias: no aliases are configured on this node";
   // A request that sets no limit gets the configured maximum, so every result is bounded.
-  if (!request->packets) request->packets = settings_.max_packets;
-  if (!request->bytes) request->bytes = settings_.max_bytes;
-}
-
-bool Agent::locate_interfaces(Job* job, std::string* reason) const {
-  for (const std::string& name : job->request.interfaces) {
+  if (!request.packets) request.packets = settings_.max_packets;
+  if (!request.bytes) request.bytes = settings_.max_bytes;
+  for (const std::string& name : request.interfaces) {
     std::string error;
     std::vector<CatalogRing> rings = locate_(name, &error);
-    if (rings.empty()) {
-      *reason = "interface " + name + ": " + (error.empty() ? "no ring on this node" : error);
-      return false;
-    }
+    if (rings.empty()) return "interface " + name + ": " + (error.empty() ? "no ring on this node" : error);
     job->interfaces.push_back({name, std::move(rings)});
   }
-  return true;
+  return std::nullopt;
 }
 
 // Resumes what a stop or a crash cut short: requests still running are extracted again into
@@ -206,15 +205,10 @@ void Agent::resume() {
     Job job;
     job.entry = entry;
     std::string error;
-    bool ok = parse_agent_request(entry.message.body, policy_.limits, &job.request, &error) &&
-              locate_interfaces(&job, &error);
-    if (ok) {
-      if (auto reason = choose_destination(job.request, &job.destination)) {
-        error = *reason;
-        ok = false;
-      }
+    if (parse_agent_request(entry.message.body, policy_.limits, &job.request, &error)) {
+      if (auto reason = plan_job(&job)) error = *reason;
     }
-    if (!ok) {
+    if (!error.empty()) {
       log::error("request " + entry.id + " cannot be resumed: " + error);
       entry.state = JournalEntry::State::kFinal;
       entry.answers = {{{"id", entry.id}, {"node", identity_.node}, {"state", "failed"},
@@ -223,7 +217,6 @@ void Agent::resume() {
       send_answers(&entry);
       continue;
     }
-    apply_configured_limits(&job.request);
     log::notice("request " + entry.id + ": resumed after a restart");
     enqueue(std::move(job));
   }
@@ -248,9 +241,6 @@ bool Agent::send_answers(JournalEntry* entry) {
   return true;
 }
 
-// The request's destination, by name: the results directory always, S3 when [s3] names a
-// bucket. pcapdaemon's S3 fields may only repeat what the configuration says: a message
-// never chooses where packets go.
 // Final answers a failed XADD left unsent (Redis away, out of memory...), except those of
 // requests a worker holds: it sends them itself.
 void Agent::resend_unsent_answers() {
@@ -266,6 +256,9 @@ void Agent::resend_unsent_answers() {
   }
 }
 
+// The request's destination, by name: the results directory always, S3 when [s3] names a
+// bucket. pcapdaemon's S3 fields may only repeat what the configuration says: a message
+// never chooses where packets go.
 std::optional<std::string> Agent::choose_destination(const AgentRequest& request, std::string* destination) const {
   *destination = request.destination.empty() ? settings_.default_destination : request.destination;
   const bool s3 = destinations_.s3.has_value();
@@ -317,12 +310,8 @@ std::optional<std::string> Agent::prepare(const Admission& admission, const BusM
   if (!allowed_reply_stream(reply_to, settings_.reply_stream))
     return "reply_to: " + reply_to + " is not " + settings_.reply_stream + " or a stream below it (" +
            settings_.reply_stream + ":NAME)";
-  if (auto reason = choose_destination(request, &job->destination)) return reason;
-  if (!request.aliases.empty()) return "alias: no aliases are configured on this node";
   job->request = request;
-  apply_configured_limits(&job->request);
-  std::string reason;
-  if (!locate_interfaces(job, &reason)) return reason;
+  if (auto reason = plan_job(job)) return reason;
   const NanoTime now = wall_now();
   JournalEntry& entry = job->entry;
   entry.id = request.id;
@@ -338,6 +327,14 @@ std::optional<std::string> Agent::prepare(const Admission& admission, const BusM
     entry.to = now + seconds * kNanosPerSecond;
   }
   return std::nullopt;
+}
+
+// A request for this node that it will not serve: logged, counted and answered with the
+// reason on the configured reply stream (never one the message chose).
+void Agent::reject(const std::string& id, const std::string& reason) {
+  ++rejected_;
+  log::warning("request " + id + " rejected: " + reason);
+  send(settings_.reply_stream, {{"id", id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", reason}});
 }
 
 void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
@@ -365,13 +362,11 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
     std::string error;
     const bool parsed = parse_agent_request(delivery.message.body, policy_.limits, &request, &error);
     const bool names_this_node = parsed && request_names_node(request, identity_.node);
-    if (names_this_node || !parsed) {
+    if (names_this_node) {
+      reject(request.id, admission.reason);
+    } else if (!parsed) {  // no node to answer for: logged and counted only
       ++rejected_;
-      log::warning("request " + (parsed ? request.id : std::string("(unparsable)")) + " rejected: " +
-                   admission.reason);
-      if (names_this_node)
-        send(settings_.reply_stream, {{"id", request.id}, {"node", identity_.node}, {"state", "rejected"},
-                                      {"reason", admission.reason}});
+      log::warning("request (unparsable) rejected: " + admission.reason);
     }
     return acknowledge();
   }
@@ -381,21 +376,14 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
     // it would overwrite them (the seen ids are forgotten sooner than the journal).
     std::string load_error;
     if (!delivery.redelivered && (journal_.load(admission.request.id, &load_error) || !load_error.empty())) {
-      ++rejected_;
-      const std::string reason = "id: '" + admission.request.id + "' was already used on this node";
-      log::warning("request " + admission.request.id + " rejected: " + reason);
-      send(settings_.reply_stream,
-           {{"id", admission.request.id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", reason}});
+      reject(admission.request.id, "id: '" + admission.request.id + "' was already used on this node");
       return acknowledge();
     }
   }
 
   Job job;
   if (auto reason = prepare(admission, delivery.message, &job)) {
-    ++rejected_;
-    log::warning("request " + admission.request.id + " rejected: " + *reason);
-    send(settings_.reply_stream,
-         {{"id", admission.request.id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", *reason}});
+    reject(admission.request.id, *reason);
     return acknowledge();
   }
   {

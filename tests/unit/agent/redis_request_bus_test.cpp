@@ -38,3 +38,38 @@ TEST(StreamEntryFields, UnsignedMessagesHaveOnlyABody) {
 
 }  // namespace
 }  // namespace pcap_ring
+
+namespace pcap_ring {
+namespace {
+
+RedisReply text(const std::string& s) {
+  RedisReply r;
+  r.type = RedisReply::Type::kString;
+  r.text = s;
+  return r;
+}
+
+RedisReply array(std::vector<RedisReply> elements) {
+  RedisReply r;
+  r.type = RedisReply::Type::kArray;
+  r.elements = std::move(elements);
+  return r;
+}
+
+TEST(StreamReadEntries, EntriesOfTheFirstStreamWithTheirFields) {
+  // [[stream, [[id, [field, value...]], [id, nil: deleted since]]]]
+  RedisReply reply = array({array({text("pcap:req"), array({array({text("1-0"), array({text("body"), text("{}"),
+                                                                                         text("kid"), text("ops")})}),
+                                                            array({text("2-0"), RedisReply{}})})})});
+  auto entries = stream_read_entries(reply);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].id, "1-0");
+  EXPECT_EQ(entries[0].fields, (std::vector<std::pair<std::string, std::string>>{{"body", "{}"}, {"kid", "ops"}}));
+  EXPECT_EQ(entries[1].id, "2-0");
+  EXPECT_TRUE(entries[1].fields.empty());
+  EXPECT_TRUE(stream_read_entries(RedisReply{}).empty()) << "nil: nothing within the block time";
+  EXPECT_TRUE(stream_read_entries(array({text("odd")})).empty());
+}
+
+}  // namespace
+}  // namespace pcap_ring
