@@ -83,7 +83,9 @@ char* read_line(char* buf, int size, void* user) {
   if (text.size() > std::min(room, kInihLine)) {
     auto eq = text.find_first_of("=:");
     auto first = text.find_first_not_of(" \t");
-    if (text[first] == '#' || text[first] == ';') {
+    if (first == std::string::npos) {
+      text.clear();  // a long run of blanks is a blank line
+    } else if (text[first] == '#' || text[first] == ';') {
       text = "#";  // a long comment
     } else if (eq == std::string::npos || eq >= kInihLine - 12) {
       note_error(st, "line of " + std::to_string(text.size()) + " bytes without a short 'key =' before its value");

@@ -51,6 +51,15 @@ TEST(IniFile, LinesLongerThanInihsBufferCountOnce) {
   EXPECT_EQ(file->entries[0].line, 3);
 }
 
+TEST(IniFile, LongBlankLineIsABlankLine) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("a.conf")) << "[capture]\n" << std::string(300, ' ') << "\nprefix = a\n";
+  auto file = read_ini_file(dir.file("a.conf"), true);
+  ASSERT_TRUE(file);
+  ASSERT_EQ(file->entries.size(), 1u);
+  EXPECT_EQ(file->entries[0].line, 3);
+}
+
 TEST(IniFile, LongValuesAreReadWholeAtTheirLine) {
   testing::TempDir dir;
   std::string filter = "udp and not (";
