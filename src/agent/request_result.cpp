@@ -124,6 +124,7 @@ InterfaceResult write_interface_result(const std::string& results_dir, const Int
   extraction.limits.snaplen = request.snap;
   extraction.format = request.format == "pcap" ? FileFormat::kPcap : FileFormat::kPcapng;
   extraction.host_name = job.node;
+  extraction.idle_timeout = job.idle_timeout;
   extraction.stop = job.stop;
   auto fail = [&](const std::string& why) {
     ::unlink(temporary.c_str());
@@ -158,7 +159,8 @@ InterfaceResult write_interface_result(const std::string& results_dir, const Int
       {"node", job.node},
       {"interface", job.interface_name},
       {"state", result.state},
-      {"window", {{"from", format_rfc3339_ns(job.window.from)}, {"to", format_rfc3339_ns(job.window.to)}}},
+      // The window as answered: an idle timeout ends a live request's window where it fired.
+      {"window", {{"from", format_rfc3339_ns(result.report.window.from)}, {"to", format_rfc3339_ns(result.report.window.to)}}},
       {"coverage", coverage_json(result.report)},
       {"filter", request.bpf},
       {"limits", limits},

@@ -28,6 +28,7 @@ struct InterfaceJob {
   std::string interface_name;
   std::vector<CatalogRing> rings;
   TimeWindow window;
+  NanoTime idle_timeout = 0;  // a live request ends after this long without a matching packet
   const std::atomic<bool>* stop = nullptr;
 };
 

@@ -64,6 +64,8 @@ int run_agent_command(const StageCommandLine& line) {
         read_secret({"s3-secret-access-key", s3.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
     destinations.s3 = std::move(s3);
   }
+  if (settings.default_destination == "s3" && !destinations.s3)
+    throw ConfigError("default_destination = s3: no bucket in [s3] of packet-capture.conf or agent.conf");
   SignalReader signals;  // before any thread: they all inherit the blocked signals
   std::atomic<bool> stop{false};
   std::thread signal_thread([&] {

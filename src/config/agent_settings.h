@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "config/defaults.h"
 
@@ -14,6 +16,9 @@ namespace pcap_ring {
 
 struct AgentSettings {
   std::string node;  // this node's name in requests; "" = the host name
+  // pcapdaemon's interface aliases: a request's `alias` list names interfaces through these,
+  // so one request reaches "uplink" on every node whatever each one calls it.
+  std::map<std::string, std::vector<std::string>> aliases;
   std::string trusted_keys_dir = std::string(kDefaultConfigDir) + "/trusted-keys.d";
   std::string state_dir = std::string(kDefaultStateRoot) + "/agent";        // seen ids, request journal
   std::string results_dir = std::string(kDefaultStateRoot) + "/requests";   // the "directory" destination

@@ -467,6 +467,37 @@ Problem set_absolute_path(std::string* field, const std::string& v) {
   return std::nullopt;
 }
 
+// "uplink=eth0,eth1 dmz=bond1": alias names and the interfaces of this node they stand for.
+Problem set_aliases(std::map<std::string, std::vector<std::string>>* field, const std::string& v) {
+  std::map<std::string, std::vector<std::string>> aliases;
+  std::istringstream words(v);
+  std::string word;
+  auto valid_name = [](const std::string& name, std::size_t longest) {
+    return !name.empty() && name.size() <= longest && name.front() != '.' &&
+           std::all_of(name.begin(), name.end(), [](unsigned char c) {
+             return std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@' || c == ':';
+           });
+  };
+  while (words >> word) {
+    const auto eq = word.find('=');
+    const std::string name = word.substr(0, eq);
+    if (eq == std::string::npos || !valid_name(name, 64))
+      return "'" + word + "' is not ALIAS=IFACE[,IFACE...] (an alias of 1-64 letters, digits, '.', '_', '-', '@' or ':')";
+    if (aliases.count(name) != 0) return "alias '" + name + "' is defined twice";
+    std::vector<std::string> interfaces;
+    std::istringstream list(word.substr(eq + 1));
+    std::string iface;
+    while (std::getline(list, iface, ',')) {
+      if (!valid_name(iface, 15)) return "alias '" + name + "': '" + iface + "' is not an interface name (1-15 characters)";
+      interfaces.push_back(iface);
+    }
+    if (interfaces.empty()) return "alias '" + name + "' names no interface";
+    aliases[name] = std::move(interfaces);
+  }
+  *field = std::move(aliases);
+  return std::nullopt;
+}
+
 std::vector<SettingSpec> agent_rows() {
   return {
       {.section = "agent", .name = "node", .ini_key = "node", .env = "AGENT_NODE", .flag = "--node", .value_name = "NAME",
@@ -477,6 +508,9 @@ std::vector<SettingSpec> agent_rows() {
          s.node = v;
          return std::nullopt;
        })},
+      {.section = "agent", .name = "aliases", .ini_key = "aliases", .env = "AGENT_ALIASES", .value_name = "ALIAS=IFACE,...",
+       .help = "Interface aliases a request's alias list may name, e.g. 'uplink=eth0,eth1 dmz=bond1'",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_aliases(&s.aliases, v); })},
       {.section = "agent", .name = "trusted_keys_dir", .ini_key = "trusted_keys_dir", .flag = "--trusted-keys-dir",
        .value_name = "DIR", .help = "Public keys (KID.pub) and HMAC secrets (KID.hmac) requests may be signed with",
        .default_value = std::string(kDefaultConfigDir) + "/trusted-keys.d",
@@ -492,7 +526,7 @@ std::vector<SettingSpec> agent_rows() {
       {.section = "agent", .name = "default_destination", .ini_key = "default_destination",
        .help = "Destination of a request that names none (default directory)", .default_value = "directory",
        .parse = parser<A>([](A& s, const std::string& v) -> Problem {
-         if (v != "directory") return "expected directory (the destination this agent has)";
+         if (v != "directory" && v != "s3") return "expected directory or s3 (s3 needs a bucket in [s3])";
          s.default_destination = v;
          return std::nullopt;
        })},

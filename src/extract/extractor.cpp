@@ -81,6 +81,9 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
   // packets, and after each wait, rather than for every packet.
   constexpr unsigned kClockEvery = 256;
   unsigned since_clock = 0;
+  NanoTime last_progress = now;
+  std::uint64_t packets_at_progress = 0;
+  std::optional<NanoTime> ended_idle;
   for (;;) {
     if (stopped(request)) {
       report.limit = "signal";  // like a limit: what was extracted so far is a valid file, kept
@@ -106,6 +109,14 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
       std::this_thread::sleep_for(kFollowPoll);
       now = wall_now();
       since_clock = 0;
+      if (output->packets() != packets_at_progress) {
+        packets_at_progress = output->packets();
+        last_progress = now;
+      } else if (request.idle_timeout > 0 && now - last_progress >= request.idle_timeout) {
+        report.limit = "timeout";
+        ended_idle = now;
+        break;
+      }
       continue;
     }
     std::size_t best = streams.size();
@@ -129,7 +140,8 @@ ExtractReport extract(const ExtractRequest& request, int out_fd) {
   report.packets_written = output->packets();
   report.bytes_written = output->bytes();
   now = wall_now();
-  for (const auto& s : streams) report.rings.push_back(s->coverage(now));
+  if (ended_idle && *ended_idle < report.window.to) report.window.to = *ended_idle;
+  for (const auto& s : streams) report.rings.push_back(s->coverage(now, report.window.to));
   return report;
 }
 

@@ -25,6 +25,9 @@ struct ExtractRequest {
   // How long after window.to a live ring is still followed: packets reach the file within
   // the capture's flush interval.
   NanoTime follow_grace = 2 * kNanosPerSecond;
+  // While following a live ring: this long without a new matching packet ends the extraction
+  // (pcapdaemon's idle `timeout`); the window then ends there, covered. 0: no idle end.
+  NanoTime idle_timeout = 0;
   std::string host_name;  // names the pcapng interfaces "host/iface"
   const std::atomic<bool>* stop = nullptr;  // set by a signal: end now with a valid file
 };

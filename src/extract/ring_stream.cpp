@@ -245,7 +245,8 @@ RingStream::State RingStream::advance(NanoTime now) {
   }
 }
 
-RingCoverage RingStream::coverage(NanoTime now) const {
+// `window_to` is the window's end, or the earlier moment an idle timeout ended it.
+RingCoverage RingStream::coverage(NanoTime now, NanoTime window_to) const {
   RingCoverage c;
   c.ring = ring_label(ring_.id);
   c.directory = ring_.directory;
@@ -255,11 +256,11 @@ RingCoverage RingStream::coverage(NanoTime now) const {
   // A ring still being written covers up to now: no packet since the last one means none came.
   NanoTime newest = live ? std::max(*ring_last_, now) : *ring_last_;
   NanoTime from = std::max(options_.window.from, *ring_first_);
-  NanoTime to = std::min(options_.window.to, saw_past_window_ ? options_.window.to : newest);
+  NanoTime to = std::min(window_to, saw_past_window_ ? window_to : newest);
   if (from >= to) return c;
   c.from = from;
   c.to = to;
-  c.complete = from == options_.window.from && to == options_.window.to && !lost_file_;
+  c.complete = from == options_.window.from && to == window_to && !lost_file_;
   return c;
 }
 

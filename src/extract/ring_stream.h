@@ -55,7 +55,7 @@ class RingStream {
   std::uint32_t snaplen() const { return snaplen_; }
   const RingId& id() const { return ring_.id; }
   // The ring's coverage of the window, once the stream has ended (or was stopped).
-  RingCoverage coverage(NanoTime now) const;
+  RingCoverage coverage(NanoTime now, NanoTime window_to) const;
 
  private:
   bool open_next_file(NanoTime now, bool* waiting);

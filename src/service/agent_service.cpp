@@ -48,6 +48,12 @@ struct Job {
   std::vector<InterfaceWork> interfaces;
 };
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 AdmissionPolicy admission_policy(const AgentSettings& s) {
   AdmissionPolicy policy;
   policy.limits.max_packets = s.max_packets;
@@ -174,7 +180,18 @@ void Agent::open_state() {
 std::optional<std::string> Agent::plan_job(Job* job) const {
   AgentRequest& request = job->request;
   if (auto reason = choose_destination(request, &job->destination)) return reason;
-  if (!request.aliases.empty()) return "alias: no aliases are configured on this node";
+  if (!request.aliases.empty()) {
+    // Aliases this node does not define are for other nodes (handle() ignores a request that
+    // names none of them); those it defines stand for its interfaces.
+    for (const std::string& alias : request.aliases) {
+      auto it = settings_.aliases.find(alias);
+      if (it == settings_.aliases.end()) continue;
+      for (const std::string& name : it->second)
+        if (std::find(request.interfaces.begin(), request.interfaces.end(), name) == request.interfaces.end())
+          request.interfaces.push_back(name);
+    }
+    if (request.interfaces.empty()) return "alias: none of " + join_names(request.aliases) + " is an alias on this node";
+  }
   // A request that sets no limit gets the configured maximum, so every result is bounded.
   if (!request.packets) request.packets = settings_.max_packets;
   if (!request.bytes) request.bytes = settings_.max_bytes;
@@ -321,8 +338,9 @@ std::optional<std::string> Agent::prepare(const Admission& admission, const BusM
   if (request.from && request.to) {
     entry.from = *request.from;
     entry.to = *request.to;
-  } else {  // a live request: from now on, for its duration (or its timeout)
-    const std::int64_t seconds = request.duration_seconds.value_or(request.timeout_seconds);
+  } else {  // a live request: from now on, for its duration; its idle timeout may end it sooner
+    const std::int64_t seconds =
+        request.duration_seconds.value_or(static_cast<std::int64_t>(settings_.max_duration_seconds));
     entry.from = now;
     entry.to = now + seconds * kNanosPerSecond;
   }
@@ -357,10 +375,14 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
   Admission admission = admit_request(delivery.message, keys_, seen_, policy_, wall_now(), delivery.redelivered);
   if (!admission.accepted) {
     // Answered only when the request names this node; others stay silent so that one bad
-    // message does not get an answer from every node of the fleet.
+    // message does not get an answer from every node of the fleet. Which node it names is
+    // read without the configured limits, so that a request over them is answered too.
+    AgentRequestLimits naming_limits = policy_.limits;
+    naming_limits.max_packets = naming_limits.max_bytes = UINT64_MAX / 2;
+    naming_limits.max_duration_seconds = naming_limits.max_timeout_seconds = INT64_MAX / kNanosPerSecond;
     AgentRequest request;
     std::string error;
-    const bool parsed = parse_agent_request(delivery.message.body, policy_.limits, &request, &error);
+    const bool parsed = parse_agent_request(delivery.message.body, naming_limits, &request, &error);
     const bool names_this_node = parsed && request_names_node(request, identity_.node);
     if (names_this_node) {
       reject(request.id, admission.reason);
@@ -371,6 +393,13 @@ void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
     return acknowledge();
   }
   if (!request_names_node(admission.request, identity_.node)) return acknowledge();
+  if (!admission.request.aliases.empty() &&
+      std::none_of(admission.request.aliases.begin(), admission.request.aliases.end(),
+                   [&](const std::string& alias) { return settings_.aliases.count(alias) != 0; })) {
+    log::info("request " + admission.request.id + " names no alias of this node (" +
+              join_names(admission.request.aliases) + "): left to the nodes that have them");
+    return acknowledge();
+  }
   {
     // An id this node still has in its journal names its result paths: a new request under
     // it would overwrite them (the seen ids are forgotten sooner than the journal).
@@ -443,6 +472,8 @@ void Agent::run_job(Job& job) {
     interface_job.interface_name = work.name;
     interface_job.rings = work.rings;
     interface_job.window = TimeWindow{job.entry.from, job.entry.to};
+    // pcapdaemon's idle timeout ends live requests only: a window asked for is read whole.
+    if (!job.request.from) interface_job.idle_timeout = job.request.timeout_seconds * kNanosPerSecond;
     interface_job.stop = &stop_;
     InterfaceResult result = write_interface_result(settings_.results_dir, interface_job);
     // Cut short by a stop: the entry stays "running" and the restart writes the same files.

@@ -60,7 +60,7 @@ class AgentTest(harness.IntegrationTest):
             f.write("user default off\n")
             # One ACL user per node, one for the tests' own reads, and an intruder who may
             # only append to the request stream (and tries to forge requests there).
-            for user in NODES + ("agent", "node-s3"):
+            for user in NODES + ("agent", "node-s3", "node-alias"):
                 f.write("user %s on >%s ~pcap:* &capture +@all\n" % (user, REDIS_PASSWORD))
             f.write("user intruder on >%s ~pcap:req -@all +xadd\n" % INTRUDER_PASSWORD)
         cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -331,6 +331,68 @@ class AgentTest(harness.IntegrationTest):
         self.assertEqual(marks, list(range(marks[0], marks[0] + len(marks))), "no packet lost or repeated")
         self.assertTrue(all(start <= r[0] < stop for r in cap.records))
         self.assertEqual(got[1]["packets"], len(cap.records))
+
+    def test_pcapdaemon_live_request_by_alias_ends_at_its_idle_timeout(self):
+        # pcapdaemon's model: no window, a duration, an idle timeout, interfaces named by an
+        # alias this node maps to its own interface.
+        pair = self.veth()
+        out = self.mkdir("alias-ring")
+        conf = self.mkdir("conf-alias")
+        with open(os.path.join(conf, pair.RX_IF + ".conf"), "w") as f:
+            f.write("[capture]\noutput_dir = %s\n" % out)
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[agent]\naliases = uplink=%s mgmt=lo\n" % pair.RX_IF)
+        daemon = self.daemon(pair, out, "--file-size", "1", "--file-limit", "20").start()
+        self.addCleanup(daemon.stop)
+        proc = self.start_agent("node-alias", conf)
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        # An alias no node has: every node leaves it alone (it is for other nodes).
+        def by_alias(request_id, **fields):
+            message = json.loads(self.body(request_id, **fields))
+            del message["interface"]
+            return json.dumps(message).encode()
+
+        body = by_alias("alias-elsewhere", node="any", alias=["dmz"], duration=5)
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        # Over the configured limit (max_packets 50000): refused, naming the field, to the sender.
+        body = by_alias("alias-too-many", node="node-alias", alias=["uplink"], packets=100000)
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("alias-too-many", lambda a: len(a) > 0, 15)
+        self.assertTrue(ok, self.agent_log("node-alias"))
+        self.assertEqual(got[0]["state"], "rejected", got)
+        self.assertIn("packets: 100000 is over the limit of 50000", got[0]["reason"])
+        body = by_alias("alias-live", node="node-alias", alias=["uplink"], bpf="udp", duration=60, timeout=2,
+                        packets=1000, tags="case-7,live", alertid=655443)
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("alias-live", lambda a: any(x["state"] == "waiting" for x in a), 15)
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-alias")))
+        sent_at = time.time()
+        pair.send_udp(300, size=200, rate=1000)
+        ok, got = self.wait_answers("alias-live", lambda a: any(x["state"] in ("done", "partial", "failed") for x in a), 30)
+        ended_after = time.time() - sent_at
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-alias")))
+        final = got[-1]
+        self.assertEqual((final["state"], final["interface"], final.get("limit")), ("done", pair.RX_IF, "timeout"), final)
+        self.assertLess(ended_after, 20, "ended by the 2 s idle timeout, not the 60 s duration")
+        self.assertTrue(final["coverage"]["complete"], final)
+        cap = harness.read_capture(os.path.join(final["result"], "capture.pcapng"))
+        marks = [m[0] for m in harness.packet_marks(cap, pair.token)]
+        self.assertEqual(marks, list(range(300)), "every packet sent during the request, once")
+        with open(os.path.join(final["result"], "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["limit_hit"], "timeout")
+        self.assertEqual(manifest["request"]["tags"], ["case-7", "live"])
+        window_seconds = (harness.parse_rfc3339_ns(manifest["window"]["to"]) -
+                          harness.parse_rfc3339_ns(manifest["window"]["from"])) / 1e9
+        self.assertLess(window_seconds, 20, manifest["window"])
+        self.assertEqual(self.answers("alias-elsewhere"), [])
+        self.assertIn("names no alias of this node", self.agent_log("node-alias"))
+        # A bad alias setting is a configuration error naming the value.
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[agent]\naliases = uplink\n")
+        p = harness.run_binary(self.agent_args("node-alias", conf)[1:], config_dir=False)
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn("'uplink' is not ALIAS=IFACE", p.stderr)
 
     def test_s3_destination_gets_the_capture_then_the_manifest(self):
         s3 = test_s3_hook.S3rver()
