@@ -129,14 +129,20 @@ bool RedisRequestStream::read(std::vector<BusDelivery>* out, std::chrono::millis
   return true;
 }
 
-bool RedisRequestStream::ack(const std::string& entry_id, std::string* error) {
+bool RedisRequestStream::ack(const BusDelivery& delivery, std::string* error) {
   RedisReply reply;
-  if (!connection_.command({"XACK", settings_.request_stream, settings_.group, entry_id}, &reply, error)) return false;
+  if (!connection_.command({"XACK", settings_.request_stream, settings_.group, delivery.entry_id}, &reply, error))
+    return false;
   if (reply.is_error()) {
     *error = "redis: XACK: " + reply.text;
     return false;
   }
   return true;
+}
+
+std::string RedisRequestStream::describe() const {
+  return "stream " + settings_.request_stream + " as group " + settings_.group + " at " + settings_.host + ":" +
+         std::to_string(settings_.port);
 }
 
 bool RedisChannelListener::open(std::string* error) {

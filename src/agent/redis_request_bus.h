@@ -20,6 +20,7 @@
 
 #include "agent/redis_connection.h"
 #include "agent/request_admission.h"
+#include "agent/request_bus.h"
 
 namespace pcap_ring {
 
@@ -32,12 +33,6 @@ struct RedisBusSettings {
   std::string request_stream;
   std::string group;  // the node's name: one consumer group per node
   std::string channel;
-};
-
-struct BusDelivery {
-  BusMessage message;
-  std::string entry_id;      // stream entry id; "" for a pub/sub message
-  bool redelivered = false;  // read again from this consumer's pending entries
 };
 
 // One entry of an XREAD or XREADGROUP reply: its id and its field/value pairs.
@@ -54,15 +49,16 @@ std::vector<std::string> stream_entry_fields(const BusMessage& message);
 std::string channel_payload(const BusMessage& message);
 BusMessage parse_channel_payload(std::string_view payload);
 
-class RedisRequestStream {
+class RedisRequestStream : public RequestSource {
  public:
   explicit RedisRequestStream(RedisBusSettings settings) : settings_(std::move(settings)) {}
   // Connects and creates the group (at the stream's end: a new node does not act on old
   // requests) when it does not exist yet.
-  [[nodiscard]] bool open(std::string* error);
+  [[nodiscard]] bool open(std::string* error) override;
   // First this consumer's pending entries, then new ones, waiting up to `block`.
-  [[nodiscard]] bool read(std::vector<BusDelivery>* out, std::chrono::milliseconds block, std::string* error);
-  [[nodiscard]] bool ack(const std::string& entry_id, std::string* error);
+  [[nodiscard]] bool read(std::vector<BusDelivery>* out, std::chrono::milliseconds block, std::string* error) override;
+  [[nodiscard]] bool ack(const BusDelivery& delivery, std::string* error) override;
+  std::string describe() const override;
 
  private:
   RedisBusSettings settings_;
@@ -83,10 +79,10 @@ class RedisChannelListener {
 };
 
 // Appends answers to streams; shared by the agent's threads.
-class RedisAnswerWriter {
+class RedisAnswerWriter : public AnswerSink {
  public:
   explicit RedisAnswerWriter(RedisBusSettings settings) : settings_(std::move(settings)) {}
-  [[nodiscard]] bool send(const std::string& stream, const nlohmann::json& answer, std::string* error);
+  [[nodiscard]] bool send(const std::string& stream, const nlohmann::json& answer, std::string* error) override;
 
  private:
   RedisBusSettings settings_;

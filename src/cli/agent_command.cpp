@@ -154,7 +154,7 @@ std::string agent_node_name(const AgentSettings& settings) {
 }
 
 std::vector<Subcommand> add_agent_commands(CLI::App& app) {
-  CLI::App* agent = app.add_subcommand("agent", "Answer capture requests from the Redis bus with cuts of the rings");
+  CLI::App* agent = app.add_subcommand("agent", "Answer capture requests from the Redis or Kafka bus with cuts of the rings");
   auto line = add_agent_settings_flags(agent);
   agent->footer(
       "Settings: [agent] and [redis] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/agent.conf, then AGENT_NODE,\n"

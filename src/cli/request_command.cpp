@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/kafka_request_bus.h"
 #include "agent/redis_connection.h"
 #include "agent/redis_request_bus.h"
 #include "agent/request_keys.h"
@@ -108,15 +109,57 @@ bool final_state(const std::string& state) {
   return state == "done" || state == "partial" || state == "failed" || state == "rejected" || state == "busy";
 }
 
-int run_request(const RequestArgs& a, const StageCommandLine& line) {
-  if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
-  if (a.key_file.empty() != a.unsigned_request)
-    throw UsageError("request needs --key KID.key|KID.hmac (or --unsigned for an agent that allows it)");
-  const TimeWindow window = make_time_window(a.from, a.to, a.last, SystemClock().now());
-  AgentSettings settings = load_agent_settings(line);
-  const std::string id = a.id.empty() ? new_request_id() : a.id;
-  const BusMessage message = signed_message(a, request_body(a, id, window));
+// Prints the answers to one request as they come and counts the final ones.
+class AnswerPrinter {
+ public:
+  AnswerPrinter(const RequestArgs& args, std::string id) : args_(args), id_(std::move(id)) {}
 
+  void take(const std::string& value) {
+    // Anyone who may write to the answer stream or topic can write here: a message that is
+    // not an answer of the expected shape is skipped, never trusted to be well typed.
+    nlohmann::json answer = nlohmann::json::parse(value, nullptr, false);
+    if (!well_formed_answer(answer) || answer["id"] != id_) return;
+    const std::string state = answer.value("state", "");
+    if (final_state(state)) {
+      ++finals_;
+      all_good_ &= state == "done" || state == "partial";
+    }
+    if (args_.json) {
+      std::cout << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+      return;
+    }
+    std::cout << answer.value("node", "?") << "  " << answer.value("interface", "-") << "  " << state;
+    if (answer.contains("packets")) std::cout << "  " << answer.value("packets", std::uint64_t{0}) << " packets";
+    if (answer.contains("bytes")) std::cout << "  " << answer.value("bytes", std::uint64_t{0}) << " bytes";
+    if (answer.contains("result")) std::cout << "  " << answer.value("result", "");
+    if (answer.contains("reason")) std::cout << "  (" << answer.value("reason", "") << ")";
+    std::cout << std::endl;
+  }
+  const std::string& id() const { return id_; }
+  bool enough() const { return args_.expect != 0 && finals_ >= args_.expect; }
+
+  int exit_status() const {
+    if (args_.expect != 0 && finals_ < args_.expect) {
+      std::cerr << "request " << id_ << ": " << finals_ << " of " << args_.expect << " final answers within "
+                << args_.wait_seconds << " s\n";
+      return kExitTempFail;
+    }
+    return finals_ > 0 && all_good_ ? kExitOk : kExitFailure;
+  }
+
+ private:
+  const RequestArgs& args_;
+  const std::string id_;
+  unsigned finals_ = 0;
+  bool all_good_ = true;
+};
+
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    deadline - std::chrono::steady_clock::now()));
+}
+
+int send_on_redis(const RequestArgs& a, const AgentSettings& settings, const BusMessage& message, AnswerPrinter* printer) {
   RedisConnection redis;
   std::string error;
   const auto timeout = std::chrono::seconds(settings.redis_timeout_seconds);
@@ -129,63 +172,70 @@ int run_request(const RequestArgs& a, const StageCommandLine& line) {
   if (!redis.command(command, &reply, &error)) throw StartupError(kExitUnavailable, error);
   if (reply.is_error()) throw StartupError(kExitUnavailable, "XADD " + settings.request_stream + ": " + reply.text);
   const std::string entry = reply.text;
-  std::cerr << "request " << id << " sent to " << settings.request_stream << " (entry " << entry << ")\n";
+  std::cerr << "request " << printer->id() << " sent to " << settings.request_stream << " (entry " << entry << ")\n";
   if (a.wait_seconds == 0) return kExitOk;
 
   // Answers come after the request, so their entry ids are not older than its own.
   const std::string reply_stream = a.reply_to.empty() ? settings.reply_stream : a.reply_to;
   std::string cursor = entry.substr(0, entry.find('-')) + "-0";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
-  unsigned finals = 0;
-  bool all_good = true;
   if (!redis.set_timeout(std::chrono::seconds(a.wait_seconds) + timeout))
     throw StartupError(kExitUnavailable, "cannot set the Redis timeout");
-  while (std::chrono::steady_clock::now() < deadline && (a.expect == 0 || finals < a.expect)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (!redis.command({"XREAD", "COUNT", "100", "BLOCK", std::to_string(std::max<long long>(1, left.count())),
-                        "STREAMS", reply_stream, cursor},
+  while (std::chrono::steady_clock::now() < deadline && !printer->enough()) {
+    if (!redis.command({"XREAD", "COUNT", "100", "BLOCK", std::to_string(time_left(deadline).count()), "STREAMS",
+                        reply_stream, cursor},
                        &reply, &error))
       throw StartupError(kExitUnavailable, error);
     if (reply.is_error()) throw StartupError(kExitUnavailable, "XREAD " + reply_stream + ": " + reply.text);
     for (const StreamEntry& answer_entry : stream_read_entries(reply)) {
       cursor = answer_entry.id;
-      for (const auto& [name, value] : answer_entry.fields) {
-        if (name != "answer") continue;
-        // Anyone who may append to the answer stream can write here: an entry that is not an
-        // answer of the expected shape is skipped, never trusted to be well typed.
-        nlohmann::json answer = nlohmann::json::parse(value, nullptr, false);
-        if (!well_formed_answer(answer) || answer["id"] != id) continue;
-        const std::string state = answer.value("state", "");
-        if (final_state(state)) {
-          ++finals;
-          all_good &= state == "done" || state == "partial";
-        }
-        if (a.json) {
-          std::cout << answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-          continue;
-        }
-        std::cout << answer.value("node", "?") << "  " << answer.value("interface", "-") << "  " << state;
-        if (answer.contains("packets")) std::cout << "  " << answer.value("packets", std::uint64_t{0}) << " packets";
-        if (answer.contains("bytes")) std::cout << "  " << answer.value("bytes", std::uint64_t{0}) << " bytes";
-        if (answer.contains("result")) std::cout << "  " << answer.value("result", "");
-        if (answer.contains("reason")) std::cout << "  (" << answer.value("reason", "") << ")";
-        std::cout << std::endl;
-      }
+      for (const auto& [name, value] : answer_entry.fields)
+        if (name == "answer") printer->take(value);
     }
   }
-  if (a.expect != 0 && finals < a.expect) {
-    std::cerr << "request " << id << ": " << finals << " of " << a.expect << " final answers within " << a.wait_seconds
-              << " s\n";
-    return kExitTempFail;
+  return printer->exit_status();
+}
+
+int send_on_kafka(const RequestArgs& a, const AgentSettings& settings, const BusMessage& message, AnswerPrinter* printer) {
+  const auto timeout = std::chrono::seconds(settings.kafka_timeout_seconds);
+  const std::string reply_topic = a.reply_to.empty() ? settings.kafka_reply_topic : a.reply_to;
+  std::string error;
+  // The answer topic's end is noted before the request goes out, so no answer is missed.
+  KafkaTopicFollower answers(settings.kafka_brokers, reply_topic, timeout);
+  if (a.wait_seconds != 0 && !answers.start(&error)) throw StartupError(kExitUnavailable, error);
+  if (!kafka_produce(settings.kafka_brokers, settings.kafka_topic, message, timeout, &error))
+    throw StartupError(kExitUnavailable, error);
+  std::cerr << "request " << printer->id() << " sent to Kafka topic " << settings.kafka_topic << "\n";
+  if (a.wait_seconds == 0) return kExitOk;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
+  while (std::chrono::steady_clock::now() < deadline && !printer->enough()) {
+    std::vector<std::string> values;
+    if (!answers.next(&values, std::min<std::chrono::milliseconds>(time_left(deadline), std::chrono::milliseconds(500)),
+                      &error))
+      throw StartupError(kExitUnavailable, error);
+    for (const auto& value : values) printer->take(value);
   }
-  return finals > 0 && all_good ? kExitOk : kExitFailure;
+  return printer->exit_status();
+}
+
+int run_request(const RequestArgs& a, const StageCommandLine& line) {
+  if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
+  if (a.key_file.empty() != a.unsigned_request)
+    throw UsageError("request needs --key KID.key|KID.hmac (or --unsigned for an agent that allows it)");
+  const TimeWindow window = make_time_window(a.from, a.to, a.last, SystemClock().now());
+  AgentSettings settings = load_agent_settings(line);
+  const std::string id = a.id.empty() ? new_request_id() : a.id;
+  const BusMessage message = signed_message(a, request_body(a, id, window));
+  AnswerPrinter printer(a, id);
+  return settings.bus == "kafka" ? send_on_kafka(a, settings, message, &printer)
+                                 : send_on_redis(a, settings, message, &printer);
 }
 
 }  // namespace
 
 Subcommand add_request_command(CLI::App& app) {
   auto a = std::make_shared<RequestArgs>();
-  CLI::App* cmd = app.add_subcommand("request", "Sign a capture request and send it to the agents on the Redis bus");
+  CLI::App* cmd = app.add_subcommand("request", "Sign a capture request and send it to the agents on the Redis or Kafka bus");
   auto target = cmd->add_option_group("target", "Which nodes");
   target->add_option("--node", a->node, "The node that answers (\"any\": every node)");
   target->add_option("--nodere", a->nodere, "Nodes whose whole name matches this POSIX extended regex");
@@ -201,22 +251,22 @@ Subcommand add_request_command(CLI::App& app) {
   cmd->add_option("--tag", a->tags, "Tag carried into the manifests (repeat for several)");
   cmd->add_option("--alertid", a->alertid, "Alert id carried into the manifests");
   cmd->add_option("--customer", a->customer, "Customer carried into the manifests");
-  cmd->add_option("--reply-to", a->reply_to, "Answer stream: the configured one or one below it (KEY:NAME)");
+  cmd->add_option("--reply-to", a->reply_to, "Answer stream or topic: the configured one or one below it (KEY:NAME, TOPIC.NAME)");
   cmd->add_option("--key", a->key_file, "Signing key: KID.key (Ed25519, from keygen) or KID.hmac");
   cmd->add_option("--key-id", a->key_id, "Key id (default: the key file's name without its extension)");
   cmd->add_flag("--unsigned", a->unsigned_request, "Send unsigned (only agents with allow_unsigned accept it)");
   cmd->add_option("--wait", a->wait_seconds, "Print the answers that come within this many seconds");
   cmd->add_option("--expect", a->expect, "With --wait: stop after this many final answers (nodes x interfaces)");
   cmd->add_flag("--json", a->json, "Print each answer as one JSON line");
-  // The bus: the [redis] rows only (--node here names the target, not this host).
-  std::vector<const SettingSpec*> redis_rows;
+  // The bus: `bus`, [redis] and [kafka] rows only (--node here names the target, not this host).
+  std::vector<const SettingSpec*> bus_rows;
   for (const SettingSpec* row : settings_for<AgentSettings>())
-    if (row->section == "redis") redis_rows.push_back(row);
-  auto line = add_stage_flags(cmd, redis_rows, "Directory of packet-capture.conf and agent.conf ([redis])",
+    if (row->section == "redis" || row->section == "kafka" || row->name == "bus") bus_rows.push_back(row);
+  auto line = add_stage_flags(cmd, bus_rows, "Directory of packet-capture.conf and agent.conf ([redis], [kafka])",
                               /*config_dir_first=*/false, /*with_file=*/false);
   cmd->footer(
       "Exit status: 0 every final answer done or partial, 1 some failed, rejected or busy (or none came),\n"
-      "75 fewer than --expect final answers within --wait, 69 Redis unreachable, 64 bad flags, 78 bad key or settings.");
+      "75 fewer than --expect final answers within --wait, 69 bus unreachable, 64 bad flags, 78 bad key or settings.");
   return {cmd, [a, line] { return run_request(*a, *line); }};
 }
 

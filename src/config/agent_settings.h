@@ -31,6 +31,7 @@ struct AgentSettings {
   std::uint64_t max_timeout_seconds = 3600;
   std::uint64_t max_concurrent = 2;  // requests extracted at once
   std::uint64_t queue_size = 16;     // requests waiting beyond those; more are answered "busy"
+  std::string bus = "redis";  // where requests come from: "redis" or "kafka"
   // Redis: a stream read by a consumer group named after the node, pcapdaemon's pub/sub
   // channel, and the stream answers go to.
   std::string redis_host = "127.0.0.1";
@@ -41,6 +42,11 @@ struct AgentSettings {
   std::string request_stream = "pcap:req";
   std::string channel = "capture";  // "" = no pub/sub
   std::string reply_stream = "pcap:ack";
+  // Kafka: a topic read by a consumer group named after the node, and the topic answers go to.
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string kafka_topic = "pcap.req";
+  std::string kafka_reply_topic = "pcap.ack";
+  std::uint64_t kafka_timeout_seconds = 10;
   std::string config_dir = kDefaultConfigDir;
 };
 

@@ -460,6 +460,16 @@ Problem set_bus_name(std::string* field, const std::string& v, bool may_be_empty
   return std::nullopt;
 }
 
+// Kafka's rule for topic names.
+Problem set_kafka_topic(std::string* field, const std::string& v) {
+  bool valid = !v.empty() && v.size() <= 249 && v != "." && v != ".." && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+                 return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+               });
+  if (!valid) return "expected a Kafka topic name: 1-249 letters, digits, '.', '_' or '-'";
+  *field = v;
+  return std::nullopt;
+}
+
 Problem set_absolute_path(std::string* field, const std::string& v) {
   if (v.empty() || v.front() != '/') return "expected an absolute path";
   *field = std::filesystem::path(v).lexically_normal().string();
@@ -565,6 +575,13 @@ std::vector<SettingSpec> agent_rows() {
        .parse = parser<A>([](A& s, const std::string& v) {
          return parse_uint(v, 0, 10000, "a whole number of requests", &s.queue_size);
        })},
+      {.section = "agent", .name = "bus", .ini_key = "bus", .env = "AGENT_BUS", .flag = "--bus", .value_name = "BUS",
+       .help = "Where requests come from and answers go: redis or kafka (default redis)", .default_value = "redis",
+       .parse = parser<A>([](A& s, const std::string& v) -> Problem {
+         if (v != "redis" && v != "kafka") return "expected redis or kafka";
+         s.bus = v;
+         return std::nullopt;
+       })},
       {.section = "redis", .name = "redis_host", .ini_key = "host", .env = "REDIS_HOST", .flag = "--redis-host",
        .value_name = "HOST", .help = "Redis server (default 127.0.0.1)", .default_value = "127.0.0.1",
        .parse = parser<A>([](A& s, const std::string& v) { return set_nonempty(&s.redis_host, v, "a host name or address"); })},
@@ -593,6 +610,23 @@ std::vector<SettingSpec> agent_rows() {
        .help = "Stream answers go to; a request's reply_to may only name it or KEY:SUFFIX (default pcap:ack)",
        .default_value = "pcap:ack",
        .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.reply_stream, v, false); })},
+      {.section = "kafka", .name = "kafka_brokers", .ini_key = "brokers", .env = "KAFKA_BROKERS", .flag = "--kafka-brokers",
+       .value_name = "HOST:PORT,...", .help = "Kafka bootstrap brokers (default 127.0.0.1:9092)",
+       .default_value = "127.0.0.1:9092",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.kafka_brokers, v, false); })},
+      {.section = "kafka", .name = "kafka_topic", .ini_key = "topic", .flag = "--kafka-topic", .value_name = "TOPIC",
+       .help = "Topic requests are read from, by a consumer group named after the node (default pcap.req)",
+       .default_value = "pcap.req",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_kafka_topic(&s.kafka_topic, v); })},
+      {.section = "kafka", .name = "kafka_reply_topic", .ini_key = "reply_topic", .flag = "--kafka-reply-topic",
+       .value_name = "TOPIC", .help = "Topic answers go to; a request's reply_to may only name it or TOPIC.SUFFIX (default pcap.ack)",
+       .default_value = "pcap.ack",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_kafka_topic(&s.kafka_reply_topic, v); })},
+      {.section = "kafka", .name = "kafka_timeout", .ini_key = "timeout",
+       .help = "Seconds for one Kafka operation (default 10)", .default_value = "10",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 600, "a whole number of seconds", &s.kafka_timeout_seconds);
+       })},
   };
 }
 

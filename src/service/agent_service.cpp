@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/kafka_request_bus.h"
 #include "agent/redis_request_bus.h"
 #include "agent/request_journal.h"
 #include "agent/request_result.h"
@@ -65,17 +66,17 @@ AdmissionPolicy admission_policy(const AgentSettings& s) {
   return policy;
 }
 
-// A reply stream a request may name: the configured one, or one below it ("pcap:ack:team-a"),
-// so a sender cannot make the agent write into any other key of the database.
-bool allowed_reply_stream(const std::string& name, const std::string& configured) {
+// A reply stream a request may name: the configured one, or one below it ("pcap:ack:team-a" on
+// Redis, "pcap.ack.team-a" on Kafka), so a sender cannot make the agent write anywhere else.
+bool allowed_reply_stream(const std::string& name, const std::string& configured, char separator) {
   if (name == configured) return true;
   if (name.size() <= configured.size() + 1 || name.compare(0, configured.size(), configured) != 0 ||
-      name[configured.size()] != ':')
+      name[configured.size()] != separator)
     return false;
   if (name.size() > configured.size() + 65) return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(configured.size()) + 1, name.end(), [](char c) {
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(configured.size()) + 1, name.end(), [separator](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-' || c == ':';
+           c == '-' || (c == ':' && separator == ':');
   });
 }
 
@@ -90,15 +91,20 @@ class Agent {
         locate_(locate),
         stop_(stop),
         policy_(admission_policy(settings)),
-        answers_(bus_settings()) {}
+        kafka_(settings.bus == "kafka"),
+        reply_root_(kafka_ ? settings.kafka_reply_topic : settings.reply_stream),
+        answers_(kafka_ ? std::unique_ptr<AnswerSink>(std::make_unique<KafkaAnswerWriter>(
+                              settings.kafka_brokers, std::chrono::seconds(settings.kafka_timeout_seconds)))
+                        : std::make_unique<RedisAnswerWriter>(bus_settings())) {}
 
   int run();
 
  private:
   RedisBusSettings bus_settings() const;
+  std::unique_ptr<RequestSource> request_source() const;
   void open_state();
   void resume();
-  void handle(const BusDelivery& delivery, RedisRequestStream* stream);
+  void handle(const BusDelivery& delivery, RequestSource* source);
   std::optional<std::string> prepare(const Admission& admission, const BusMessage& message, Job* job);
   std::optional<std::string> choose_destination(const AgentRequest& request, std::string* destination) const;
   std::optional<std::string> plan_job(Job* job) const;
@@ -120,7 +126,9 @@ class Agent {
   const RingLocator& locate_;
   const std::atomic<bool>& stop_;
   const AdmissionPolicy policy_;
-  RedisAnswerWriter answers_;
+  const bool kafka_;
+  const std::string reply_root_;  // answers go here, or below it
+  std::unique_ptr<AnswerSink> answers_;
   Notifier notifier_;
 
   std::mutex admission_mutex_;  // seen ids and journal entries of new requests
@@ -148,6 +156,17 @@ RedisBusSettings Agent::bus_settings() const {
   bus.group = identity_.node;
   bus.channel = settings_.channel;
   return bus;
+}
+
+std::unique_ptr<RequestSource> Agent::request_source() const {
+  if (!kafka_) return std::make_unique<RedisRequestStream>(bus_settings());
+  KafkaBusSettings kafka;
+  kafka.brokers = settings_.kafka_brokers;
+  kafka.topic = settings_.kafka_topic;
+  kafka.group = identity_.node;
+  kafka.timeout = std::chrono::seconds(settings_.kafka_timeout_seconds);
+  kafka.read_marks_path = settings_.state_dir + "/kafka-read-" + settings_.kafka_topic;
+  return std::make_unique<KafkaRequestSource>(std::move(kafka));
 }
 
 void Agent::open_state() {
@@ -241,13 +260,13 @@ void Agent::resume() {
 
 void Agent::send(const std::string& stream, const nlohmann::json& answer) {
   std::string error;
-  if (!answers_.send(stream, answer, &error)) log::warning("cannot send an answer to " + stream + ": " + error);
+  if (!answers_->send(stream, answer, &error)) log::warning("cannot send an answer to " + stream + ": " + error);
 }
 
 bool Agent::send_answers(JournalEntry* entry) {
   for (const auto& answer : entry->answers) {
     std::string error;
-    if (!answers_.send(entry->reply_to, answer, &error)) {
+    if (!answers_->send(entry->reply_to, answer, &error)) {
       log::warning("request " + entry->id + ": cannot send its answer yet: " + error + "; sent when Redis is back");
       unsent_answers_ = true;
       return false;
@@ -323,10 +342,11 @@ void Agent::publish_to_s3(const std::string& relative, InterfaceResult* result, 
 
 std::optional<std::string> Agent::prepare(const Admission& admission, const BusMessage& message, Job* job) {
   const AgentRequest& request = admission.request;
-  const std::string reply_to = request.reply_to.empty() ? settings_.reply_stream : request.reply_to;
-  if (!allowed_reply_stream(reply_to, settings_.reply_stream))
-    return "reply_to: " + reply_to + " is not " + settings_.reply_stream + " or a stream below it (" +
-           settings_.reply_stream + ":NAME)";
+  const std::string reply_to = request.reply_to.empty() ? reply_root_ : request.reply_to;
+  const char separator = kafka_ ? '.' : ':';
+  if (!allowed_reply_stream(reply_to, reply_root_, separator))
+    return "reply_to: " + reply_to + " is not " + reply_root_ + " or one below it (" + reply_root_ + separator +
+           "NAME)";
   job->request = request;
   if (auto reason = plan_job(job)) return reason;
   const NanoTime now = wall_now();
@@ -352,13 +372,13 @@ std::optional<std::string> Agent::prepare(const Admission& admission, const BusM
 void Agent::reject(const std::string& id, const std::string& reason) {
   ++rejected_;
   log::warning("request " + id + " rejected: " + reason);
-  send(settings_.reply_stream, {{"id", id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", reason}});
+  send(reply_root_, {{"id", id}, {"node", identity_.node}, {"state", "rejected"}, {"reason", reason}});
 }
 
-void Agent::handle(const BusDelivery& delivery, RedisRequestStream* stream) {
+void Agent::handle(const BusDelivery& delivery, RequestSource* source) {
   auto acknowledge = [&] {
     std::string error;
-    if (stream != nullptr && !delivery.entry_id.empty() && !stream->ack(delivery.entry_id, &error))
+    if (source != nullptr && !delivery.entry_id.empty() && !source->ack(delivery, &error))
       log::warning("cannot acknowledge request entry " + delivery.entry_id + ": " + error);
   };
   std::unique_lock lock(admission_mutex_);
@@ -558,17 +578,19 @@ std::string Agent::status_line() {
 int Agent::run() {
   open_state();
   if (settings_.allow_unsigned)
-    log::warning("allow_unsigned is set: anyone who can write to " + settings_.request_stream + " or publish on " +
-                 settings_.channel + " can request captures from this node");
+    log::warning("allow_unsigned is set: anyone who can write to " +
+                 (kafka_ ? settings_.kafka_topic : settings_.request_stream + " or publish on " + settings_.channel) +
+                 " can request captures from this node");
   if (keys_.size() == 0 && !settings_.allow_unsigned)
     log::warning("no trusted keys in " + settings_.trusted_keys_dir + ": every request will be rejected");
   resume();
   std::vector<std::thread> threads;
   for (std::uint64_t i = 0; i < std::max<std::uint64_t>(1, settings_.max_concurrent); ++i)
     threads.emplace_back([this] { worker(); });
-  if (!settings_.channel.empty()) threads.emplace_back([this] { channel_loop(); });
+  if (!kafka_ && !settings_.channel.empty()) threads.emplace_back([this] { channel_loop(); });
 
-  RedisRequestStream stream(bus_settings());
+  std::unique_ptr<RequestSource> source = request_source();
+  const std::string bus_name = kafka_ ? "Kafka" : "Redis";
   bool connected = false, ready = false;
   std::string last_error;
   auto last_status = std::chrono::steady_clock::now() - std::chrono::hours(1);
@@ -576,36 +598,33 @@ int Agent::run() {
   while (!stop_) {
     std::string error;
     if (!connected) {
-      connected = stream.open(&error);
+      connected = source->open(&error);
       if (connected) {
-        log::notice("listening on stream " + settings_.request_stream + " as group " + identity_.node + " at " +
-                    settings_.redis_host + ":" + std::to_string(settings_.redis_port));
+        log::notice("listening on " + source->describe());
         last_error.clear();
-
       } else if (error != last_error) {
-        log::warning("Redis at " + settings_.redis_host + ":" + std::to_string(settings_.redis_port) + ": " + error +
-                     "; retrying every second");
+        log::warning(source->describe() + ": " + error + "; retrying every second");
         last_error = error;
       }
       if (!ready) {
-        notifier_.ready(connected ? status_line() : "waiting for Redis: " + error);
+        notifier_.ready(connected ? status_line() : "waiting for " + bus_name + ": " + error);
         ready = true;
       }
     }
     // The watchdog hears from this loop only: a wedged bus loop gets the agent restarted.
     notifier_.watchdog();
     if (!connected) {
-      notifier_.status("waiting for Redis: " + last_error);
+      notifier_.status("waiting for " + bus_name + ": " + last_error);
       std::this_thread::sleep_for(kReconnectPause);
       continue;
     }
     std::vector<BusDelivery> deliveries;
-    if (!stream.read(&deliveries, kBusWait, &error)) {
-      log::warning("stream " + settings_.request_stream + ": " + error + "; reconnecting");
+    if (!source->read(&deliveries, kBusWait, &error)) {
+      log::warning(source->describe() + ": " + error + "; reconnecting");
       connected = false;
       continue;
     }
-    for (const auto& delivery : deliveries) handle(delivery, &stream);
+    for (const auto& delivery : deliveries) handle(delivery, source.get());
     const auto now = std::chrono::steady_clock::now();
     if (unsent_answers_ && now - last_resend > kResendInterval) {
       resend_unsent_answers();
