@@ -15,6 +15,15 @@ install_s3rver() {
   fi
 }
 
+# --- SQS and SNS: npm fauxqs 1.9.2 (the agent's SQS bus), pinned in tests/integration/fauxqs/package.json
+install_fauxqs() {
+  local dir="$REPO_ROOT/tests/integration/fauxqs"
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  if [ "$(node -p 'require("'"$dir"'/node_modules/fauxqs/package.json").version' 2>/dev/null)" != "1.9.2" ]; then
+    npm install --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 # --- SELinux policy build and checks (tests/selinux/check-policy.sh)
 install_selinux_tools() {
   apt_install selinux-policy-dev checkpolicy semodule-utils policycoreutils setools selinux-policy-default
@@ -52,6 +61,7 @@ install_redis() {
 }
 
 install_s3rver
+install_fauxqs
 install_redis
 install_selinux_tools
 install_systemd_container

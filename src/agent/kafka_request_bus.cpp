@@ -97,13 +97,23 @@ bool produce_and_wait(rd_kafka_t* producer, const std::string& topic, const std:
   for (const auto& [name, text] : headers)
     rd_kafka_header_add(message_headers, name.c_str(), static_cast<ssize_t>(name.size()), text.data(),
                         static_cast<ssize_t>(text.size()));
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(message_headers), RD_KAFKA_V_OPAQUE(&delivery),
-      RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  // The array form of rd_kafka_producev (whose macros are a GNU extension).
+  rd_kafka_vu_t fields[5] = {};
+  fields[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+  fields[0].u.cstr = topic.c_str();
+  fields[1].vtype = RD_KAFKA_VTYPE_VALUE;
+  fields[1].u.mem.ptr = const_cast<char*>(value.data());
+  fields[1].u.mem.size = value.size();
+  fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  fields[2].u.i = RD_KAFKA_MSG_F_COPY;
+  fields[3].vtype = RD_KAFKA_VTYPE_HEADERS;
+  fields[3].u.headers = message_headers;
+  fields[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  fields[4].u.ptr = &delivery;
+  if (rd_kafka_error_t* failure = rd_kafka_produceva(producer, fields, 5)) {
     rd_kafka_headers_destroy(message_headers);  // not taken over on failure
-    *error = "kafka: producing to " + topic + ": " + rd_kafka_err2str(err);
+    *error = "kafka: producing to " + topic + ": " + rd_kafka_error_string(failure);
+    rd_kafka_error_destroy(failure);
     return false;
   }
   while (delivery.err == RD_KAFKA_RESP_ERR__IN_PROGRESS) rd_kafka_poll(producer, 100);

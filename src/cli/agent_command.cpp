@@ -44,7 +44,12 @@ std::vector<CatalogRing> rings_of(const std::string& config_dir, const std::stri
 
 int run_agent_command(const StageCommandLine& line) {
   AgentSettings settings = load_agent_settings(line);
-  AgentIdentity identity{agent_node_name(settings), redis_password(settings)};
+  AgentIdentity identity{agent_node_name(settings), settings.bus == "redis" ? redis_password(settings) : "", {}};
+  if (settings.bus == "sqs") {
+    if (settings.sqs_queue_url.empty() || settings.sqs_reply_queue_url.empty())
+      throw ConfigError("bus = sqs needs queue_url and reply_queue_url in [sqs] (this node's queue, the answers' queue)");
+    identity.aws = sqs_credentials(settings);
+  }
   TrustedKeys keys;
   std::string error;
   if (!TrustedKeys::load(settings.trusted_keys_dir, &keys, &error)) {
@@ -149,12 +154,19 @@ std::string redis_password(const AgentSettings& settings) {
   return read_secret(SecretSpec{"redis-password", settings.redis_password_file, "[redis] password_file"}, environment);
 }
 
+S3Credentials sqs_credentials(const AgentSettings& settings) {
+  const Environment environment = current_environment();
+  return {read_secret({"sqs-access-key-id", settings.sqs_access_key_id_file, "[sqs] access_key_id_file"}, environment),
+          read_secret({"sqs-secret-access-key", settings.sqs_secret_access_key_file, "[sqs] secret_access_key_file"},
+                      environment)};
+}
+
 std::string agent_node_name(const AgentSettings& settings) {
   return settings.node.empty() ? local_host_name() : settings.node;
 }
 
 std::vector<Subcommand> add_agent_commands(CLI::App& app) {
-  CLI::App* agent = app.add_subcommand("agent", "Answer capture requests from the Redis or Kafka bus with cuts of the rings");
+  CLI::App* agent = app.add_subcommand("agent", "Answer capture requests from the Redis, Kafka or SQS bus with cuts of the rings");
   auto line = add_agent_settings_flags(agent);
   agent->footer(
       "Settings: [agent] and [redis] in CONFIG_DIR/packet-capture.conf and CONFIG_DIR/agent.conf, then AGENT_NODE,\n"

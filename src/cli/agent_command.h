@@ -9,6 +9,7 @@
 
 #include "cli/hook_stage_command.h"
 #include "config/agent_settings.h"
+#include "stages/s3_client.h"
 
 namespace pcap_ring {
 
@@ -21,6 +22,8 @@ AgentSettings load_agent_settings(const StageCommandLine& line);
 std::string redis_password(const AgentSettings& settings);
 // The node's name: [agent] node, else the host name.
 std::string agent_node_name(const AgentSettings& settings);
+// The SQS bus's AWS key: credentials sqs-access-key-id and sqs-secret-access-key, or the files.
+S3Credentials sqs_credentials(const AgentSettings& settings);
 
 // `agent status` first: it must be matched before `agent` itself.
 std::vector<Subcommand> add_agent_commands(CLI::App& app);

@@ -11,6 +11,7 @@
 
 #include "agent/kafka_request_bus.h"
 #include "agent/redis_connection.h"
+#include "agent/sqs_request_bus.h"
 #include "agent/redis_request_bus.h"
 #include "agent/request_keys.h"
 #include "agent/request_signature.h"
@@ -218,6 +219,38 @@ int send_on_kafka(const RequestArgs& a, const AgentSettings& settings, const Bus
   return printer->exit_status();
 }
 
+int send_on_sqs(const RequestArgs& a, const AgentSettings& settings, const BusMessage& message, AnswerPrinter* printer) {
+  SqsBusSettings sqs;
+  sqs.region = settings.sqs_region;
+  sqs.queue_url = settings.sqs_queue_url;
+  sqs.topic_arn = settings.sqs_topic_arn;
+  sqs.sns_endpoint = settings.sqs_sns_endpoint;
+  sqs.credentials = sqs_credentials(settings);
+  if (sqs.topic_arn.empty() && sqs.queue_url.empty())
+    throw ConfigError("bus = sqs needs topic_arn (the fleet's SNS topic) or queue_url in [sqs]");
+  const std::string reply_queue = a.reply_to.empty() ? settings.sqs_reply_queue_url : a.reply_to;
+  if (a.wait_seconds != 0 && reply_queue.empty())
+    throw ConfigError("--wait on SQS needs reply_queue_url in [sqs] (or --reply-to)");
+  std::string error;
+  if (!sqs_send_request(sqs, message, &error)) throw StartupError(kExitUnavailable, error);
+  std::cerr << "request " << printer->id() << " sent to "
+            << (sqs.topic_arn.empty() ? "SQS queue " + sqs.queue_url : "SNS topic " + sqs.topic_arn) << "\n";
+  if (a.wait_seconds == 0) return kExitOk;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.wait_seconds);
+  while (std::chrono::steady_clock::now() < deadline && !printer->enough()) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(time_left(deadline));
+    auto take = [&](const std::string& value) {
+      nlohmann::json answer = nlohmann::json::parse(value, nullptr, false);
+      if (!well_formed_answer(answer) || answer["id"] != printer->id()) return false;  // another sender's
+      printer->take(value);
+      return true;
+    };
+    if (!sqs_receive_answers(sqs, reply_queue, std::min(left, std::chrono::seconds(5)), take, &error))
+      throw StartupError(kExitUnavailable, error);
+  }
+  return printer->exit_status();
+}
+
 int run_request(const RequestArgs& a, const StageCommandLine& line) {
   if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
   if (a.key_file.empty() != a.unsigned_request)
@@ -227,15 +260,16 @@ int run_request(const RequestArgs& a, const StageCommandLine& line) {
   const std::string id = a.id.empty() ? new_request_id() : a.id;
   const BusMessage message = signed_message(a, request_body(a, id, window));
   AnswerPrinter printer(a, id);
-  return settings.bus == "kafka" ? send_on_kafka(a, settings, message, &printer)
-                                 : send_on_redis(a, settings, message, &printer);
+  if (settings.bus == "kafka") return send_on_kafka(a, settings, message, &printer);
+  if (settings.bus == "sqs") return send_on_sqs(a, settings, message, &printer);
+  return send_on_redis(a, settings, message, &printer);
 }
 
 }  // namespace
 
 Subcommand add_request_command(CLI::App& app) {
   auto a = std::make_shared<RequestArgs>();
-  CLI::App* cmd = app.add_subcommand("request", "Sign a capture request and send it to the agents on the Redis or Kafka bus");
+  CLI::App* cmd = app.add_subcommand("request", "Sign a capture request and send it to the agents on the Redis, Kafka or SQS bus");
   auto target = cmd->add_option_group("target", "Which nodes");
   target->add_option("--node", a->node, "The node that answers (\"any\": every node)");
   target->add_option("--nodere", a->nodere, "Nodes whose whole name matches this POSIX extended regex");
@@ -261,8 +295,9 @@ Subcommand add_request_command(CLI::App& app) {
   // The bus: `bus`, [redis] and [kafka] rows only (--node here names the target, not this host).
   std::vector<const SettingSpec*> bus_rows;
   for (const SettingSpec* row : settings_for<AgentSettings>())
-    if (row->section == "redis" || row->section == "kafka" || row->name == "bus") bus_rows.push_back(row);
-  auto line = add_stage_flags(cmd, bus_rows, "Directory of packet-capture.conf and agent.conf ([redis], [kafka])",
+    if (row->section == "redis" || row->section == "kafka" || row->section == "sqs" || row->name == "bus")
+      bus_rows.push_back(row);
+  auto line = add_stage_flags(cmd, bus_rows, "Directory of packet-capture.conf and agent.conf ([redis], [kafka], [sqs])",
                               /*config_dir_first=*/false, /*with_file=*/false);
   cmd->footer(
       "Exit status: 0 every final answer done or partial, 1 some failed, rejected or busy (or none came),\n"

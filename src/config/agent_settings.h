@@ -31,7 +31,7 @@ struct AgentSettings {
   std::uint64_t max_timeout_seconds = 3600;
   std::uint64_t max_concurrent = 2;  // requests extracted at once
   std::uint64_t queue_size = 16;     // requests waiting beyond those; more are answered "busy"
-  std::string bus = "redis";  // where requests come from: "redis" or "kafka"
+  std::string bus = "redis";  // where requests come from: "redis", "kafka" or "sqs"
   // Redis: a stream read by a consumer group named after the node, pcapdaemon's pub/sub
   // channel, and the stream answers go to.
   std::string redis_host = "127.0.0.1";
@@ -47,6 +47,16 @@ struct AgentSettings {
   std::string kafka_topic = "pcap.req";
   std::string kafka_reply_topic = "pcap.ack";
   std::uint64_t kafka_timeout_seconds = 10;
+  // SQS: this node's queue (subscribed to the fleet's SNS topic), the queue answers go to,
+  // and for senders the topic.
+  std::string sqs_region = "us-east-1";
+  std::string sqs_queue_url;
+  std::string sqs_reply_queue_url;
+  std::string sqs_topic_arn;
+  std::string sqs_sns_endpoint;
+  std::uint64_t sqs_wait_seconds = 10;
+  std::string sqs_access_key_id_file;      // or the credential sqs-access-key-id
+  std::string sqs_secret_access_key_file;  // or the credential sqs-secret-access-key
   std::string config_dir = kDefaultConfigDir;
 };
 

@@ -460,6 +460,15 @@ Problem set_bus_name(std::string* field, const std::string& v, bool may_be_empty
   return std::nullopt;
 }
 
+// An http(s) URL of an AWS endpoint or queue.
+Problem set_http_url(std::string* field, const std::string& v) {
+  const bool printable = std::all_of(v.begin(), v.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  if ((v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0) || v.size() > 1024 || !printable)
+    return "expected an http:// or https:// URL";
+  *field = v;
+  return std::nullopt;
+}
+
 // Kafka's rule for topic names.
 Problem set_kafka_topic(std::string* field, const std::string& v) {
   bool valid = !v.empty() && v.size() <= 249 && v != "." && v != ".." && std::all_of(v.begin(), v.end(), [](unsigned char c) {
@@ -576,9 +585,9 @@ std::vector<SettingSpec> agent_rows() {
          return parse_uint(v, 0, 10000, "a whole number of requests", &s.queue_size);
        })},
       {.section = "agent", .name = "bus", .ini_key = "bus", .env = "AGENT_BUS", .flag = "--bus", .value_name = "BUS",
-       .help = "Where requests come from and answers go: redis or kafka (default redis)", .default_value = "redis",
+       .help = "Where requests come from and answers go: redis, kafka or sqs (default redis)", .default_value = "redis",
        .parse = parser<A>([](A& s, const std::string& v) -> Problem {
-         if (v != "redis" && v != "kafka") return "expected redis or kafka";
+         if (v != "redis" && v != "kafka" && v != "sqs") return "expected redis, kafka or sqs";
          s.bus = v;
          return std::nullopt;
        })},
@@ -626,6 +635,33 @@ std::vector<SettingSpec> agent_rows() {
        .help = "Seconds for one Kafka operation (default 10)", .default_value = "10",
        .parse = parser<A>([](A& s, const std::string& v) {
          return parse_uint(v, 1, 600, "a whole number of seconds", &s.kafka_timeout_seconds);
+       })},
+      {.section = "sqs", .name = "sqs_region", .ini_key = "region", .env = "SQS_REGION", .flag = "--sqs-region",
+       .value_name = "REGION", .help = "AWS region of the queues and topic (default us-east-1)", .default_value = "us-east-1",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.sqs_region, v, false); })},
+      {.section = "sqs", .name = "sqs_queue_url", .ini_key = "queue_url", .env = "SQS_QUEUE_URL", .flag = "--sqs-queue-url",
+       .value_name = "URL", .help = "This node's request queue (senders without a topic send to it)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_http_url(&s.sqs_queue_url, v); })},
+      {.section = "sqs", .name = "sqs_reply_queue_url", .ini_key = "reply_queue_url", .flag = "--sqs-reply-queue-url",
+       .value_name = "URL", .help = "Queue answers go to (a request's reply_to may only name it)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_http_url(&s.sqs_reply_queue_url, v); })},
+      {.section = "sqs", .name = "sqs_topic_arn", .ini_key = "topic_arn", .flag = "--sns-topic-arn", .value_name = "ARN",
+       .help = "Senders: the SNS topic every node's queue subscribes to (default: send to queue_url)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_bus_name(&s.sqs_topic_arn, v, true); })},
+      {.section = "sqs", .name = "sqs_sns_endpoint", .ini_key = "sns_endpoint", .flag = "--sns-endpoint", .value_name = "URL",
+       .help = "Senders: SNS endpoint (default https://sns.REGION.amazonaws.com)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_http_url(&s.sqs_sns_endpoint, v); })},
+      {.section = "sqs", .name = "sqs_wait", .ini_key = "wait", .help = "Seconds of one long poll (default 10, at most 20)",
+       .default_value = "10", .parse = parser<A>([](A& s, const std::string& v) {
+         return parse_uint(v, 1, 20, "a whole number of seconds", &s.sqs_wait_seconds);
+       })},
+      {.section = "sqs", .name = "sqs_access_key_id_file", .ini_key = "access_key_id_file", .value_name = "FILE",
+       .help = "File holding the AWS access key id (root-only; or the credential sqs-access-key-id)",
+       .parse = parser<A>([](A& s, const std::string& v) { return set_nonempty(&s.sqs_access_key_id_file, v, "a file name"); })},
+      {.section = "sqs", .name = "sqs_secret_access_key_file", .ini_key = "secret_access_key_file", .value_name = "FILE",
+       .help = "File holding the AWS secret access key (root-only; or the credential sqs-secret-access-key)",
+       .parse = parser<A>([](A& s, const std::string& v) {
+         return set_nonempty(&s.sqs_secret_access_key_file, v, "a file name");
        })},
   };
 }

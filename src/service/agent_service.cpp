@@ -15,6 +15,7 @@
 
 #include "agent/kafka_request_bus.h"
 #include "agent/redis_request_bus.h"
+#include "agent/sqs_request_bus.h"
 #include "agent/request_journal.h"
 #include "agent/request_result.h"
 #include "agent/seen_requests.h"
@@ -92,16 +93,17 @@ class Agent {
         stop_(stop),
         policy_(admission_policy(settings)),
         kafka_(settings.bus == "kafka"),
-        reply_root_(kafka_ ? settings.kafka_reply_topic : settings.reply_stream),
-        answers_(kafka_ ? std::unique_ptr<AnswerSink>(std::make_unique<KafkaAnswerWriter>(
-                              settings.kafka_brokers, std::chrono::seconds(settings.kafka_timeout_seconds)))
-                        : std::make_unique<RedisAnswerWriter>(bus_settings())) {}
+        sqs_(settings.bus == "sqs"),
+        reply_root_(kafka_ ? settings.kafka_reply_topic : sqs_ ? settings.sqs_reply_queue_url : settings.reply_stream),
+        answers_(answer_sink()) {}
 
   int run();
 
  private:
   RedisBusSettings bus_settings() const;
   std::unique_ptr<RequestSource> request_source() const;
+  std::unique_ptr<AnswerSink> answer_sink() const;
+  SqsBusSettings sqs_settings() const;
   void open_state();
   void resume();
   void handle(const BusDelivery& delivery, RequestSource* source);
@@ -127,6 +129,7 @@ class Agent {
   const std::atomic<bool>& stop_;
   const AdmissionPolicy policy_;
   const bool kafka_;
+  const bool sqs_;
   const std::string reply_root_;  // answers go here, or below it
   std::unique_ptr<AnswerSink> answers_;
   Notifier notifier_;
@@ -158,7 +161,24 @@ RedisBusSettings Agent::bus_settings() const {
   return bus;
 }
 
+SqsBusSettings Agent::sqs_settings() const {
+  SqsBusSettings sqs;
+  sqs.region = settings_.sqs_region;
+  sqs.queue_url = settings_.sqs_queue_url;
+  sqs.wait = std::chrono::seconds(settings_.sqs_wait_seconds);
+  sqs.credentials = identity_.aws;
+  return sqs;
+}
+
+std::unique_ptr<AnswerSink> Agent::answer_sink() const {
+  if (kafka_)
+    return std::make_unique<KafkaAnswerWriter>(settings_.kafka_brokers, std::chrono::seconds(settings_.kafka_timeout_seconds));
+  if (sqs_) return std::make_unique<SqsAnswerWriter>(sqs_settings());
+  return std::make_unique<RedisAnswerWriter>(bus_settings());
+}
+
 std::unique_ptr<RequestSource> Agent::request_source() const {
+  if (sqs_) return std::make_unique<SqsRequestSource>(sqs_settings());
   if (!kafka_) return std::make_unique<RedisRequestStream>(bus_settings());
   KafkaBusSettings kafka;
   kafka.brokers = settings_.kafka_brokers;
@@ -343,7 +363,8 @@ void Agent::publish_to_s3(const std::string& relative, InterfaceResult* result, 
 std::optional<std::string> Agent::prepare(const Admission& admission, const BusMessage& message, Job* job) {
   const AgentRequest& request = admission.request;
   const std::string reply_to = request.reply_to.empty() ? reply_root_ : request.reply_to;
-  const char separator = kafka_ ? '.' : ':';
+  // SQS queues have no hierarchy: only the configured reply queue.
+  const char separator = kafka_ ? '.' : sqs_ ? '\0' : ':';
   if (!allowed_reply_stream(reply_to, reply_root_, separator))
     return "reply_to: " + reply_to + " is not " + reply_root_ + " or one below it (" + reply_root_ + separator +
            "NAME)";
@@ -579,7 +600,9 @@ int Agent::run() {
   open_state();
   if (settings_.allow_unsigned)
     log::warning("allow_unsigned is set: anyone who can write to " +
-                 (kafka_ ? settings_.kafka_topic : settings_.request_stream + " or publish on " + settings_.channel) +
+                 (kafka_ ? settings_.kafka_topic
+                  : sqs_ ? settings_.sqs_queue_url
+                         : settings_.request_stream + " or publish on " + settings_.channel) +
                  " can request captures from this node");
   if (keys_.size() == 0 && !settings_.allow_unsigned)
     log::warning("no trusted keys in " + settings_.trusted_keys_dir + ": every request will be rejected");
@@ -587,10 +610,10 @@ int Agent::run() {
   std::vector<std::thread> threads;
   for (std::uint64_t i = 0; i < std::max<std::uint64_t>(1, settings_.max_concurrent); ++i)
     threads.emplace_back([this] { worker(); });
-  if (!kafka_ && !settings_.channel.empty()) threads.emplace_back([this] { channel_loop(); });
+  if (!kafka_ && !sqs_ && !settings_.channel.empty()) threads.emplace_back([this] { channel_loop(); });
 
   std::unique_ptr<RequestSource> source = request_source();
-  const std::string bus_name = kafka_ ? "Kafka" : "Redis";
+  const std::string bus_name = kafka_ ? "Kafka" : sqs_ ? "SQS" : "Redis";
   bool connected = false, ready = false;
   std::string last_error;
   auto last_status = std::chrono::steady_clock::now() - std::chrono::hours(1);

@@ -27,6 +27,7 @@ namespace pcap_ring {
 struct AgentIdentity {
   std::string node;            // this node's name
   std::string redis_password;  // "" = no AUTH
+  S3Credentials aws;           // the SQS bus's access key
 };
 
 // Where results may go besides the results directory: an S3 bucket when [s3] names one (the

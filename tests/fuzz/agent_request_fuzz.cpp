@@ -2,13 +2,15 @@
 // reason, never an exception or a crash. What parses respects the limits it was given, and
 // parsing the same bytes again gives the same request identity. The same bytes as a pub/sub
 // payload split into envelope and body without a crash, and what they give is
-// given again by the payload made from it.
+// given again by the payload made from it. As an SQS ReceiveMessage entry (an SNS
+// notification or not) they give a message no longer than themselves.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "agent/agent_request.h"
 #include "agent/redis_request_bus.h"
+#include "agent/sqs_request_bus.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,6 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(again.body == from_channel.body && again.key_id == from_channel.key_id &&
                again.algorithm == from_channel.algorithm && again.signature == from_channel.signature);
   }
+  const nlohmann::json sqs_entry = nlohmann::json::parse(body, nullptr, false);
+  if (!sqs_entry.is_discarded()) (void)pcap_ring::sqs_bus_message(sqs_entry);
+  (void)pcap_ring::sqs_bus_message({{"Body", std::string(body)}});
   pcap_ring::AgentRequestLimits limits;
   limits.max_packets = 1000;
   limits.max_duration_seconds = 600;

@@ -50,7 +50,7 @@ TEST(SettingsTable, EveryIniKeyInTheSchemaComesFromARow) {
   EXPECT_EQ(keys, rows_with_keys);
   std::vector<std::string> sections;
   for (const auto& section : ini_schema()) sections.push_back(section.name);
-  EXPECT_EQ(sections, (std::vector<std::string>{"capture", "hooks", "cloudshark", "s3", "suricata", "agent", "redis", "kafka"}));
+  EXPECT_EQ(sections, (std::vector<std::string>{"capture", "hooks", "cloudshark", "s3", "suricata", "agent", "redis", "kafka", "sqs"}));
 }
 
 TEST(SettingsTable, DefaultValuesAreTheStructDefaults) {
