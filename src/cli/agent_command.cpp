@@ -69,6 +69,14 @@ int run_agent_command(const StageCommandLine& line) {
         read_secret({"s3-secret-access-key", s3.secret_access_key_file, "[s3] secret_access_key_file"}, environment);
     destinations.s3 = std::move(s3);
   }
+  CloudSharkSettings cloudshark = load_stage_settings<CloudSharkSettings>(s3_flags, "agent", environment);
+  if (!cloudshark.url.empty()) {
+    destinations.cloudshark_token =
+        read_secret({"cloudshark-token", cloudshark.token_file, "[cloudshark] token_file"}, environment);
+    destinations.cloudshark = std::move(cloudshark);
+  }
+  if (settings.default_destination == "cloudshark" && !destinations.cloudshark)
+    throw ConfigError("default_destination = cloudshark: no url in [cloudshark] of packet-capture.conf or agent.conf");
   if (settings.default_destination == "s3" && !destinations.s3)
     throw ConfigError("default_destination = s3: no bucket in [s3] of packet-capture.conf or agent.conf");
   SignalReader signals;  // before any thread: they all inherit the blocked signals

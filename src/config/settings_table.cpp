@@ -545,7 +545,8 @@ std::vector<SettingSpec> agent_rows() {
       {.section = "agent", .name = "default_destination", .ini_key = "default_destination",
        .help = "Destination of a request that names none (default directory)", .default_value = "directory",
        .parse = parser<A>([](A& s, const std::string& v) -> Problem {
-         if (v != "directory" && v != "s3") return "expected directory or s3 (s3 needs a bucket in [s3])";
+         if (v != "directory" && v != "s3" && v != "cloudshark")
+           return "expected directory, s3 (needs a bucket in [s3]) or cloudshark (needs a url in [cloudshark])";
          s.default_destination = v;
          return std::nullopt;
        })},

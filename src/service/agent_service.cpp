@@ -25,6 +25,7 @@
 #include "common/unique_fd.h"
 #include "ring/ring_directory_trust.h"
 #include "service/notifier.h"
+#include "stages/cloudshark_stage.h"
 #include "stages/s3_checksum.h"
 #include "stages/s3_stage.h"
 
@@ -112,6 +113,8 @@ class Agent {
   std::optional<std::string> plan_job(Job* job) const;
   void reject(const std::string& id, const std::string& reason);
   void publish_to_s3(const std::string& relative, InterfaceResult* result, nlohmann::json* answer) const;
+  void publish_to_cloudshark(const Job& job, const std::string& interface_name, InterfaceResult* result,
+                             nlohmann::json* answer) const;
   void enqueue(Job job);
   void worker();
   void run_job(Job& job);
@@ -318,12 +321,13 @@ void Agent::resend_unsent_answers() {
 std::optional<std::string> Agent::choose_destination(const AgentRequest& request, std::string* destination) const {
   *destination = request.destination.empty() ? settings_.default_destination : request.destination;
   const bool s3 = destinations_.s3.has_value();
-  if (*destination != "directory" && !(*destination == "s3" && s3))
+  const bool cloudshark = destinations_.cloudshark.has_value();
+  if (*destination != "directory" && !(*destination == "s3" && s3) && !(*destination == "cloudshark" && cloudshark))
     return "destination: " + *destination + " is not configured on this node (allowed: directory" +
-           (s3 ? ", s3)" : ")");
-  if (*destination == "directory") {
+           (s3 ? ", s3" : "") + (cloudshark ? ", cloudshark" : "") + ")";
+  if (*destination != "s3") {
     if (request.bucket || request.endpoint || request.acl || request.region || request.folder || request.encryption)
-      return "bucket/endpoint/acl/region/folder/encryption: the directory destination takes none of them";
+      return "bucket/endpoint/acl/region/folder/encryption: the " + *destination + " destination takes none of them";
     return std::nullopt;
   }
   const S3Settings& c = *destinations_.s3;
@@ -358,6 +362,34 @@ void Agent::publish_to_s3(const std::string& relative, InterfaceResult* result, 
     }
   }
   (*answer)["result"] = "s3://" + s3.bucket + "/" + key_prefix + "/";
+}
+
+// Uploads a finished result to CloudShark, tagged so that an analyst finds it by request,
+// alert, customer or origin: the request's tags plus request:ID, node:NODE, interface:IFACE,
+// alertid:…, customer:….
+void Agent::publish_to_cloudshark(const Job& job, const std::string& interface_name, InterfaceResult* result,
+                                  nlohmann::json* answer) const {
+  const CloudSharkSettings& settings = *destinations_.cloudshark;
+  const AgentRequest& request = job.request;
+  std::string tags = "request:" + clean_tag(request.id) + ",node:" + clean_tag(identity_.node) +
+                     ",interface:" + clean_tag(interface_name);
+  if (!request.alertid.empty()) tags += ",alertid:" + clean_tag(request.alertid);
+  if (!request.customer.empty()) tags += ",customer:" + clean_tag(request.customer);
+  for (const auto& tag : request.tags) tags += "," + clean_tag(tag);
+  for (const auto& tag : settings.tags) tags += "," + clean_tag(tag);
+  CloudSharkClient client(settings.url, destinations_.cloudshark_token, http_options_of(settings));
+  const std::string filename = request.id + "-" + identity_.node + "-" + interface_name + ".pcapng";
+  HttpResponse response = client.upload(result->directory + "/capture.pcapng", filename, tags);
+  std::optional<std::string> id = response.success() ? cloudshark_upload_id(response.body) : std::nullopt;
+  if (!id) {
+    result->state = "failed";
+    (*answer)["state"] = "failed";
+    (*answer)["reason"] = "cloudshark: " + (response.success() ? std::string("reply without a capture id")
+                                                                : client.failure("upload", response).message);
+    return;
+  }
+  (*answer)["result"] = settings.url + "/captures/" + *id;
+  (*answer)["cloudshark_id"] = *id;
 }
 
 std::optional<std::string> Agent::prepare(const Admission& admission, const BusMessage& message, Job* job) {
@@ -522,6 +554,7 @@ void Agent::run_job(Job& job) {
     nlohmann::json answer = result_answer(interface_job, result);
     if (job.destination == "s3" && result.state != "failed")
       publish_to_s3(result.directory.substr(settings_.results_dir.size() + 1), &result, &answer);
+    if (job.destination == "cloudshark" && result.state != "failed") publish_to_cloudshark(job, work.name, &result, &answer);
     if (result.state == "done") ++done_;
     else if (result.state == "partial") ++partial_;
     else ++failed_;

@@ -35,6 +35,9 @@ struct AgentIdentity {
 struct AgentDestinations {
   std::optional<S3Settings> s3;
   S3Credentials s3_credentials;
+  // CloudShark when [cloudshark] names a url: the capture is uploaded with the request's tags.
+  std::optional<CloudSharkSettings> cloudshark;
+  std::string cloudshark_token;
 };
 
 // The rings of an interface, from its capture configuration; nothing with *error when the

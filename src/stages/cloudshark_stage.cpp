@@ -34,12 +34,6 @@ using Problem = std::optional<std::string>;
 constexpr int kSearchPageSize = 100;
 constexpr int kMaxSearchPages = 100;
 
-std::string clean_tag(std::string tag) {
-  for (char& c : tag)
-    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
-  return tag;
-}
-
 
 // Lists the ring's captures on the server; nullopt (after a warning) if the search fails.
 std::optional<std::vector<CloudSharkCapture>> search_ring(const CloudSharkClient& client, const std::string& prefix) {
@@ -81,6 +75,12 @@ void trim_ring(const CloudSharkClient& client, const CloudSharkSettings& setting
 }
 
 }  // namespace
+
+std::string clean_tag(std::string tag) {
+  for (char& c : tag)
+    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
+  return tag;
+}
 
 CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::string>& flags,
                                             const std::string& interface_name,

@@ -38,6 +38,9 @@ CloudSharkSettings load_cloudshark_settings(const std::map<std::string, std::str
                                             const std::string& interface_name,
                                             const std::map<std::string, std::string>& environment);
 
+// One tag: ',' and whitespace (which would split or pad the tag list) become '_'.
+std::string clean_tag(std::string tag);
+
 // "interface:eth0,host:h,sequence:42,extra" (',' and whitespace inside values become '_').
 std::string cloudshark_tags(const HookFileInfo& file, const std::string& host, const std::vector<std::string>& extra);
 

@@ -22,6 +22,7 @@ import unittest
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import test_cloudshark_hook  # noqa: E402  (its fake CloudShark server)
 import test_s3_hook  # noqa: E402  (its S3rver: the S3 peer the hook tests use)
 import traffic_mix  # noqa: E402
 
@@ -60,7 +61,7 @@ class AgentTest(harness.IntegrationTest):
             f.write("user default off\n")
             # One ACL user per node, one for the tests' own reads, and an intruder who may
             # only append to the request stream (and tries to forge requests there).
-            for user in NODES + ("agent", "node-s3", "node-alias"):
+            for user in NODES + ("agent", "node-s3", "node-alias", "node-cs"):
                 f.write("user %s on >%s ~pcap:* &capture +@all\n" % (user, REDIS_PASSWORD))
             f.write("user intruder on >%s ~pcap:req -@all +xadd\n" % INTRUDER_PASSWORD)
         cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -441,6 +442,46 @@ class AgentTest(harness.IntegrationTest):
             self.assertEqual(got[0]["state"], "rejected", got)
             self.assertIn(needle, got[0]["reason"])
             self.assertEqual(s3.get("fleet/requests/2025/11/30/%s/node-s3/mix0/manifest.json" % request_id)[0], 404)
+
+    def test_cloudshark_destination_uploads_the_capture_with_the_request_tags(self):
+        fake = test_cloudshark_hook.FakeCloudShark()
+        self.addCleanup(fake.stop)
+        conf = self.mkdir("conf-cs")
+        shutil.copy(os.path.join(self.conf, "mix0.conf"), conf)
+        token = os.path.join(conf, "token")
+        with open(token, "w") as f:
+            f.write(test_cloudshark_hook.TOKEN + "\n")
+        os.chmod(token, 0o600)
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[cloudshark]\nurl = %s\ntoken_file = %s\n" % (fake.url, token))
+        proc = self.start_agent("node-cs", conf)
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        body = self.body("to-cloudshark", node="node-cs", destination="cloudshark", tags="case-9,dns storm",
+                         customer="acme corp", alertid=655443,
+                         **{"from": rfc3339(T0 + 10**9), "to": rfc3339(T0 + 2 * 10**9)})
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("to-cloudshark", lambda a: any(x["state"] in ("done", "failed") for x in a))
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-cs")))
+        final = got[-1]
+        self.assertEqual(final["state"], "done", final)
+        uploads = fake.state()["uploads"]
+        self.assertEqual(len(uploads), 1, uploads)
+        self.assertEqual(final["result"], fake.url + "/captures/" + final["cloudshark_id"])
+        self.assertEqual(uploads[0]["filename"], "to-cloudshark-node-cs-mix0.pcapng")
+        self.assertEqual(set(uploads[0]["tags"]), {"request:to-cloudshark", "node:node-cs", "interface:mix0",
+                                                   "alertid:655443", "customer:acme_corp", "case-9", "dns_storm"})
+        local = os.path.join(self.work, "results-node-cs", "requests", "2025", "11", "30", "to-cloudshark", "node-cs",
+                             "mix0", "capture.pcapng")
+        with open(local, "rb") as f:
+            self.assertEqual(uploads[0]["sha256"], hashlib.sha256(f.read()).hexdigest())
+        self.assertNotIn(test_cloudshark_hook.TOKEN, self.agent_log("node-cs"))
+        # pcapdaemon's S3 fields make no sense for CloudShark: refused.
+        body = self.body("cs-bucket", node="node-cs", destination="cloudshark", bucket="b",
+                         **{"from": rfc3339(T0 + 10**9), "to": rfc3339(T0 + 2 * 10**9)})
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ok, got = self.wait_answers("cs-bucket", lambda a: len(a) > 0)
+        self.assertTrue(ok)
+        self.assertEqual(got[0]["state"], "rejected", got)
 
     def test_request_wait_skips_answers_that_are_not_well_formed(self):
         # Anyone allowed to append to the answer stream can write junk there: the sender skips it.
