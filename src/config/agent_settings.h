@@ -24,6 +24,7 @@ struct AgentSettings {
   std::string results_dir = std::string(kDefaultStateRoot) + "/requests";   // the "directory" destination
   std::string default_destination = "directory";
   bool allow_unsigned = false;
+  bool on_demand = false;  // capture live requests on interfaces without a ring (needs CAP_NET_RAW)
   std::uint64_t max_skew_seconds = 120;
   std::uint64_t max_packets = 50'000;
   std::uint64_t max_bytes = 100'000'000;

@@ -553,6 +553,9 @@ std::vector<SettingSpec> agent_rows() {
       {.section = "agent", .name = "allow_unsigned", .ini_key = "allow_unsigned",
        .help = "Accept unsigned pcapdaemon requests (default no; anyone who can publish may then command the node)",
        .default_value = "no", .parse = parser<A>([](A& s, const std::string& v) { return parse_bool(v, &s.allow_unsigned); })},
+      {.section = "agent", .name = "on_demand", .ini_key = "on_demand",
+       .help = "Capture live requests on interfaces that have no ring (default no; needs CAP_NET_RAW)",
+       .default_value = "no", .parse = parser<A>([](A& s, const std::string& v) { return parse_bool(v, &s.on_demand); })},
       {.section = "agent", .name = "max_skew", .ini_key = "max_skew", .help = "Seconds a request's ts may differ from this clock (default 120)",
        .default_value = "120", .parse = parser<A>([](A& s, const std::string& v) {
          return parse_uint(v, 1, 86400, "a whole number of seconds", &s.max_skew_seconds);

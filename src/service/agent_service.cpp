@@ -1,6 +1,7 @@
 #include "service/agent_service.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "common/unique_fd.h"
 #include "ring/ring_directory_trust.h"
 #include "service/notifier.h"
+#include "service/on_demand_capture.h"
 #include "stages/cloudshark_stage.h"
 #include "stages/s3_checksum.h"
 #include "stages/s3_stage.h"
@@ -42,6 +44,7 @@ NanoTime wall_now() { return SystemClock().now(); }
 struct InterfaceWork {
   std::string name;
   std::vector<CatalogRing> rings;
+  bool on_demand = false;  // no ring: the agent captures the live window itself
 };
 
 struct Job {
@@ -240,8 +243,17 @@ std::optional<std::string> Agent::plan_job(Job* job) const {
   for (const std::string& name : request.interfaces) {
     std::string error;
     std::vector<CatalogRing> rings = locate_(name, &error);
-    if (rings.empty()) return "interface " + name + ": " + (error.empty() ? "no ring on this node" : error);
-    job->interfaces.push_back({name, std::move(rings)});
+    if (rings.empty() && settings_.on_demand && !request.from) {
+      // Only a live request can be captured now; a window on the past needs a ring.
+      if (name.size() >= IF_NAMESIZE || ::if_nametoindex(name.c_str()) == 0)
+        return "interface " + name + ": no such interface on this node";
+      job->interfaces.push_back({name, {}, true});
+      continue;
+    }
+    if (rings.empty())
+      return "interface " + name + ": " + (error.empty() ? "no ring on this node" : error) +
+             (settings_.on_demand ? " (on_demand captures only live requests)" : "");
+    job->interfaces.push_back({name, std::move(rings), false});
   }
   return std::nullopt;
 }
@@ -545,6 +557,24 @@ void Agent::run_job(Job& job) {
     interface_job.interface_name = work.name;
     interface_job.rings = work.rings;
     interface_job.window = TimeWindow{job.entry.from, job.entry.to};
+    OnDemandCapture capture;  // ends (and its ring goes) when this interface's result is done
+    if (work.on_demand) {
+      const std::string directory = settings_.state_dir + "/on-demand/" + job.entry.id + "/" + work.name;
+      std::string error;
+      if (capture.start(work.name, directory, job.request.bpf, job.request.snap.value_or(0), &error)) {
+        interface_job.rings = catalog_rings(directory + "/ring", "", work.name, &error);
+        // Its window starts when the capture does (a queued request starts late).
+        interface_job.window.from =
+            std::min(std::max(interface_job.window.from, capture.started_at()), interface_job.window.to);
+      }
+      if (interface_job.rings.empty()) {
+        ++failed_;
+        log::error("request " + job.entry.id + " on " + work.name + ": failed (" + error + ")");
+        answers.push_back({{"id", job.entry.id}, {"node", identity_.node}, {"interface", work.name},
+                           {"state", "failed"}, {"reason", "on-demand capture: " + error}});
+        continue;
+      }
+    }
     // pcapdaemon's idle timeout ends live requests only: a window asked for is read whole.
     if (!job.request.from) interface_job.idle_timeout = job.request.timeout_seconds * kNanosPerSecond;
     interface_job.stop = &stop_;

@@ -61,7 +61,7 @@ class AgentTest(harness.IntegrationTest):
             f.write("user default off\n")
             # One ACL user per node, one for the tests' own reads, and an intruder who may
             # only append to the request stream (and tries to forge requests there).
-            for user in NODES + ("agent", "node-s3", "node-alias", "node-cs"):
+            for user in NODES + ("agent", "node-s3", "node-alias", "node-cs", "node-od"):
                 f.write("user %s on >%s ~pcap:* &capture +@all\n" % (user, REDIS_PASSWORD))
             f.write("user intruder on >%s ~pcap:req -@all +xadd\n" % INTRUDER_PASSWORD)
         cls.redis = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -482,6 +482,45 @@ class AgentTest(harness.IntegrationTest):
         ok, got = self.wait_answers("cs-bucket", lambda a: len(a) > 0)
         self.assertTrue(ok)
         self.assertEqual(got[0]["state"], "rejected", got)
+
+    def test_on_demand_captures_a_live_request_on_an_interface_without_a_ring(self):
+        conf = self.mkdir("conf-od")
+        with open(os.path.join(conf, "agent.conf"), "w") as f:
+            f.write("[agent]\non_demand = yes\n")
+        proc = self.start_agent("node-od", conf)
+        self.addCleanup(lambda: (proc.kill(), proc.wait()))
+        port = free_port()
+        body = self.body("on-demand-1", node="node-od", interface="lo", bpf="udp and port %d" % port, duration=5,
+                         timeout=30)
+        message = json.loads(body)
+        message.pop("from", None)
+        self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+        ring = os.path.join(self.work, "state-node-od", "on-demand", "on-demand-1", "lo", "ring")
+        started = harness.wait_for(lambda: os.path.isdir(ring) and any(n.endswith(".part") for n in os.listdir(ring)),
+                                   15, interval=0.05)
+        self.assertTrue(started, self.agent_log("node-od"))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(200):
+            sock.sendto(b"on-demand-%05d" % i, ("127.0.0.1", port))
+        sock.close()
+        ok, got = self.wait_answers("on-demand-1", lambda a: any(x["state"] in ("done", "partial", "failed") for x in a))
+        self.assertTrue(ok, "%s %s" % (got, self.agent_log("node-od")))
+        final = got[-1]
+        self.assertEqual((final["state"], final["interface"]), ("done", "lo"), final)
+        cap = harness.read_capture(os.path.join(final["result"], "capture.pcapng"))
+        marks = [int(data[-5:]) for _, _, _, data in cap.records]
+        self.assertEqual(marks, list(range(200)), "every datagram once, in order")
+        self.assertFalse(os.path.exists(os.path.dirname(os.path.dirname(ring))), "the on-demand ring is removed")
+        # A window on the past needs a ring; a node without on_demand captures nothing itself.
+        for node, request_id, extra, needle in (
+                ("node-od", "on-demand-past", {"from": rfc3339(T0), "to": rfc3339(T0 + 10**9)}, "only live"),
+                ("node-a", "no-on-demand", {"duration": 2}, "interface lo: ")):
+            body = self.body(request_id, node=node, interface="lo", **extra)
+            self.send_entry("body", body, "kid", "ops", "alg", "ed25519", "sig", self.sign(body))
+            ok, got = self.wait_answers(request_id, lambda a: len(a) > 0)
+            self.assertTrue(ok, request_id)
+            self.assertEqual(got[0]["state"], "rejected", got)
+            self.assertIn(needle, got[0]["reason"])
 
     def test_request_wait_skips_answers_that_are_not_well_formed(self):
         # Anyone allowed to append to the answer stream can write junk there: the sender skips it.
