@@ -5,14 +5,16 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/agent_request.h"
 #include "agent/kafka_request_bus.h"
 #include "agent/redis_connection.h"
-#include "agent/sqs_request_bus.h"
 #include "agent/redis_request_bus.h"
+#include "agent/sqs_request_bus.h"
 #include "agent/request_keys.h"
 #include "agent/request_signature.h"
 #include "cli/agent_command.h"
@@ -44,6 +46,7 @@ struct RequestArgs {
   unsigned wait_seconds = 0;
   unsigned expect = 0;
   bool json = false;
+  std::string message_file;  // a whole request as JSON ("-": standard input)
 };
 
 std::string new_request_id() {
@@ -72,6 +75,29 @@ std::string request_body(const RequestArgs& a, const std::string& id, const Time
   if (!a.customer.empty()) body["customer"] = a.customer;
   if (!a.reply_to.empty()) body["reply_to"] = a.reply_to;
   return body.dump();
+}
+
+// A request written as JSON (a pcapdaemon message, say): sent as written, with an `id` when it
+// has none and `ts` set to now (a signed request must be fresh). Checked as the agents will
+// check it, with the default limits, so that a bad message fails here with its field named.
+std::string message_body(const std::string& path, std::string* id) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else if (int err = read_regular_file(path, &text)) {
+    throw StartupError(kExitDataErr, "--message " + path + ": cannot read: " + errno_text(err));
+  }
+  nlohmann::ordered_json body = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (!body.is_object()) throw StartupError(kExitDataErr, "--message " + path + ": not a JSON object");
+  if (!body.contains("id")) body["id"] = new_request_id();
+  body["ts"] = format_rfc3339_ns(SystemClock().now());
+  std::string serialized = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  AgentRequest request;
+  std::string error;
+  if (!parse_agent_request(serialized, AgentRequestLimits{}, &request, &error))
+    throw StartupError(kExitDataErr, "--message " + path + ": " + error);
+  *id = request.id;
+  return serialized;
 }
 
 BusMessage signed_message(const RequestArgs& a, std::string body) {
@@ -252,13 +278,24 @@ int send_on_sqs(const RequestArgs& a, const AgentSettings& settings, const BusMe
 }
 
 int run_request(const RequestArgs& a, const StageCommandLine& line) {
-  if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
   if (a.key_file.empty() != a.unsigned_request)
     throw UsageError("request needs --key KID.key|KID.hmac (or --unsigned for an agent that allows it)");
-  const TimeWindow window = make_time_window(a.from, a.to, a.last, SystemClock().now());
+  std::string id, body;
+  if (!a.message_file.empty()) {
+    if (!a.node.empty() || !a.nodere.empty() || !a.interfaces.empty() || !a.from.empty() || !a.to.empty() ||
+        !a.last.empty() || !a.filter.empty() || !a.id.empty() || !a.reply_to.empty())
+      throw UsageError("--message holds the whole request: no --node, --nodere, -i, --from, --to, --last, --filter, "
+                       "--id or --reply-to with it");
+    body = message_body(a.message_file, &id);
+  } else {
+    if (a.node.empty() == a.nodere.empty()) throw UsageError("request needs exactly one of --node and --nodere");
+    if (a.interfaces.empty()) throw UsageError("request needs -i IFACE (or --message FILE)");
+    const TimeWindow window = make_time_window(a.from, a.to, a.last, SystemClock().now());
+    id = a.id.empty() ? new_request_id() : a.id;
+    body = request_body(a, id, window);
+  }
   AgentSettings settings = load_agent_settings(line);
-  const std::string id = a.id.empty() ? new_request_id() : a.id;
-  const BusMessage message = signed_message(a, request_body(a, id, window));
+  const BusMessage message = signed_message(a, body);
   AnswerPrinter printer(a, id);
   if (settings.bus == "kafka") return send_on_kafka(a, settings, message, &printer);
   if (settings.bus == "sqs") return send_on_sqs(a, settings, message, &printer);
@@ -273,7 +310,10 @@ Subcommand add_request_command(CLI::App& app) {
   auto target = cmd->add_option_group("target", "Which nodes");
   target->add_option("--node", a->node, "The node that answers (\"any\": every node)");
   target->add_option("--nodere", a->nodere, "Nodes whose whole name matches this POSIX extended regex");
-  cmd->add_option("-i,--interface", a->interfaces, "Interface to cut from (repeat for several)")->required();
+  cmd->add_option("-i,--interface", a->interfaces, "Interface to cut from (repeat for several)");
+  cmd->add_option("--message", a->message_file,
+                  "Send this JSON request (a pcapdaemon message, say; '-': standard input) instead of one made from "
+                  "flags; an id is added when it has none, ts is set to now");
   cmd->add_option("--from", a->from, "Window start: RFC 3339 or Unix seconds");
   cmd->add_option("--to", a->to, "Window end (may be in the future: the agent follows the ring)");
   cmd->add_option("--last", a->last, "Window of the last N s/m/h instead of --from/--to");

@@ -522,6 +522,33 @@ class AgentTest(harness.IntegrationTest):
             self.assertEqual(got[0]["state"], "rejected", got)
             self.assertIn(needle, got[0]["reason"])
 
+    def test_request_sends_a_pcapdaemon_message_as_written(self):
+        # pcapdaemon's message shape (live: duration, timeout, packets; tags as one string).
+        message = os.path.join(self.tmp, "pcapdaemon.json")
+        with open(message, "w") as f:
+            json.dump({"node": "node-b", "interface": "mix0", "bpf": "udp", "packets": 50, "timeout": 2,
+                       "duration": 3, "tags": "blah,tagme", "alertid": 655443, "customer": "importantcustomer"}, f)
+        p = harness.run_binary(["request", "--message", message, "--key", self.key, "--redis-port", str(self.port),
+                                "--redis-user", "agent", "--redis-password-file", self.password_file, "--wait", "30",
+                                "--expect", "1", "--json"], timeout=60, config_dir=False)
+        self.assertEqual(p.returncode, 0, p.stderr + self.agent_log("node-b"))
+        answers = [json.loads(line) for line in p.stdout.splitlines()]
+        self.assertEqual([a["state"] for a in answers][0], "waiting", answers)
+        final = answers[-1]
+        self.assertEqual((final["node"], final["interface"]), ("node-b", "mix0"), final)
+        with open(os.path.join(final["result"], "manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["request"]["tags"], ["blah", "tagme"])
+        self.assertEqual(manifest["request"]["alertid"], "655443")
+        # A message the agents would refuse fails here, naming the field; so do flags beside it.
+        with open(message, "w") as f:
+            json.dump({"node": "node-b", "interface": "mix0", "snap": "big"}, f)
+        p = harness.run_binary(["request", "--message", message, "--key", self.key], config_dir=False)
+        self.assertEqual(p.returncode, 65, p.stderr)
+        self.assertIn("snap", p.stderr)
+        p = harness.run_binary(["request", "--message", message, "--node", "x", "--key", self.key], config_dir=False)
+        self.assertEqual(p.returncode, 64, p.stderr)
+
     def test_request_wait_skips_answers_that_are_not_well_formed(self):
         # Anyone allowed to append to the answer stream can write junk there: the sender skips it.
         cmd = [harness.require_binary(), "request", "--node", "node-b", "-i", "mix0", "--from", rfc3339(T0 + 10**9),
