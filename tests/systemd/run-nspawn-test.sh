@@ -12,6 +12,10 @@
 #   - stop finishes the last file (no .part) and exits 0
 #   - a configuration error fails with status 78 and is not restarted
 #   - a wedged capture loop (PACKET_CAPTURE_TEST_WEDGE_CAPTURE=1) is restarted by the watchdog
+#   - units/packet-capture-agent.service as shipped (sandbox, CAP_DAC_READ_SEARCH only) reaches
+#     READY with a STATUS= line, answers a signed request from a redis-server inside the
+#     container with a cut of the host0 ring written by the capture unit's DynamicUser, keeps
+#     its watchdog fed and stops cleanly
 # Traffic goes only over the veth between the host and this container, inside a private /30.
 # Everything started (container, s3rver) is stopped by PID and the veth removed, also on failure.
 #
@@ -569,6 +573,62 @@ else
 fi
 timeout 40 nsenter -t "$pid1" -a systemctl stop "$instance"
 rm -f "$D/90-test-watchdog.conf"
+
+# ---------------------------------------------------------------------------------------------
+section "the request agent under its hardened unit"
+# A redis-server of the container's own on its loopback, the shipped agent unit (binary from
+# the build tree), and a signed request for the ring host0 captured above.
+AD="$U/$agent_unit.d"
+mkdir -p "$AD"
+cp "$units/$agent_unit" "$U/$agent_unit"
+agent_exec=$(grep -m1 '^ExecStart=' "$units/$agent_unit" | sed 's|/usr/sbin/packet-capture|/opt/pc/packet-capture|')
+printf '# Test only: the binary from the build tree.\n[Service]\nExecStart=\n%s\n' "$agent_exec" >"$AD/10-test-binary.conf"
+reload_units
+agent_prop() { cx systemctl show -P "$1" "$agent_unit" 2>/dev/null; }
+cx systemd-run --quiet --unit=test-redis /usr/bin/redis-server --port 6390 --bind 127.0.0.1 --save "" --appendonly no
+openssl genpkey -algorithm ed25519 -out "$work/ops.key" 2>/dev/null
+cx mkdir -p /etc/packet-capture/trusted-keys.d /run/test-keys
+openssl pkey -in "$work/ops.key" -pubout 2>/dev/null | cx tee /etc/packet-capture/trusted-keys.d/ops.pub >/dev/null
+cx tee /run/test-keys/ops.key <"$work/ops.key" >/dev/null
+cx chmod 600 /run/test-keys/ops.key
+printf '[agent]\nnode = nspawn-node\n\n[redis]\nport = 6390\n' | cx tee /etc/packet-capture/agent.conf >/dev/null
+for _ in $(seq 1 50); do cx redis-cli -p 6390 ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+if timeout 45 nsenter -t "$pid1" -a systemctl start "$agent_unit"; then
+  pass "systemctl start $agent_unit returned (READY=1 reached)"
+else
+  fail "systemctl start $agent_unit failed"; cx systemctl status --no-pager -n 20 "$agent_unit" | sed 's/^/      /'
+fi
+for _ in $(seq 1 50); do agent_prop StatusText | grep -q "node nspawn-node" && break; sleep 0.2; done
+status_text=$(agent_prop StatusText)
+if grep -q "node nspawn-node: 0 running" <<<"$status_text"; then pass "STATUS=: $status_text"; else fail "STATUS= is '$status_text'"; fi
+answers=$(timeout 60 nsenter -t "$pid1" -a /opt/pc/packet-capture request --node nspawn-node -i "$iface" --last 30m \
+  --key /run/test-keys/ops.key --redis-port 6390 --wait 40 --expect 1 --json 2>"$work/request.err")
+request_rc=$?
+final=$(tail -1 <<<"$answers")
+packets=$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a.get("packets", 0) if a.get("state") in ("done", "partial") else -1)' "$final" 2>/dev/null)
+if [ "$request_rc" = 0 ] && [ "${packets:-0}" -gt 0 ] 2>/dev/null; then
+  pass "a signed request is answered from the ring inside the sandbox: $packets packets"
+else
+  fail "request exit $request_rc, answers: $answers $(cat "$work/request.err")"
+  cx journalctl -q -u "$agent_unit" --no-pager -o cat | tail -10 | sed 's/^/      /'
+fi
+result_dir=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("result", ""))' "$final" 2>/dev/null)
+if [ -n "$result_dir" ] && [ -s "/proc/$pid1/root$result_dir/manifest.json" ] && [ -s "/proc/$pid1/root$result_dir/capture.pcapng" ]; then
+  pass "result and manifest in the agent's StateDirectory: $result_dir"
+else
+  fail "no result files at '$result_dir'"
+fi
+if [ "$(agent_prop NRestarts)" = 0 ] && [ "$(agent_prop ActiveState)" = active ]; then
+  pass "agent active, never restarted (watchdog fed)"
+else
+  fail "agent $(agent_prop ActiveState), NRestarts $(agent_prop NRestarts)"
+fi
+if timeout 40 nsenter -t "$pid1" -a systemctl stop "$agent_unit" && [ "$(agent_prop Result)" = success ]; then
+  pass "systemctl stop $agent_unit: result success"
+else
+  fail "agent stop: result '$(agent_prop Result)'"
+fi
+cx systemctl stop test-redis 2>/dev/null
 
 # ---------------------------------------------------------------------------------------------
 echo "$passed passed, $failed failed"
