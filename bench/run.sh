@@ -19,6 +19,8 @@
 #                        "ours ours-noindex tcpdump" (explicit -n/-s/-R/-T after it win)
 #       --extract-during also run ours-extracting: ours while a loop runs
 #                        "packet-capture extract -o RING --last 30s 'udp'" on its ring
+#       --extract-jobs N with --extract-during: N such loops at once (default 1), as N
+#                        requests an agent answers from the ring at the same time
 #   -b, --binary PATH    our daemon                          (default <repo>/build/packet-capture)
 #   -o, --out DIR        results dir               (default ${TMPDIR:-/tmp}/pc-bench/live-DATE)
 #   -k, --keep           keep the capture files of every run (needs a lot of disk)
@@ -32,11 +34,11 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 COUNT=1000000; REPS=3; SIZES="64 1500"; RATES="max 100000"; LIMIT=60; PIN=1
-TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=0; EXTRACT_DURING=0
+TOOLS="ours tcpdump dumpcap"; OURBIN="$REPO/build/packet-capture"; OUT=""; KEEP=0; EXTRACT_DURING=0; EXTRACT_JOBS=1
 # ring and buffer settings under test (the targets are defined for these)
 FILE_MB=100; FILE_LIMIT=10; BUF_MIB=64; RSS_SLACK_MIB=32
 
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n|--count) COUNT=$2; shift;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
     --steady) COUNT=1500000; SIZES=1500; RATES="100000 300000 70% max";;
     --index-cost) COUNT=3000000; SIZES=64; RATES=max; TOOLS="ours ours-noindex tcpdump";;
     --extract-during) EXTRACT_DURING=1;;
+    --extract-jobs) EXTRACT_JOBS=$2; EXTRACT_DURING=1; shift;;
     -t|--timeout) LIMIT=$2; shift;;
     --pin) PIN=1;;
     --no-pin) PIN=0;;
@@ -100,9 +103,9 @@ gcc -O2 -Wall -o "$BIN/seqcount" "$HERE/src/seqcount.c" -lpcap || { echo "run.sh
 
 # ---- namespaces: sender side and capture side of one veth pair --------------------------------
 NS_TX=pcbench-tx-$$; NS_RX=pcbench-rx-$$; IF_TX=veth-snd; IF_RX=veth-cap
-TOOL_PID=""; TIME_PID=""; EXTRACT_PID=""
+TOOL_PID=""; TIME_PID=""; EXTRACT_PID=""  # EXTRACT_PID: the extraction loops' PIDs
 cleanup() {
-  if [ -n "$EXTRACT_PID" ]; then kill -TERM "$EXTRACT_PID" 2>/dev/null; fi
+  if [ -n "$EXTRACT_PID" ]; then kill -TERM $EXTRACT_PID 2>/dev/null; fi
   if [ -n "$TOOL_PID" ]; then kill -KILL "$TOOL_PID" 2>/dev/null; fi
   if [ -n "$TIME_PID" ]; then wait "$TIME_PID" 2>/dev/null; fi
   ip netns del "$NS_TX" 2>/dev/null
@@ -251,8 +254,10 @@ one_run() {
   local tick0 cap0=-1 pub0=-1; tick0=$(proc_ticks "$TOOL_PID")
   if is_ours "$tool"; then cap0=$(thread_ticks "$TOOL_PID" pc-capture); pub0=$(thread_ticks "$TOOL_PID" pc-publisher); fi
   if [ "$tool" = ours-extracting ]; then
-    extract_loop "$rd/files" "$rd" > /dev/null 2>&1 < /dev/null &
-    EXTRACT_PID=$!
+    for ((j = 0; j < EXTRACT_JOBS; j++)); do
+      extract_loop "$rd/files" "$rd" > /dev/null 2>&1 < /dev/null &
+      EXTRACT_PID+="$! "
+    done
   fi
   gto=$((deadline - $(date +%s) - 15)); [ $gto -lt 5 ] && gto=5
   local rarg; rarg=$(rate_pps "$rate" "$size")
@@ -279,7 +284,7 @@ one_run() {
   cap_s=$(ticks_seconds "$cap0" "$cap1"); pub_s=$(ticks_seconds "$pub0" "$pub1")
   if is_ours "$tool" && [ "$cap1" -lt 0 ]; then note+="no_thread_names,"; fi   # a binary older than the named threads
   if [ -n "$EXTRACT_PID" ]; then           # the extraction in progress finishes, then the loop ends
-    touch "$rd/extract.stop"; wait "$EXTRACT_PID" 2>/dev/null; EXTRACT_PID=""
+    touch "$rd/extract.stop"; wait $EXTRACT_PID 2>/dev/null; EXTRACT_PID=""
     note+="$(extract_summary "$rd"),"
   fi
 

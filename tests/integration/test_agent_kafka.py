@@ -157,7 +157,7 @@ class KafkaAgentTest(harness.IntegrationTest):
         self.agents[node].wait()
         self.start_agent(node, conf)
         start = time.time_ns()
-        stop = start + 40 * 10**9
+        stop = start + 28 * 10**9
         cmd = [harness.require_binary(), "request", "--config-dir", self.conf, "--key", self.key, "--node", node,
                "-i", pair.RX_IF, "--from", rfc3339(start), "--to", rfc3339(stop), "--filter", "udp", "--id",
                "kafka-killed", "--wait", "90", "--json"]
