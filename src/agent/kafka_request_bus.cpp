@@ -176,11 +176,14 @@ bool KafkaRequestSource::open(std::string* error) {
   if (consumer_) return true;  // librdkafka reconnects by itself
   load_read_marks();
   Config conf;
-  // A dead agent's partitions move to its restarted self after the session timeout.
+  // A dead agent's partitions move to its restarted self after the session timeout; a
+  // rebalance waits for members at most max.poll.interval.ms (the bus loop polls every second,
+  // requests run on other threads).
   if (!common_settings(&conf, settings_.brokers, settings_.timeout, error) ||
       !conf.set("group.id", settings_.group, error) || !conf.set("enable.auto.commit", "false", error) ||
       !conf.set("enable.auto.offset.store", "false", error) || !conf.set("auto.offset.reset", "latest", error) ||
-      !conf.set("session.timeout.ms", "10000", error) || !conf.set("heartbeat.interval.ms", "1000", error))
+      !conf.set("session.timeout.ms", "10000", error) || !conf.set("heartbeat.interval.ms", "1000", error) ||
+      !conf.set("max.poll.interval.ms", "20000", error))
     return false;
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
