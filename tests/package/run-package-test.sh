@@ -289,6 +289,18 @@ if [ "$(finished)" -ge 3 ]; then pass "files rotate ($(finished) finished, live 
 echo '# edited by the administrator (package test)' | cx tee -a /etc/packet-capture/packet-capture.conf >/dev/null
 conf_sum=$(sha256sum <"$root/etc/packet-capture/packet-capture.conf")
 
+# The agent too, if it starts here (no Redis: it keeps retrying, which is enough to run; it
+# needs its trusted-keys directory, an administrator's file that purge leaves alone).
+agent_pid=""
+cx mkdir -p -m 0755 /etc/packet-capture/trusted-keys.d
+if timeout 45 nsenter -t "$pid1" -a systemctl start "$agent" 2>/dev/null && [ "$(prop ActiveState "$agent")" = active ]; then
+  agent_pid=$(prop MainPID "$agent")
+  note "$agent started by hand (MainPID $agent_pid)"
+else
+  note "$agent does not start here ($(prop ActiveState "$agent")): its restart on upgrade is not checked"
+  cx systemctl stop "$agent" 2>/dev/null; cx systemctl reset-failed "$agent" 2>/dev/null
+fi
+
 # ---------------------------------------------------------------------------------------------
 section "upgrade to B ($version_b) while capturing"
 ring >"$work/ring-before"
@@ -309,18 +321,27 @@ inv_after=$(prop InvocationID "$instance")
 nr_after=$(prop NRestarts "$instance")
 log=$(journal_since "$lines")
 starts=$(grep -c "^Started $instance" <<<"$log")
-stops=$(grep -c "^Stopped $instance\|^$instance: Deactivated successfully" <<<"$log")
+stops=$(grep -c "^Stopping $instance" <<<"$log")
 note "MainPID $pid_before -> $pid_after, InvocationID ${inv_before:0:8}… -> ${inv_after:0:8}…, NRestarts $nr_before -> $nr_after, journal: $starts start(s), $stops stop(s)"
 if [ "$(prop ActiveState "$instance")" = active ] && [ "$pid_after" != "$pid_before" ] && [ "$pid_after" != 0 ] &&
-   [ "$inv_after" != "$inv_before" ] && [ "$starts" -eq 1 ] && [ "$nr_after" = "$nr_before" ]; then
-  pass "the running capture was restarted exactly once (new MainPID and InvocationID, one start, no failure restart)"
+   [ "$inv_after" != "$inv_before" ] && [ "$starts" -eq 1 ] && [ "$stops" -eq 1 ] && [ "$nr_after" = "$nr_before" ]; then
+  pass "the running capture was restarted exactly once (new MainPID and InvocationID, one stop and one start, no failure restart)"
 else
-  fail "restart on upgrade: active '$(prop ActiveState "$instance")', $starts start(s), MainPID $pid_before -> $pid_after, NRestarts $nr_before -> $nr_after"
+  fail "restart on upgrade: active '$(prop ActiveState "$instance")', $stops stop(s), $starts start(s), MainPID $pid_before -> $pid_after, NRestarts $nr_before -> $nr_after"
   grep -v '^$' <<<"$log" | tail -12 | sed 's/^/      /'
 fi
 exe=$(cx readlink "/proc/$pid_after/exe" 2>/dev/null)
 if [ "$exe" = /usr/sbin/packet-capture ]; then pass "it runs the new binary ($exe)"; else fail "MainPID's executable is '$exe'"; fi
-if [ "$(prop ActiveState "$agent")" = inactive ] && [ "$(prop UnitFileState "$agent")" = disabled ]; then
+if [ -n "$agent_pid" ]; then
+  agent_starts=$(cx journalctl -q -u "$agent" --no-pager -o cat 2>/dev/null | grep -c "^Started $agent")
+  if [ "$(prop ActiveState "$agent")" = active ] && [ "$(prop MainPID "$agent")" != "$agent_pid" ] && [ "$agent_starts" -eq 2 ]; then
+    pass "the running $agent was restarted once (MainPID $agent_pid -> $(prop MainPID "$agent"))"
+  else
+    fail "$agent after the upgrade: $(prop ActiveState "$agent"), MainPID $agent_pid -> $(prop MainPID "$agent"), $agent_starts starts in all"
+    cx journalctl -q -u "$agent" --no-pager -o cat 2>/dev/null | tail -8 | sed 's/^/      /'
+  fi
+  if [ "$(prop UnitFileState "$agent")" = disabled ]; then pass "$agent still disabled"; else fail "$agent is $(prop UnitFileState "$agent")"; fi
+elif [ "$(prop ActiveState "$agent")" = inactive ] && [ "$(prop UnitFileState "$agent")" = disabled ]; then
   pass "$agent still disabled and inactive"
 else
   fail "$agent is $(prop UnitFileState "$agent"), $(prop ActiveState "$agent") after the upgrade"
@@ -360,10 +381,10 @@ if [ -z "$leftovers" ]; then pass "no .dpkg-new/.dpkg-dist/.dpkg-old files"; els
 # ---------------------------------------------------------------------------------------------
 section "remove while capturing"
 if dpkg_in dpkg --remove packet-capture; then pass "dpkg --remove"; else fail "dpkg --remove failed:"; tail -20 "$work/dpkg.log" | sed 's/^/      /'; fi
-if [ "$(prop ActiveState "$instance")" = inactive ] && [ "$(running_binaries)" -eq 0 ]; then
-  pass "the capture was stopped (inactive, no packet-capture process)"
+if [ "$(prop ActiveState "$instance")" = inactive ] && [ "$(prop ActiveState "$agent")" = inactive ] && [ "$(running_binaries)" -eq 0 ]; then
+  pass "the capture and the agent were stopped (inactive, no packet-capture process)"
 else
-  fail "after remove: $instance is $(prop ActiveState "$instance"), $(running_binaries) packet-capture processes"
+  fail "after remove: $instance is $(prop ActiveState "$instance"), $agent $(prop ActiveState "$agent"), $(running_binaries) packet-capture processes"
 fi
 if [ -z "$(parts)" ]; then pass "its last file was finished at stop (no .part)"; else fail ".part left: $(parts)"; fi
 gone=""
@@ -378,6 +399,9 @@ else
 fi
 
 section "purge"
+# dpkg deletes the conffiles and the directories the package made, not files an administrator
+# added: the test's own trusted-keys.d goes first.
+cx rm -rf /etc/packet-capture/trusted-keys.d
 if dpkg_in dpkg --purge packet-capture; then pass "dpkg --purge"; else fail "dpkg --purge failed:"; tail -20 "$work/dpkg.log" | sed 's/^/      /'; fi
 left=""
 for f in /etc/packet-capture /var/lib/packet-capture /var/lib/private/packet-capture; do
