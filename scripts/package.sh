@@ -35,10 +35,10 @@ fi
 source "$repo/scripts/lib/apt.sh"
 apt_install dpkg-dev debhelper lintian fakeroot build-essential
 # The Build-Depends, as dpkg-checkbuilddeps reports them missing (without version bounds).
-missing=$(cd "$repo" && dpkg-checkbuilddeps 2>&1 >/dev/null |
+unmet=$(cd "$repo" && dpkg-checkbuilddeps 2>&1 >/dev/null |
   sed -n 's/.*Unmet build dependencies: //p' | sed 's/([^)]*)//g; s/|[^ ]*//g')
 # shellcheck disable=SC2086  # a list of package names
-[ -z "$missing" ] || apt_install $missing
+[ -z "$unmet" ] || apt_install $unmet
 
 work=$(mktemp -d /tmp/pc-package.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -74,6 +74,7 @@ host_if="ve-$name"
 nspawn_pid=""
 pid1=""
 
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
     # SIGTERM asks nspawn for an orderly shutdown of the container; then force it.
@@ -142,7 +143,7 @@ section "container $name"
 mkdir -p "$work/overlay" "$work/root"
 if mount -t tmpfs -o size=2g,mode=0755 pc-package-test "$work/overlay" &&
    mkdir "$work/overlay/upper" "$work/overlay/work" &&
-   mount -t overlay -o lowerdir=/,upperdir="$work/overlay/upper",workdir="$work/overlay/work" pc-package-test "$work/root"; then
+   mount -t overlay -o "lowerdir=/,upperdir=$work/overlay/upper,workdir=$work/overlay/work" pc-package-test "$work/root"; then
   pass "overlay of / with a tmpfs upper layer at $work/root"
 else
   fail "could not mount the overlay"; finish
