@@ -286,6 +286,14 @@ send 4000 1200
 for _ in $(seq 1 50); do [ "$(finished)" -ge 3 ] && break; sleep 0.2; done
 settle
 if [ "$(finished)" -ge 3 ]; then pass "files rotate ($(finished) finished, live $(parts))"; else fail "only $(finished) finished files after ~4.8 MB with FILESIZE=1"; fi
+# Enabled by the administrator, as in the README: the link must survive the upgrade, and go
+# with the purge.
+wants_link=/etc/systemd/system/multi-user.target.wants/$instance
+if cx systemctl enable "$instance" >/dev/null 2>&1 && [ -L "$root$wants_link" ]; then
+  pass "systemctl enable $instance (link $wants_link)"
+else
+  fail "systemctl enable $instance made no link $wants_link"
+fi
 # The administrator edits a conffile (a comment: the file stays valid).
 echo '# edited by the administrator (package test)' | cx tee -a /etc/packet-capture/packet-capture.conf >/dev/null
 conf_sum=$(sha256sum <"$root/etc/packet-capture/packet-capture.conf")
@@ -376,6 +384,11 @@ if [ "$(sha256sum <"$root/etc/packet-capture/packet-capture.conf")" = "$conf_sum
 else
   fail "packet-capture.conf changed on upgrade"
 fi
+if [ "$(prop UnitFileState "$instance")" = enabled ] && [ -L "$root$wants_link" ]; then
+  pass "$instance still enabled"
+else
+  fail "$instance is $(prop UnitFileState "$instance") after the upgrade"
+fi
 leftovers=$(find "$root/etc/packet-capture" -name '*.dpkg-*' 2>/dev/null)
 if [ -z "$leftovers" ]; then pass "no .dpkg-new/.dpkg-dist/.dpkg-old files"; else fail "dpkg left: $leftovers"; fi
 
@@ -409,6 +422,7 @@ for f in /etc/packet-capture /var/lib/packet-capture /var/lib/private/packet-cap
   [ -e "$root$f" ] && left="$left $f"
 done
 if [ -z "$left" ]; then pass "/etc/packet-capture and the rings in /var/lib are gone"; else fail "left after purge:$left"; fi
+if [ ! -e "$root$wants_link" ] && [ ! -L "$root$wants_link" ]; then pass "the enablement link of $instance is gone"; else fail "$wants_link left after purge"; fi
 st=$(cx dpkg-query -W -f='${Status}' packet-capture 2>/dev/null)
 if [ -z "$st" ] || [ "$st" = "unknown ok not-installed" ]; then pass "dpkg no longer knows the package"; else fail "dpkg-query: '$st'"; fi
 # Without the test's own copy of the unit, systemd has no packet-capture unit left.
