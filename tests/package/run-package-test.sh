@@ -17,8 +17,8 @@
 # Everything started (container) is stopped by PID and the veth removed, also on failure.
 #
 # Usage (root): tests/package/run-package-test.sh [--deb-a A.deb] [--deb-b B.deb]
-# Without --deb-a, A is built with scripts/package.sh (version 0.1.0~pkgtest1, about 9 min
-# on 2 cores). Without --deb-b, B is A repacked with a higher version (A's version +
+# Without --deb-a, A is built with scripts/package.sh (version 0.1.0~pkgtest1, without
+# debug information or -dbgsym package: about 8 min on 2 cores). Without --deb-b, B is A repacked with a higher version (A's version +
 # "+upgrade1"): the same files, a new version, which is what dpkg and the maintainer scripts
 # act on in an upgrade; pass --deb-b (a second scripts/package.sh --version build) to upgrade
 # between two separate builds.
@@ -103,7 +103,9 @@ section "packages"
 mkdir -p "$work/debs"
 start_build=$SECONDS
 if [ -z "$deb_a" ]; then
-  if deb_a=$(bash "$repo/scripts/package.sh" --version 0.1.0~pkgtest1 --out "$work/debs" 2>"$work/package.log" | tail -1) &&
+  # Lean: no debug information (the package strips the binary anyway) and no -dbgsym package.
+  if deb_a=$(DEB_BUILD_OPTIONS="nocheck parallel=2 noautodbgsym" DEB_CXXFLAGS_STRIP="-g" \
+       bash "$repo/scripts/package.sh" --version 0.1.0~pkgtest1 --out "$work/debs" 2>"$work/package.log" | tail -1) &&
      [ -f "$deb_a" ]; then
     pass "scripts/package.sh built $(basename "$deb_a") in $((SECONDS - start_build)) s, lintian without errors or warnings"
   else
