@@ -99,6 +99,32 @@ NanoTime instant(const json& j, const std::string& field) {
   return *t;
 }
 
+// glibc's regcomp copies the expression under a repetition for each one applied to it:
+// "a+++…" or "((a+)+)+" grows exponentially and exhausts memory (found by the fuzz target).
+// A node pattern needs neither stacked repetitions nor a repeated group.
+constexpr int kMaxRegexRepetitions = 8;
+bool modest_regex(const std::string& re) {
+  int repetitions = 0;
+  char previous = 0;
+  bool in_bracket = false;
+  for (std::size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    if (in_bracket) {
+      if (c == ']' && previous != '[' && !(previous == '^' && i >= 2 && re[i - 2] == '[')) in_bracket = false;
+      previous = c;
+      continue;
+    }
+    if (c == '[') in_bracket = true;
+    if (c == '*' || c == '+' || c == '?') {
+      if (++repetitions > kMaxRegexRepetitions || previous == '*' || previous == '+' || previous == '?' ||
+          previous == ')')
+        return false;
+    }
+    previous = c;
+  }
+  return true;
+}
+
 std::int64_t seconds(const json& j, const std::string& field, std::int64_t high) { return integer(j, field, 1, high); }
 
 // A list of names: an array of strings, or one string (older pcapdaemon messages), or, with
@@ -170,6 +196,9 @@ void parse_fields(const json& m, std::string_view body, const AgentRequestLimits
     // references make matching exponential: neither is needed to name hosts.
     if (r->nodere->find('{') != std::string::npos || r->nodere->find('\\') != std::string::npos)
       bad("nodere", "'" + *r->nodere + "': bounds ({n}) and backslashes are not allowed");
+    if (!modest_regex(*r->nodere))
+      bad("nodere", "'" + *r->nodere + "': at most " + std::to_string(kMaxRegexRepetitions) +
+                        " of * + ? and none right after another or after a group");
     regex_t compiled;
     if (regcomp(&compiled, r->nodere->c_str(), REG_EXTENDED) != 0)
       bad("nodere", "'" + *r->nodere + "' is not a POSIX extended regular expression");

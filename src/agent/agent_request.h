@@ -34,7 +34,9 @@ struct AgentRequest {
   bool id_generated = false;
   // Which nodes: exactly one of these. node "any" names every node.
   std::optional<std::string> node;
-  std::optional<std::string> nodere;  // a POSIX extended regex (no bounds, no backslash) matching the whole name
+  // A POSIX extended regex matching the whole name: no bounds, no backslash, at most 8
+  // repetitions (* + ?), none stacked or on a group (regcomp would grow exponentially).
+  std::optional<std::string> nodere;
   // Which interfaces: exactly one of these.
   std::vector<std::string> interfaces;
   std::vector<std::string> aliases;

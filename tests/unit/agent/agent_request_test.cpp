@@ -107,6 +107,10 @@ TEST(AgentRequest, BadFieldsAreNamedWithWhatIsAllowed) {
       {R"({"node":"a","interface":"eth0","at":10,"before":11})", "before: the window would start before 1970"},
       {R"j({"nodere":"((((.{255}){255}){255}){255})","interface":"eth0"})j", "nodere: '((((.{255}){255}){255}){255})': bounds"},
       {R"({"nodere":"(a)\\1","interface":"eth0"})", "nodere: '(a)\\1': bounds ({n}) and backslashes"},
+      // Stacked or grouped repetitions make glibc's regcomp grow exponentially.
+      {R"({"nodere":"sen+++++++++++++++++++++++++++sor","interface":"eth0"})", "nodere: 'sen++"},
+      {R"({"nodere":"((a+)+)+","interface":"eth0"})", "nodere: '((a+)+)+': at most 8 of * + ?"},
+      {R"({"nodere":"a?b?c?d?e?f?g?h?i?","interface":"eth0"})", "nodere: 'a?b?c?d?e?f?g?h?i?': at most 8"},
       {R"({"node":"a","interface":"eth0","destination":"../s3"})", "destination: '../s3' is not a destination name"},
       {R"({"node":"a","interface":"eth0","id":".hidden"})", "id: '.hidden' must be"},
       {R"({"node":"a","interface":"eth0","v":2})", "v: 2 is over the limit of 1"},
