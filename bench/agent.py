@@ -12,7 +12,6 @@ Needs redis-server, redis-cli and openssl (scripts/install-test-peers.sh)."""
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.dont_write_bytecode = True
+from agent_fixture import free_port, rfc3339  # noqa: E402
 import harness  # noqa: E402
 import traffic_mix  # noqa: E402
 
@@ -29,15 +29,6 @@ T0 = 1764496800 * 10**9
 STEP = 1_000_000  # 1 ms between packets: 1000 packets/s
 
 
-def rfc3339(ns):
-    secs, frac = divmod(ns, 10**9)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():

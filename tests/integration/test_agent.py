@@ -21,10 +21,11 @@ import unittest
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agent_fixture  # noqa: E402
+from agent_fixture import free_port, rfc3339  # noqa: E402
 import harness  # noqa: E402
 import test_cloudshark_hook  # noqa: E402  (its fake CloudShark server)
 import test_s3_hook  # noqa: E402  (its S3rver: the S3 peer the hook tests use)
-import traffic_mix  # noqa: E402
 
 T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
 COUNT = 6000             # 6 s of traffic, 1 ms apart
@@ -32,17 +33,6 @@ NODES = ("node-a", "node-b", "node-c")
 REDIS_PASSWORD = "agent-test-password-0123456789"
 INTRUDER_PASSWORD = "intruder-password-9876543210"
 CONTEXT = b"packet-capture request v1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rfc3339(ns):
-    secs, frac = divmod(ns, 10**9)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
 
 
 class AgentTest(harness.IntegrationTest):
@@ -72,24 +62,9 @@ class AgentTest(harness.IntegrationTest):
         os.chmod(cls.password_file, 0o600)
         assert harness.wait_for(lambda: cls.redis_cli("PING").strip() == "PONG", 10), "redis-server did not start"
 
-        cls.frames = traffic_mix.frames(COUNT, T0, 1000000, seed=11)
-        src = os.path.join(cls.work, "mix0.pcap")
-        harness.write_pcap(src, cls.frames, nano=True)
-        cls.ring = os.path.join(cls.work, "ring")
-        p = harness.run_binary(["run", "--read", src, "--interface", "mix0", "--output-dir", cls.ring,
-                                "--file-size", "1", "--file-limit", "100"], timeout=120)
-        assert p.returncode == 0, p.stderr
-        cls.conf = os.path.join(cls.work, "conf")
-        os.makedirs(cls.conf)
-        with open(os.path.join(cls.conf, "mix0.conf"), "w") as f:
-            f.write("[capture]\noutput_dir = %s\n" % cls.ring)
-        # The sender's Ed25519 key and the nodes' trusted-keys.d, made by openssl.
-        cls.key = os.path.join(cls.work, "ops.key")
-        cls.trusted = os.path.join(cls.work, "trusted-keys.d")
-        os.makedirs(cls.trusted, mode=0o755)
-        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", cls.key], check=True)
-        subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-out", os.path.join(cls.trusted, "ops.pub")],
-                       check=True)
+        cls.ring = agent_fixture.mix_ring(cls.work, COUNT, T0, seed=11)
+        cls.conf = agent_fixture.ring_conf(os.path.join(cls.work, "conf"), cls.ring)
+        cls.key, cls.trusted = agent_fixture.signing_keys(cls.work)
         cls.agents = {}
 
     @classmethod

@@ -11,23 +11,18 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import shutil
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agent_fixture  # noqa: E402
+from agent_fixture import rfc3339  # noqa: E402
 import harness  # noqa: E402
-import traffic_mix  # noqa: E402
 
 T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
 COUNT = 4000
 NODES = ("node-a", "node-b")
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def rfc3339(ns):
-    secs, frac = divmod(ns, 10**9)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
 
 
 class SqsAgentTest(harness.IntegrationTest):
@@ -58,13 +53,7 @@ class SqsAgentTest(harness.IntegrationTest):
         cls.port = port
         cls.topic = "arn:aws:sns:us-east-1:000000000000:pcap-requests"
 
-        cls.frames = traffic_mix.frames(COUNT, T0, 1000000, seed=9)
-        src = os.path.join(cls.work, "mix0.pcap")
-        harness.write_pcap(src, cls.frames, nano=True)
-        cls.ring = os.path.join(cls.work, "ring")
-        p = harness.run_binary(["run", "--read", src, "--interface", "mix0", "--output-dir", cls.ring,
-                                "--file-size", "1", "--file-limit", "100"], timeout=120)
-        assert p.returncode == 0, p.stderr
+        cls.ring = agent_fixture.mix_ring(cls.work, COUNT, T0, seed=9)
         secrets = []
         for name, value in (("key-id", "AKIDTEST"), ("secret", "test-secret-key")):
             path = os.path.join(cls.work, name)
@@ -77,22 +66,13 @@ class SqsAgentTest(harness.IntegrationTest):
                   % (cls.queue("pcap-ack"), cls.endpoint, secrets[0], secrets[1]))
         cls.confs = {}
         for node in NODES + ("sender",):
-            conf = os.path.join(cls.work, "conf-" + node)
-            os.makedirs(conf)
-            with open(os.path.join(conf, "mix0.conf"), "w") as f:
-                f.write("[capture]\noutput_dir = %s\n" % cls.ring)
+            conf = agent_fixture.ring_conf(os.path.join(cls.work, "conf-" + node), cls.ring)
             with open(os.path.join(conf, "agent.conf"), "w") as f:
                 f.write(common + ("topic_arn = %s\n" % cls.topic if node == "sender"
                                   else "queue_url = %s\n" % cls.queue("pcap-" + node)))
             cls.confs[node] = conf
-        cls.key = os.path.join(cls.work, "ops.key")
-        cls.trusted = os.path.join(cls.work, "trusted-keys.d")
-        os.makedirs(cls.trusted, mode=0o755)
-        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", cls.key], check=True)
-        subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-out", os.path.join(cls.trusted, "ops.pub")],
-                       check=True)
-        cls.stranger = os.path.join(cls.work, "stranger.key")
-        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", cls.stranger], check=True)
+        cls.key, cls.trusted = agent_fixture.signing_keys(cls.work)
+        cls.stranger = agent_fixture.ed25519_key(os.path.join(cls.work, "stranger.key"))
         cls.agents = {}
         for node in NODES:
             cls.start_agent(node)

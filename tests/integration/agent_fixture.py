@@ -1,0 +1,59 @@
+"""What the agent tests (Redis, Kafka, SQS) share: a ring of synthetic mixed traffic written
+by `run --read`, and request-signing keys made with the openssl tool, independently of the
+code under test."""
+
+import os
+import socket
+import subprocess
+import time
+
+import harness
+import traffic_mix
+
+
+def rfc3339(ns):
+    """Nanoseconds since the epoch as RFC 3339 UTC with nine fraction digits."""
+    secs, frac = divmod(ns, 10**9)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + ".%09dZ" % frac
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 now (for a peer the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mix_ring(work, count, t0, seed, interface="mix0"):
+    """Writes `count` packets 1 ms apart from `t0` into WORK/ring with `run --read`; returns the
+    ring directory."""
+    src = os.path.join(work, interface + ".pcap")
+    harness.write_pcap(src, traffic_mix.frames(count, t0, 1000000, seed=seed), nano=True)
+    ring = os.path.join(work, "ring")
+    p = harness.run_binary(["run", "--read", src, "--interface", interface, "--output-dir", ring,
+                            "--file-size", "1", "--file-limit", "100"], timeout=120)
+    assert p.returncode == 0, p.stderr
+    return ring
+
+
+def ring_conf(directory, ring, interface="mix0"):
+    """A configuration directory naming `ring` as the interface's ring."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, interface + ".conf"), "w") as f:
+        f.write("[capture]\noutput_dir = %s\n" % ring)
+    return directory
+
+
+def ed25519_key(path):
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", path], check=True)
+    return path
+
+
+def signing_keys(work, key_id="ops"):
+    """The sender's Ed25519 key WORK/KID.key and the nodes' WORK/trusted-keys.d/KID.pub."""
+    key = ed25519_key(os.path.join(work, key_id + ".key"))
+    trusted = os.path.join(work, "trusted-keys.d")
+    os.makedirs(trusted, mode=0o755)
+    subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", os.path.join(trusted, key_id + ".pub")],
+                   check=True)
+    return key, trusted
