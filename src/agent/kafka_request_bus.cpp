@@ -259,9 +259,9 @@ bool KafkaRequestSource::read(std::vector<BusDelivery>* out, std::chrono::millis
       delivery.message.body.assign(static_cast<const char*>(message->payload), message->len);
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(message.get(), &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) headers = nullptr;
-    delivery.message.key_id = header_value(headers, kKafkaKeyIdHeader);
-    delivery.message.algorithm = header_value(headers, kKafkaAlgorithmHeader);
-    delivery.message.signature = header_value(headers, kKafkaSignatureHeader);
+    delivery.message.key_id = header_value(headers, kSignatureKeyIdName);
+    delivery.message.algorithm = header_value(headers, kSignatureAlgorithmName);
+    delivery.message.signature = header_value(headers, kSignatureValueName);
     delivery.entry_id = std::to_string(message->partition) + ":" + std::to_string(message->offset);
     delivery.redelivered = note_read(message->partition, message->offset);
     out->push_back(std::move(delivery));
@@ -303,9 +303,9 @@ bool kafka_produce(const std::string& brokers, const std::string& topic, const B
   if (!producer) return false;
   std::vector<std::pair<std::string, std::string>> headers;
   if (!message.key_id.empty())
-    headers = {{kKafkaKeyIdHeader, message.key_id},
-               {kKafkaAlgorithmHeader, message.algorithm},
-               {kKafkaSignatureHeader, message.signature}};
+    headers = {{kSignatureKeyIdName, message.key_id},
+               {kSignatureAlgorithmName, message.algorithm},
+               {kSignatureValueName, message.signature}};
   return produce_and_wait(producer.get(), topic, message.body, headers, error);
 }
 

@@ -31,11 +31,6 @@ struct KafkaBusSettings {
   std::string read_marks_path;
 };
 
-// Message headers of a signed request (for senders and tests).
-inline constexpr const char* kKafkaKeyIdHeader = "pc-kid";
-inline constexpr const char* kKafkaAlgorithmHeader = "pc-alg";
-inline constexpr const char* kKafkaSignatureHeader = "pc-sig";
-
 struct RdKafkaDeleter {
   void operator()(rd_kafka_t* rk) const;
 };

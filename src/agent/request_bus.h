@@ -11,6 +11,12 @@
 
 namespace pcap_ring {
 
+// The names a signature travels under on a bus that carries it beside the body (Kafka
+// message headers, SQS message attributes).
+inline constexpr const char* kSignatureKeyIdName = "pc-kid";
+inline constexpr const char* kSignatureAlgorithmName = "pc-alg";
+inline constexpr const char* kSignatureValueName = "pc-sig";
+
 struct BusDelivery {
   BusMessage message;
   std::string entry_id;      // the bus's position of the message (stream entry id, partition:offset); "" for pub/sub

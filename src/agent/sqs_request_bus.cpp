@@ -8,7 +8,7 @@
 namespace pcap_ring {
 namespace {
 
-constexpr const char* kSignatureAttributes[] = {"pc-kid", "pc-alg", "pc-sig"};
+constexpr const char* kSignatureAttributes[] = {kSignatureKeyIdName, kSignatureAlgorithmName, kSignatureValueName};
 
 // "https://sqs.eu-west-1.amazonaws.com/123456789012/pcap-node-a" -> "https://sqs.eu-west-1.amazonaws.com/"
 std::string endpoint_of(const std::string& url) {
@@ -103,18 +103,18 @@ BusMessage sqs_bus_message(const nlohmann::json& m) {
   BusMessage message;
   message.body = string_field(m, "Body");
   const nlohmann::json& attributes = object_field(m, "MessageAttributes");
-  message.key_id = string_attribute(attributes, "pc-kid", "StringValue");
-  message.algorithm = string_attribute(attributes, "pc-alg", "StringValue");
-  message.signature = string_attribute(attributes, "pc-sig", "StringValue");
+  message.key_id = string_attribute(attributes, kSignatureKeyIdName, "StringValue");
+  message.algorithm = string_attribute(attributes, kSignatureAlgorithmName, "StringValue");
+  message.signature = string_attribute(attributes, kSignatureValueName, "StringValue");
   // Without raw delivery SNS wraps the message (and its attributes) in a notification.
   nlohmann::json envelope = nlohmann::json::parse(message.body, nullptr, false);
   if (string_field(envelope, "Type") == "Notification" && !string_field(envelope, "TopicArn").empty() &&
       envelope["Message"].is_string()) {
     message.body = envelope["Message"].get<std::string>();
     const nlohmann::json& wrapped = object_field(envelope, "MessageAttributes");
-    message.key_id = string_attribute(wrapped, "pc-kid", "Value");
-    message.algorithm = string_attribute(wrapped, "pc-alg", "Value");
-    message.signature = string_attribute(wrapped, "pc-sig", "Value");
+    message.key_id = string_attribute(wrapped, kSignatureKeyIdName, "Value");
+    message.algorithm = string_attribute(wrapped, kSignatureAlgorithmName, "Value");
+    message.signature = string_attribute(wrapped, kSignatureValueName, "Value");
   }
   return message;
 }

@@ -6,19 +6,11 @@
 #include <algorithm>
 #include <system_error>
 
+#include "common/birth_time.h"
 #include "common/safe_open.h"
 
 namespace pcap_ring {
 namespace {
-
-// When the file was created: the capture was running from then on, packets or not. 0 when the
-// file system does not record it.
-NanoTime birth_time(int dir_fd, const std::string& name) {
-  struct statx st {};
-  if (::statx(dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BTIME, &st) != 0 || !(st.stx_mask & STATX_BTIME))
-    return 0;
-  return static_cast<NanoTime>(st.stx_btime.tv_sec) * kNanosPerSecond + st.stx_btime.tv_nsec;
-}
 
 std::string final_name_of(const std::string& part_name) { return part_name.substr(0, part_name.size() - 5); }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/birth_time.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 
@@ -27,10 +28,8 @@ NanoTime capture_file_born(const std::string& directory) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
     if (!entry.path().filename().string().ends_with(".part")) continue;
-    struct statx st {};
-    if (::statx(AT_FDCWD, entry.path().c_str(), AT_SYMLINK_NOFOLLOW, STATX_BTIME, &st) == 0 && (st.stx_mask & STATX_BTIME))
-      return static_cast<NanoTime>(st.stx_btime.tv_sec) * kNanosPerSecond + st.stx_btime.tv_nsec;
-    return SystemClock().now();  // no birth time on this file system: now is a little late, never early
+    const NanoTime born = birth_time(AT_FDCWD, entry.path());
+    return born != 0 ? born : SystemClock().now();  // no birth time here: now is a little late, never early
   }
   return 0;
 }
