@@ -21,6 +21,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.dont_write_bytecode = True
+import agent_fixture  # noqa: E402
 from agent_fixture import free_port, rfc3339  # noqa: E402
 import harness  # noqa: E402
 import traffic_mix  # noqa: E402
@@ -43,10 +44,7 @@ def main():
     procs = []
     try:
         port = free_port()
-        procs.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                       "--appendonly", "no"], stdout=subprocess.DEVNULL))
-        harness.wait_for(lambda: subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True,
-                                                text=True).stdout.strip() == "PONG", 10)
+        procs.append(agent_fixture.redis_server(port))
         src = os.path.join(work, "mix0.pcap")
         harness.write_pcap(src, traffic_mix.frames(a.seconds * 1000, T0, STEP, seed=3), nano=True)
         ring = os.path.join(work, "ring")

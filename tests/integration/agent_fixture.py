@@ -24,16 +24,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-def mix_ring(work, count, t0, seed, interface="mix0"):
-    """Writes `count` packets 1 ms apart from `t0` into WORK/ring with `run --read`; returns the
-    ring directory."""
+def mix_ring(work, count, t0, seed, interface="mix0", ring=None, file_size=1, file_limit=100):
+    """Writes `count` packets 1 ms apart from `t0` into a ring (WORK/ring unless `ring` names
+    another directory) with `run --read`; returns the ring directory."""
     src = os.path.join(work, interface + ".pcap")
     harness.write_pcap(src, traffic_mix.frames(count, t0, 1000000, seed=seed), nano=True)
-    ring = os.path.join(work, "ring")
+    ring = ring or os.path.join(work, "ring")
     p = harness.run_binary(["run", "--read", src, "--interface", interface, "--output-dir", ring,
-                            "--file-size", "1", "--file-limit", "100"], timeout=120)
+                            "--file-size", str(file_size), "--file-limit", str(file_limit)], timeout=120)
+    os.unlink(src)
     assert p.returncode == 0, p.stderr
     return ring
+
+
+def redis_server(port, *args):
+    """A throw-away redis-server on 127.0.0.1:PORT without persistence (`args`: more
+    redis-server arguments), once it answers PING."""
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"] + list(args), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, preexec_fn=harness._pdeathsig)
+    up = harness.wait_for(lambda: proc.poll() is not None or subprocess.run(
+        ["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG", 10,
+        interval=0.02)
+    if not up or proc.poll() is not None:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("redis-server did not start on port %d" % port)
+    return proc
 
 
 def ring_conf(directory, ring, interface="mix0"):

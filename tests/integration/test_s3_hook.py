@@ -18,6 +18,7 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree
 
 import harness
 
@@ -69,7 +70,27 @@ class S3rver:
 
     def get(self, key):
         """GET s3://pcaps/KEY with a SigV4 signature computed here; returns (status, body)."""
-        path = "/%s/%s" % (BUCKET, urllib.parse.quote(key, safe="/-_.~"))
+        return self._signed("/%s/%s" % (BUCKET, urllib.parse.quote(key, safe="/-_.~")))
+
+    def list(self, prefix=""):
+        """The keys below PREFIX in the bucket (ListObjectsV2, page after page), sorted."""
+        keys, token = [], None
+        while True:
+            query = {"list-type": "2", "prefix": prefix}
+            if token:
+                query["continuation-token"] = token
+            status, body = self._signed("/" + BUCKET, query)
+            if status != 200:
+                raise AssertionError("ListObjectsV2 %s: HTTP %d %r" % (prefix, status, body[:300]))
+            root = xml.etree.ElementTree.fromstring(body)
+            ns = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+            keys += [e.findtext(ns + "Key") for e in root.findall(ns + "Contents")]
+            token = root.findtext(ns + "NextContinuationToken")
+            if root.findtext(ns + "IsTruncated") != "true" or not token:
+                return sorted(keys)
+
+    def _signed(self, path, query=None):
+        """GET PATH?QUERY signed with SigV4 here; returns (status, body)."""
         host = "127.0.0.1:%d" % self.port
         now = datetime.datetime.now(datetime.timezone.utc)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
@@ -77,7 +98,9 @@ class S3rver:
         payload = hashlib.sha256(b"").hexdigest()
         headers = {"host": host, "x-amz-content-sha256": payload, "x-amz-date": amz_date}
         signed = ";".join(sorted(headers))
-        canonical = "\n".join(["GET", path, ""] + ["%s:%s" % (k, headers[k]) for k in sorted(headers)]
+        qs = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
+                      for k, v in sorted((query or {}).items()))
+        canonical = "\n".join(["GET", path, qs] + ["%s:%s" % (k, headers[k]) for k in sorted(headers)]
                               + ["", signed, payload])
         scope = "%s/%s/s3/aws4_request" % (day, REGION)
         to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
@@ -86,7 +109,7 @@ class S3rver:
         for part in (day, REGION, "s3", "aws4_request"):
             k = hmac.new(k, part.encode(), hashlib.sha256).digest()
         sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-        req = urllib.request.Request(self.endpoint + path, headers={
+        req = urllib.request.Request(self.endpoint + path + ("?" + qs if qs else ""), headers={
             "x-amz-content-sha256": payload, "x-amz-date": amz_date,
             "Authorization": "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
                              % (KEY_ID, scope, signed, sig)})
