@@ -44,7 +44,7 @@ def redis_server(port, *args):
                              "--appendonly", "no"] + list(args), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, preexec_fn=harness._pdeathsig)
     up = harness.wait_for(lambda: proc.poll() is not None or subprocess.run(
-        ["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG", 10,
+        ["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG", 30,
         interval=0.02)
     if not up or proc.poll() is not None:
         proc.kill()
