@@ -47,13 +47,16 @@ def log(msg):
 
 
 def memory(pid):
-    """kB of RSS and PSS (smaps_rollup), peak RSS (VmHWM) and the thread count of a process."""
-    out = {}
+    """kB of RSS, PSS and private memory (USS: what this process alone holds, i.e. what one
+    more agent costs) from smaps_rollup, peak RSS (VmHWM) and the thread count of a process."""
+    out = {"uss": 0}
     with open("/proc/%d/smaps_rollup" % pid) as f:
         for line in f:
             parts = line.split()
             if parts[0] in ("Rss:", "Pss:"):
                 out[parts[0][:-1].lower()] = int(parts[1])
+            elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
+                out["uss"] += int(parts[1])
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             parts = line.split()
@@ -300,7 +303,7 @@ def spread(values, fmt):
 def report_memory(label, mem, fields):
     for field, name in fields:
         values = [m[field] for m in mem.values()]
-        log("  %-34s mean %6.1f MiB, max %6.1f MiB" % ("%s %s:" % (label, name), mib(statistics.mean(values)),
+        log("  %-38s mean %6.1f MiB, max %6.1f MiB" % ("%s %s:" % (label, name), mib(statistics.mean(values)),
                                                         mib(max(values))))
 
 
@@ -330,7 +333,8 @@ def main():
         fleet.start_peers()
         prep = fleet.prepare_all()
         log("fleet: %d agents, rings of %d s (%d packets each) written in %.1f s; redis-server 127.0.0.1:%d, "
-            "s3rver %s" % (a.agents, a.seconds, a.seconds * 1000, prep, fleet.port, fleet.s3.endpoint))
+            "s3rver %s; load average %.1f on %d cores" % (a.agents, a.seconds, a.seconds * 1000, prep, fleet.port,
+                                                        fleet.s3.endpoint, os.getloadavg()[0], os.cpu_count()))
         startup = fleet.start_agents(a.start_timeout)
         log("  all %d agents listening (consumer group in Redis) %.2f s after the first was started"
             % (a.agents, startup))
@@ -384,8 +388,9 @@ def main():
                                                                                        "%.3f")))
         log("memory per agent process (%d processes, %d threads each at most):" % (
             a.agents, max(m["threads"] for m in after.values())))
-        report_memory("idle", idle, (("rss", "RSS"), ("pss", "PSS")))
-        report_memory("after the requests", after, (("rss", "RSS"), ("pss", "PSS"), ("hwm", "peak RSS (VmHWM)")))
+        report_memory("idle", idle, (("rss", "RSS"), ("pss", "PSS"), ("uss", "private (USS)")))
+        report_memory("after the requests", after, (("rss", "RSS"), ("pss", "PSS"), ("uss", "private (USS)"),
+                                                    ("hwm", "peak RSS (VmHWM)")))
         log("RESULT %s" % ("FAIL" if failed else "OK"))
     except Exception as e:  # a peer or an agent that did not start: say so, clean up, fail
         log("FAIL: %s" % e)
