@@ -89,7 +89,7 @@ nlohmann::json coverage_json(const ExtractReport& report) {
 
 std::string result_directory(const std::string& results_dir, NanoTime window_from, const std::string& id,
                              const std::string& node, const std::string& interface_name) {
-  return results_dir + "/requests/" + date_path(window_from) + "/" + id + "/" + node + "/" + interface_name;
+  return results_dir + "/" + date_path(window_from) + "/" + id + "/" + node + "/" + interface_name;
 }
 
 InterfaceResult write_interface_result(const std::string& results_dir, const InterfaceJob& job) {

@@ -361,7 +361,8 @@ std::optional<std::string> Agent::choose_destination(const AgentRequest& request
 // request answered again after a crash rewrites the same objects.
 void Agent::publish_to_s3(const std::string& relative, InterfaceResult* result, nlohmann::json* answer) const {
   const S3Settings& s3 = *destinations_.s3;
-  const std::string key_prefix = (s3.prefix.empty() ? std::string() : s3.prefix + "/") + relative;
+  // PREFIX/requests/...: the bucket may hold the hook stage's ring uploads beside them.
+  const std::string key_prefix = (s3.prefix.empty() ? std::string() : s3.prefix + "/") + "requests/" + relative;
   for (const auto& [name, type] : {std::pair<std::string, std::string>{"capture.pcapng", "application/x-pcapng"},
                                    {"manifest.json", "application/json"}}) {
     StageOutcome outcome =

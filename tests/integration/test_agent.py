@@ -176,7 +176,7 @@ class AgentTest(harness.IntegrationTest):
         want = self.extract_records(start, stop, flt)
         self.assertGreater(len(want), 100)
         for node in ("node-a", "node-b"):
-            result = os.path.join(self.work, "results-" + node, "requests", "2025", "11", "30", request_id, node, "mix0")
+            result = os.path.join(self.work, "results-" + node, "2025", "11", "30", request_id, node, "mix0")
             cap = harness.read_capture(os.path.join(result, "capture.pcapng"))
             self.assertEqual(cap.format, "pcapng")
             self.assertEqual([(ts, data) for ts, _, _, data in cap.records], want, node)
@@ -191,7 +191,7 @@ class AgentTest(harness.IntegrationTest):
         # node-c does not match: it neither answers nor writes anything.
         time.sleep(1)
         self.assertEqual([a for a in self.answers(request_id) if a["node"] == "node-c"], [])
-        self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-c", "requests")))
+        self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-c", "2025")))
         states = [(a["node"], a["state"]) for a in self.answers(request_id)]
         self.assertEqual(sorted(states), [("node-a", "accepted"), ("node-a", "done"),
                                           ("node-b", "accepted"), ("node-b", "done")])
@@ -230,7 +230,7 @@ class AgentTest(harness.IntegrationTest):
             self.assertTrue(ok, "%s: no answer; %s" % (request_id, self.agent_log("node-a")))
             self.assertEqual([x["state"] for x in got], ["rejected"], got)
             self.assertIn(needle, got[0]["reason"])
-            self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-a", "requests", "2025", "11", "30",
+            self.assertFalse(os.path.exists(os.path.join(self.work, "results-node-a", "2025", "11", "30",
                                                          request_id)))
         # A reply stream outside pcap:ack, and an interface without a ring: refused with the reason.
         for request_id, extra, needle in (("reply-1", {"reply_to": "other:stream"}, "reply_to"),
@@ -298,7 +298,7 @@ class AgentTest(harness.IntegrationTest):
         daemon.stop()
         got = self.answers("killed-1")
         self.assertEqual([x["state"] for x in got], ["waiting", "done"], got)
-        result = os.path.join(self.work, "results-node-c", "requests", *time.strftime("%Y/%m/%d", time.gmtime(start // 10**9)).split("/"),
+        result = os.path.join(self.work, "results-node-c", *time.strftime("%Y/%m/%d", time.gmtime(start // 10**9)).split("/"),
                               "killed-1", "node-c", pair.RX_IF)
         self.assertEqual(sorted(os.listdir(result)), ["capture.pcapng", "manifest.json"])
         cap = harness.read_capture(os.path.join(result, "capture.pcapng"))
@@ -397,7 +397,7 @@ class AgentTest(harness.IntegrationTest):
         prefix = "fleet/requests/2025/11/30/to-s3/node-s3/mix0/"
         self.assertEqual((final["state"], final["result"]), ("done", "s3://%s/%s" % (test_s3_hook.BUCKET, prefix)),
                          final)
-        local = os.path.join(self.work, "results-node-s3", "requests", "2025", "11", "30", "to-s3", "node-s3", "mix0")
+        local = os.path.join(self.work, "results-node-s3", "2025", "11", "30", "to-s3", "node-s3", "mix0")
         for name in ("capture.pcapng", "manifest.json"):
             status, data = s3.get(prefix + name)
             self.assertEqual(status, 200, name)
@@ -445,7 +445,7 @@ class AgentTest(harness.IntegrationTest):
         self.assertEqual(uploads[0]["filename"], "to-cloudshark-node-cs-mix0.pcapng")
         self.assertEqual(set(uploads[0]["tags"]), {"request:to-cloudshark", "node:node-cs", "interface:mix0",
                                                    "alertid:655443", "customer:acme_corp", "case-9", "dns_storm"})
-        local = os.path.join(self.work, "results-node-cs", "requests", "2025", "11", "30", "to-cloudshark", "node-cs",
+        local = os.path.join(self.work, "results-node-cs", "2025", "11", "30", "to-cloudshark", "node-cs",
                              "mix0", "capture.pcapng")
         with open(local, "rb") as f:
             self.assertEqual(uploads[0]["sha256"], hashlib.sha256(f.read()).hexdigest())
