@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "extract/extractor.h"
+#include "ring/ring_names.h"
 
 namespace pcap_ring {
 namespace {
@@ -40,6 +41,7 @@ struct ExtractArgs {
   bool json = false;
   bool no_flow_index = false;
   std::string io_class = "idle";
+  std::string host_name;  // empty: this host's name
 };
 
 std::vector<CatalogRing> find_rings(const ExtractArgs& a) {
@@ -137,7 +139,7 @@ int run_extract(const ExtractArgs& a) {
   request.limits = {a.max_packets, a.max_bytes, a.snaplen};
   if (!a.format.empty()) request.format = a.format == "pcapng" ? FileFormat::kPcapng : FileFormat::kPcap;
   request.use_flow_index = !a.no_flow_index;
-  request.host_name = host_name();
+  request.host_name = a.host_name.empty() ? host_name() : a.host_name;
   request.stop = &g_stop;
   if (a.io_class == "idle") {
     if (int err = set_idle_io_priority()) log::warning("cannot lower the I/O priority: " + errno_text(err));
@@ -189,6 +191,13 @@ Subcommand add_extract_command(CLI::App& app) {
   cmd->add_option("--format", a->format, "pcap or pcapng (default: pcap for one ring, pcapng for several)")
       ->check(CLI::IsMember({"pcap", "pcapng"}));
   cmd->add_option("-w", a->output, "Output file, or - for standard output")->required();
+  cmd->add_option("--host-name", a->host_name,
+                  "Name pcapng interfaces NAME/IFACE (default: this host's name), as a fleet's inventory knows the host")
+      ->check([](const std::string& v) -> std::string {
+        if (v.empty() || v.size() > 253 || !is_valid_name_part(v))
+          return "--host-name '" + v + "': expected 1-253 characters without '/' and not starting with '.'";
+        return "";
+      });
   cmd->add_flag("--json", a->json, "Report on standard error as one JSON object");
   cmd->add_flag("--no-flow-index", a->no_flow_index, "Read every packet of the window; ignore the flow indexes");
   cmd->add_option("--io-class", a->io_class, "I/O scheduling class: idle (default; capture writes come first) or normal")

@@ -183,6 +183,16 @@ class ExtractTest(harness.IntegrationTest):
         self.assertEqual(sorted((r[0], r[3]) for r in cap.records), sorted((w[0], w[3]) for w in want))
         self.assertEqual(len(report["rings"]), 2)
         harness.check_readers(self, out)
+        # As a fleet's inventory names the host (the capture playbook): --host-name.
+        out, _report, _ = self.extract(["-o", shared, "--from", secs(start), "--to", secs(stop), "--host-name",
+                                        "sensor-7.example", "tcp"])
+        self.assertEqual([i["name"] for i in harness.read_capture(out).interfaces],
+                         ["sensor-7.example/mix0", "sensor-7.example/mix1"])
+        for bad in ("a/b", ".hidden", ""):
+            r = harness.run_binary(["extract", "-o", shared, "--last", "5m", "--host-name", bad, "-w",
+                                    os.path.join(self.tmp, "bad.pcapng")])
+            self.assertEqual(r.returncode, 64, r.stderr)
+            self.assertIn("--host-name", r.stderr)
 
     def test_stdout_streams_to_a_reader(self):
         start, stop = T0, T0 + 10 * 10**9
