@@ -263,6 +263,7 @@ class Fleet:
         keys = [k for k in listed if "/%s/" % request_id in k]
         problems = []
         manifests = {}
+        self.stored_bytes = 0
         for k in keys:
             if k.endswith("/manifest.json"):
                 node = k.split("/")[-3]
@@ -282,6 +283,7 @@ class Fleet:
             if status != 200:
                 problems.append("%s: GET %s: HTTP %d" % (node, capture_key, status))
                 continue
+            self.stored_bytes += len(body) + len(capture)
             digest = hashlib.sha256(capture).hexdigest()
             if manifest.get("objects", [{}])[0].get("sha256") != digest:
                 problems.append("%s: manifest sha256 %s, capture.pcapng %s" % (
@@ -362,9 +364,9 @@ def main():
             if res["sent_ms"] is not None and accepted:
                 run["last_accepted"] = (max(accepted) - res["sent_ms"]) / 1000.0
             runs.append(run)
-            log("  request %d (%s): exit %d, final answers %s, %d objects stored, %s" % (
+            log("  request %d (%s): exit %d, final answers %s, %d objects stored (%.1f MB), %s" % (
                 r + 1, request_id, res["exit"], ", ".join("%d %s" % (v, k) for k, v in sorted(states.items())) or "none",
-                objects, "all %d manifests present and matching their captures" % a.agents if not problems
+                objects, fleet.stored_bytes / 1e6, "all %d manifests present and matching their captures" % a.agents if not problems
                 else "%d problems" % len(problems)))
             log("    request entered Redis -> last accepted %s s, first final %s s, median final %s s, "
                 "last final %s s; `request` wall time %.3f s" % tuple(

@@ -60,6 +60,12 @@ install_redis() {
   apt_install redis-server redis-tools
 }
 
+# --- Ansible (tests/fleet: the role and playbooks over the community.docker.nsenter
+# connection, which the ansible package bundles) and ansible-lint
+install_ansible() {
+  apt_install ansible ansible-lint
+}
+
 install_s3rver
 install_fauxqs
 install_redis
@@ -67,3 +73,4 @@ install_selinux_tools
 install_systemd_container
 install_suricata
 install_hook_tools
+install_ansible
