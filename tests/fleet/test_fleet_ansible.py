@@ -396,8 +396,9 @@ def captures(fleet):
     if check(rc == 0, "capture.yml (bounded, %d s) rc %d" % (stretch, rc), out[-3000:]):
         check_run(fleet, basin, "bounded", tokens, "bounded")
     for h in fleet.hosts:
-        h.run(["systemctl", "start", RING], check=True)
-    fleet.last_tokens = tokens
+        r = h.run(["systemctl", "start", RING])
+        check(r.returncode == 0, "%s: ring started again" % h.name,
+              r.stderr + h.run(["journalctl", "-q", "-u", RING, "--no-pager", "-n", "30", "-o", "cat"]).stdout)
 
 
 def request(fleet, keys):
