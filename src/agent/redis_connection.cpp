@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -56,8 +57,11 @@ using OwnedReply = std::unique_ptr<void, ReplyDeleter>;
 
 struct RedisConnection::Context {
   redisContext* c = nullptr;
+  std::unique_ptr<TlsRelay> relay;  // with TLS: carries hiredis's plain-text socket
   ~Context() {
+    // hiredis closes its end first, so the relay sees end-of-file; then the relay stops.
     if (c != nullptr) redisFree(c);
+    relay.reset();
   }
 };
 
@@ -71,11 +75,23 @@ bool RedisConnection::connected() const { return context_ && context_->c != null
 void RedisConnection::close() { context_.reset(); }
 
 bool RedisConnection::connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
-                              const std::string& user, const std::string& password, std::string* error) {
+                              const std::string& user, const std::string& password, const TlsClientSettings& tls,
+                              std::string* error) {
   close();
-  where_ = "redis " + host + ":" + std::to_string(port);
+  where_ = std::string(tls.enabled ? "redis (TLS) " : "redis ") + host + ":" + std::to_string(port);
   auto context = std::make_unique<Context>();
-  context->c = redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout));
+  if (tls.enabled) {
+    int plain_fd = -1;
+    context->relay = TlsRelay::open(host, port, tls, timeout, &plain_fd, error);
+    if (!context->relay) {
+      *error = "redis " + *error;
+      return false;
+    }
+    context->c = redisConnectFd(plain_fd);
+    if (context->c == nullptr) ::close(plain_fd);
+  } else {
+    context->c = redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout));
+  }
   if (context->c == nullptr) {
     *error = where_ + ": cannot allocate a connection";
     return false;

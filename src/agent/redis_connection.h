@@ -1,6 +1,7 @@
 // One connection to a Redis server (hiredis, synchronous): commands as argument vectors, so no
 // value is ever interpolated into a command line, and replies copied into plain values, so
-// no hiredis type leaves this file. hiredis 0.14 (Debian 12) speaks RESP2 over TCP without TLS.
+// no hiredis type leaves this file. hiredis 0.14 (Debian 12) speaks RESP2 over plain TCP only:
+// with TLS it is given the local end of a TlsRelay.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "agent/tls_relay.h"
 
 namespace pcap_ring {
 
@@ -29,10 +32,12 @@ class RedisConnection {
   RedisConnection(RedisConnection&&) noexcept;
   RedisConnection& operator=(RedisConnection&&) noexcept;
 
-  // Connects and, when `password` is given, authenticates (AUTH user password, or AUTH
-  // password for the default user). False with *error naming the server and what failed.
+  // Connects (over TLS when tls.enabled) and, when `password` is given, authenticates (AUTH
+  // user password, or AUTH password for the default user). False with *error naming the
+  // server and what failed.
   [[nodiscard]] bool connect(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
-                             const std::string& user, const std::string& password, std::string* error);
+                             const std::string& user, const std::string& password, const TlsClientSettings& tls,
+                             std::string* error);
   // Sends one command and reads its reply. False with *error when the connection failed (it
   // is then closed); a Redis error reply is a reply (type kError), not a failure.
   [[nodiscard]] bool command(const std::vector<std::string>& args, RedisReply* reply, std::string* error);

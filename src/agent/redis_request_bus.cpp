@@ -10,7 +10,7 @@ constexpr std::string_view kEnvelope = "PCSIG1 ";
 constexpr const char* kAnswersKept = "100000";
 
 bool connect_with(const RedisBusSettings& s, RedisConnection* c, std::string* error) {
-  return c->connect(s.host, s.port, s.timeout, s.user, s.password, error);
+  return c->connect(s.host, s.port, s.timeout, s.user, s.password, s.tls, error);
 }
 
 // Entries without a body are answered by no one.

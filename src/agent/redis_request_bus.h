@@ -30,6 +30,7 @@ struct RedisBusSettings {
   std::string user;
   std::string password;
   std::chrono::milliseconds timeout{5000};
+  TlsClientSettings tls;
   std::string request_stream;
   std::string group;  // the node's name: one consumer group per node
   std::string channel;

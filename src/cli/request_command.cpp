@@ -191,7 +191,7 @@ int send_on_redis(const RequestArgs& a, const AgentSettings& settings, const Bus
   std::string error;
   const auto timeout = std::chrono::seconds(settings.redis_timeout_seconds);
   if (!redis.connect(settings.redis_host, static_cast<std::uint16_t>(settings.redis_port), timeout, settings.redis_user,
-                     redis_password(settings), &error))
+                     redis_password(settings), settings.redis_tls, &error))
     throw StartupError(kExitUnavailable, error);
   std::vector<std::string> command = {"XADD", settings.request_stream, "*"};
   for (auto& field : stream_entry_fields(message)) command.push_back(std::move(field));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/tls_client_settings.h"
 #include "config/defaults.h"
 
 namespace pcap_ring {
@@ -40,6 +41,7 @@ struct AgentSettings {
   std::string redis_user;           // ACL user ("" = the default user)
   std::string redis_password_file;  // or the credential "redis-password"
   std::uint64_t redis_timeout_seconds = 5;
+  TlsClientSettings redis_tls;  // [redis] tls, tls_ca_file, tls_cert_file, tls_key_file, tls_server_name
   std::string request_stream = "pcap:req";
   std::string channel = "capture";  // "" = no pub/sub
   std::string reply_stream = "pcap:ack";

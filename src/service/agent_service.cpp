@@ -161,6 +161,7 @@ RedisBusSettings Agent::bus_settings() const {
   bus.user = settings_.redis_user;
   bus.password = identity_.redis_password;
   bus.timeout = std::chrono::seconds(settings_.redis_timeout_seconds);
+  bus.tls = settings_.redis_tls;
   bus.request_stream = settings_.request_stream;
   bus.group = identity_.node;
   bus.channel = settings_.channel;
