@@ -63,11 +63,24 @@ void log_from_librdkafka(const rd_kafka_t*, int level, const char* facility, con
              std::string("kafka: ") + facility + ": " + text);
 }
 
-bool common_settings(Config* conf, const std::string& brokers, std::chrono::milliseconds timeout, std::string* error) {
+// TLS: the brokers' certificates must chain to ca_file (or the system's CAs) and carry the
+// broker's name (librdkafka checks it against the address it connects to).
+bool tls_settings(Config* conf, const TlsClientSettings& tls, std::string* error) {
+  if (!tls.enabled) return true;
+  if (!conf->set("security.protocol", "ssl", error) ||
+      !conf->set("ssl.endpoint.identification.algorithm", "https", error) ||
+      !conf->set("enable.ssl.certificate.verification", "true", error))
+    return false;
+  if (!tls.ca_file.empty() && !conf->set("ssl.ca.location", tls.ca_file, error)) return false;
+  if (!tls.cert_file.empty() && !conf->set("ssl.certificate.location", tls.cert_file, error)) return false;
+  return tls.key_file.empty() || conf->set("ssl.key.location", tls.key_file, error);
+}
+
+bool common_settings(Config* conf, const KafkaEndpoint& endpoint, std::string* error) {
   rd_kafka_conf_set_log_cb(conf->get(), log_from_librdkafka);
-  return conf->set("bootstrap.servers", brokers, error) && conf->set("client.id", "packet-capture", error) &&
-         conf->set("socket.timeout.ms", std::to_string(std::max<long long>(10, timeout.count())), error) &&
-         conf->set("log.connection.close", "false", error);
+  return conf->set("bootstrap.servers", endpoint.brokers, error) && conf->set("client.id", "packet-capture", error) &&
+         conf->set("socket.timeout.ms", std::to_string(std::max<long long>(10, endpoint.timeout.count())), error) &&
+         conf->set("log.connection.close", "false", error) && tls_settings(conf, endpoint.tls, error);
 }
 
 // The delivery report of one produced message, set by librdkafka's callback.
@@ -79,10 +92,10 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   static_cast<Delivery*>(message->_private)->err = message->err;
 }
 
-RdKafkaHandle new_producer(const std::string& brokers, std::chrono::milliseconds timeout, std::string* error) {
+RdKafkaHandle new_producer(const KafkaEndpoint& endpoint, std::string* error) {
   Config conf;
-  if (!common_settings(&conf, brokers, timeout, error) || !conf.set("acks", "all", error) ||
-      !conf.set("message.timeout.ms", std::to_string(std::max<long long>(1000, timeout.count())), error))
+  if (!common_settings(&conf, endpoint, error) || !conf.set("acks", "all", error) ||
+      !conf.set("message.timeout.ms", std::to_string(std::max<long long>(1000, endpoint.timeout.count())), error))
     return nullptr;
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   return conf.create(RD_KAFKA_PRODUCER, error);
@@ -179,7 +192,7 @@ bool KafkaRequestSource::open(std::string* error) {
   // A dead agent's partitions move to its restarted self after the session timeout; a
   // rebalance waits for members at most max.poll.interval.ms (the bus loop polls every second,
   // requests run on other threads).
-  if (!common_settings(&conf, settings_.brokers, settings_.timeout, error) ||
+  if (!common_settings(&conf, settings_.endpoint, error) ||
       !conf.set("group.id", settings_.group, error) || !conf.set("enable.auto.commit", "false", error) ||
       !conf.set("enable.auto.offset.store", "false", error) || !conf.set("auto.offset.reset", "latest", error) ||
       !conf.set("session.timeout.ms", "10000", error) || !conf.set("heartbeat.interval.ms", "1000", error) ||
@@ -209,7 +222,7 @@ void KafkaRequestSource::rebalance(rd_kafka_resp_err_t event, rd_kafka_topic_par
     log::notice("kafka: partitions of " + settings_.topic + " revoked");
     return;
   }
-  const int timeout_ms = static_cast<int>(settings_.timeout.count());
+  const int timeout_ms = static_cast<int>(settings_.endpoint.timeout.count());
   if (rd_kafka_resp_err_t err = rd_kafka_committed(rk, partitions, timeout_ms))
     log::warning(std::string("kafka: cannot read the group's committed offsets: ") + rd_kafka_err2str(err));
   std::string assigned;
@@ -286,20 +299,20 @@ bool KafkaRequestSource::ack(const BusDelivery& delivery, std::string* error) {
 }
 
 std::string KafkaRequestSource::describe() const {
-  return "Kafka topic " + settings_.topic + " as group " + settings_.group + " at " + settings_.brokers;
+  return "Kafka topic " + settings_.topic + " as group " + settings_.group + " at " + settings_.endpoint.brokers;
 }
 
 bool KafkaAnswerWriter::send(const std::string& topic, const nlohmann::json& answer, std::string* error) {
   std::lock_guard lock(mutex_);
-  if (!producer_) producer_ = new_producer(brokers_, timeout_, error);
+  if (!producer_) producer_ = new_producer(endpoint_, error);
   if (!producer_) return false;
   return produce_and_wait(producer_.get(), topic, answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                           {}, error);
 }
 
-bool kafka_produce(const std::string& brokers, const std::string& topic, const BusMessage& message,
-                   std::chrono::milliseconds timeout, std::string* error) {
-  RdKafkaHandle producer = new_producer(brokers, timeout, error);
+bool kafka_produce(const KafkaEndpoint& endpoint, const std::string& topic, const BusMessage& message,
+                   std::string* error) {
+  RdKafkaHandle producer = new_producer(endpoint, error);
   if (!producer) return false;
   std::vector<std::pair<std::string, std::string>> headers;
   if (!message.key_id.empty())
@@ -313,13 +326,13 @@ bool KafkaTopicFollower::start(std::string* error) {
   Config conf;
   // librdkafka reads assigned partitions only with a group id; this one never joins a group
   // (no subscribe) and never commits.
-  if (!common_settings(&conf, brokers_, timeout_, error) || !conf.set("enable.auto.commit", "false", error) ||
+  if (!common_settings(&conf, endpoint_, error) || !conf.set("enable.auto.commit", "false", error) ||
       !conf.set("group.id", "packet-capture-request-" + std::to_string(::getpid()), error))
     return false;
   consumer_ = conf.create(RD_KAFKA_CONSUMER, error);
   if (!consumer_) return false;
   rd_kafka_t* rk = consumer_.get();
-  const int timeout_ms = static_cast<int>(timeout_.count());
+  const int timeout_ms = static_cast<int>(endpoint_.timeout.count());
   rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, topic_.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic, &metadata, timeout_ms);

@@ -18,14 +18,21 @@
 #include <vector>
 
 #include "agent/request_bus.h"
+#include "common/tls_client_settings.h"
 
 namespace pcap_ring {
 
-struct KafkaBusSettings {
+// Where the brokers are and how to reach them.
+struct KafkaEndpoint {
   std::string brokers;  // bootstrap.servers
+  std::chrono::milliseconds timeout{10000};
+  TlsClientSettings tls;  // security.protocol ssl: the brokers' certificates verified
+};
+
+struct KafkaBusSettings {
+  KafkaEndpoint endpoint;
   std::string topic;
   std::string group;  // the node's name
-  std::chrono::milliseconds timeout{10000};
   // Where the consumer notes the offsets it handed out, so that it tells a redelivery (the
   // same offset again after a restart) from a replay (the same bytes at a new offset).
   std::string read_marks_path;
@@ -63,34 +70,31 @@ class KafkaRequestSource : public RequestSource {
 // broker's acknowledgement (acks=all), so an answer reported sent is stored.
 class KafkaAnswerWriter : public AnswerSink {
  public:
-  KafkaAnswerWriter(std::string brokers, std::chrono::milliseconds timeout)
-      : brokers_(std::move(brokers)), timeout_(timeout) {}
+  explicit KafkaAnswerWriter(KafkaEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
   [[nodiscard]] bool send(const std::string& topic, const nlohmann::json& answer, std::string* error) override;
 
  private:
-  std::string brokers_;
-  std::chrono::milliseconds timeout_;
+  KafkaEndpoint endpoint_;
   std::mutex mutex_;
   RdKafkaHandle producer_;
 };
 
 // A producer for one message with headers, waiting for its acknowledgement (`request`).
-[[nodiscard]] bool kafka_produce(const std::string& brokers, const std::string& topic, const BusMessage& message,
-                                 std::chrono::milliseconds timeout, std::string* error);
+[[nodiscard]] bool kafka_produce(const KafkaEndpoint& endpoint, const std::string& topic, const BusMessage& message,
+                                 std::string* error);
 
 // Reads a topic from its current end without a group (`request --wait`): start() notes the
 // end of every partition, next() returns what arrives after it.
 class KafkaTopicFollower {
  public:
-  KafkaTopicFollower(std::string brokers, std::string topic, std::chrono::milliseconds timeout)
-      : brokers_(std::move(brokers)), topic_(std::move(topic)), timeout_(timeout) {}
+  KafkaTopicFollower(KafkaEndpoint endpoint, std::string topic)
+      : endpoint_(std::move(endpoint)), topic_(std::move(topic)) {}
   [[nodiscard]] bool start(std::string* error);
   [[nodiscard]] bool next(std::vector<std::string>* values, std::chrono::milliseconds wait, std::string* error);
 
  private:
-  std::string brokers_;
+  KafkaEndpoint endpoint_;
   std::string topic_;
-  std::chrono::milliseconds timeout_;
   RdKafkaHandle consumer_;
 };
 

@@ -160,7 +160,9 @@ struct TlsRelay::State {
     }
     if (!why.empty()) log::warning(where + ": TLS connection ended: " + why);
     SSL_shutdown(ssl);
-    local.reset();  // the client reads end-of-file and reconnects
+    // The client reads end-of-file and reconnects; its end stays open until it closes it, so a
+    // write it makes meanwhile lands in the socket's buffer rather than raising SIGPIPE.
+    ::shutdown(local.get(), SHUT_WR);
   }
 };
 

@@ -152,12 +152,16 @@ std::shared_ptr<StageCommandLine> add_agent_settings_flags(CLI::App* cmd) {
 
 AgentSettings load_agent_settings(const StageCommandLine& line) {
   AgentSettings settings = load_stage_settings<AgentSettings>(line.flags(), "agent", current_environment());
-  const TlsClientSettings& tls = settings.redis_tls;
-  if (tls.cert_file.empty() != tls.key_file.empty())
-    throw ConfigError("[redis] tls_cert_file and tls_key_file: give both (a client certificate and its key) or neither");
-  struct stat st {};
-  if (!tls.key_file.empty() && ::stat(tls.key_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0)
-    throw ConfigError("[redis] tls_key_file '" + tls.key_file + "': readable by every user; expected mode 0600 or 0640");
+  for (const auto& [section, tls] : {std::pair<const char*, const TlsClientSettings*>{"redis", &settings.redis_tls},
+                                     {"kafka", &settings.kafka_tls}}) {
+    if (tls->cert_file.empty() != tls->key_file.empty())
+      throw ConfigError(std::string("[") + section +
+                        "] tls_cert_file and tls_key_file: give both (a client certificate and its key) or neither");
+    struct stat st {};
+    if (!tls->key_file.empty() && ::stat(tls->key_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0)
+      throw ConfigError(std::string("[") + section + "] tls_key_file '" + tls->key_file +
+                        "': readable by every user; expected mode 0600 or 0640");
+  }
   return settings;
 }
 

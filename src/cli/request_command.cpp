@@ -17,6 +17,7 @@
 #include "agent/sqs_request_bus.h"
 #include "agent/request_keys.h"
 #include "agent/request_signature.h"
+#include "service/bus_endpoints.h"
 #include "cli/agent_command.h"
 #include "common/exit_codes.h"
 #include "common/safe_open.h"
@@ -224,13 +225,12 @@ int send_on_redis(const RequestArgs& a, const AgentSettings& settings, const Bus
 }
 
 int send_on_kafka(const RequestArgs& a, const AgentSettings& settings, const BusMessage& message, AnswerPrinter* printer) {
-  const auto timeout = std::chrono::seconds(settings.kafka_timeout_seconds);
   const std::string reply_topic = a.reply_to.empty() ? settings.kafka_reply_topic : a.reply_to;
   std::string error;
   // The answer topic's end is noted before the request goes out, so no answer is missed.
-  KafkaTopicFollower answers(settings.kafka_brokers, reply_topic, timeout);
+  KafkaTopicFollower answers(kafka_endpoint(settings), reply_topic);
   if (a.wait_seconds != 0 && !answers.start(&error)) throw StartupError(kExitUnavailable, error);
-  if (!kafka_produce(settings.kafka_brokers, settings.kafka_topic, message, timeout, &error))
+  if (!kafka_produce(kafka_endpoint(settings), settings.kafka_topic, message, &error))
     throw StartupError(kExitUnavailable, error);
   std::cerr << "request " << printer->id() << " sent to Kafka topic " << settings.kafka_topic << "\n";
   if (a.wait_seconds == 0) return kExitOk;

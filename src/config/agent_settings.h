@@ -50,6 +50,7 @@ struct AgentSettings {
   std::string kafka_topic = "pcap.req";
   std::string kafka_reply_topic = "pcap.ack";
   std::uint64_t kafka_timeout_seconds = 10;
+  TlsClientSettings kafka_tls;  // [kafka] tls, tls_ca_file, tls_cert_file, tls_key_file
   // SQS: this node's queue (subscribed to the fleet's SNS topic), the queue answers go to,
   // and for senders the topic.
   std::string sqs_region = "us-east-1";

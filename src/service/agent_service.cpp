@@ -16,6 +16,7 @@
 
 #include "agent/kafka_request_bus.h"
 #include "agent/redis_request_bus.h"
+#include "service/bus_endpoints.h"
 #include "agent/sqs_request_bus.h"
 #include "agent/request_journal.h"
 #include "agent/request_result.h"
@@ -179,7 +180,7 @@ SqsBusSettings Agent::sqs_settings() const {
 
 std::unique_ptr<AnswerSink> Agent::answer_sink() const {
   if (kafka_)
-    return std::make_unique<KafkaAnswerWriter>(settings_.kafka_brokers, std::chrono::seconds(settings_.kafka_timeout_seconds));
+    return std::make_unique<KafkaAnswerWriter>(kafka_endpoint(settings_));
   if (sqs_) return std::make_unique<SqsAnswerWriter>(sqs_settings());
   return std::make_unique<RedisAnswerWriter>(bus_settings());
 }
@@ -188,10 +189,9 @@ std::unique_ptr<RequestSource> Agent::request_source() const {
   if (sqs_) return std::make_unique<SqsRequestSource>(sqs_settings());
   if (!kafka_) return std::make_unique<RedisRequestStream>(bus_settings());
   KafkaBusSettings kafka;
-  kafka.brokers = settings_.kafka_brokers;
+  kafka.endpoint = kafka_endpoint(settings_);
   kafka.topic = settings_.kafka_topic;
   kafka.group = identity_.node;
-  kafka.timeout = std::chrono::seconds(settings_.kafka_timeout_seconds);
   kafka.read_marks_path = settings_.state_dir + "/kafka-read-" + settings_.kafka_topic;
   return std::make_unique<KafkaRequestSource>(std::move(kafka));
 }

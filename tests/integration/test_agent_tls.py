@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""`packet-capture agent` and `request` over TLS to a real redis-server (its tls-port, plain
-port off): certificates made by the openssl tool. An agent answers a request sent over TLS;
-a server certificate from another CA, or one that does not carry the expected name, is
-refused with the reason; a server that requires client certificates gets one; a certificate
-without its key, or a key every user may read, is a configuration error."""
+"""`packet-capture agent` and `request` over TLS, certificates made by the openssl tool.
+Redis: a real redis-server (its tls-port, plain port off): an agent answers a request sent
+over TLS; a server certificate from another CA, or one that does not carry the expected name,
+is refused with the reason; a server that requires client certificates gets one; a
+certificate without its key, or a key every user may read, is a configuration error.
+Kafka: no broker with TLS runs here (librdkafka's mock cluster speaks plaintext), so
+`openssl s_server` stands in for one: the request's first Kafka request (ApiVersions, with the
+client id) arrives decrypted there over a verified connection; another CA or another name is
+refused in the handshake."""
 
 import json
 import os
@@ -22,6 +26,11 @@ import harness  # noqa: E402
 
 T0 = 1764496800 * 10**9  # 2025-11-30T10:00:00Z
 COUNT = 3000
+
+
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def openssl(*args):
@@ -115,7 +124,7 @@ class RedisTlsTest(harness.IntegrationTest):
                  "--redis-tls-ca-file", self.ca[1]], stdout=log, stderr=log, env=harness.clean_env(),
                 preexec_fn=harness._pdeathsig)
         joined = harness.wait_for(lambda: "node-t" in self.cli(self.port, "XINFO", "GROUPS", "pcap:req"), 20)
-        self.assertTrue(joined, open(os.path.join(self.work, "agent.log")).read())
+        self.assertTrue(joined, slurp(os.path.join(self.work, "agent.log")).decode(errors="replace"))
         p = self.request("--redis-tls", "yes", "--redis-tls-ca-file", self.ca[1], "--id", "tls-1")
         self.assertEqual(p.returncode, 0, p.stderr)
         answers = [json.loads(line) for line in p.stdout.splitlines()]
@@ -180,6 +189,86 @@ class RedisTlsTest(harness.IntegrationTest):
                                 "--config-dir", conf], config_dir=False)
         self.assertEqual(p.returncode, 78, p.stderr)
         self.assertIn("maybe", p.stderr)
+
+
+class KafkaTlsTest(harness.IntegrationTest):
+    """librdkafka's TLS settings as `request --bus kafka` and the agent set them."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_binary()
+        harness.require_tool("openssl")
+        cls.work = tempfile.mkdtemp(prefix="pc-kafka-tls-")
+        d = os.path.join(cls.work, "pki")
+        os.makedirs(d)
+        cls.ca = make_ca(d, "fleet-ca")
+        cls.rogue_ca = make_ca(d, "rogue-ca")
+        cls.broker = make_cert(d, "broker", cls.ca, "DNS:localhost,IP:127.0.0.1")
+        cls.client = make_cert(d, "node-k", cls.ca, "DNS:node-k")
+        cls.conf = os.path.join(cls.work, "conf")
+        os.makedirs(cls.conf)
+        with open(os.path.join(cls.conf, "agent.conf"), "w") as f:
+            f.write("[agent]\nbus = kafka\n\n[kafka]\ntimeout = 2\n")  # no broker will answer: fail fast
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, True)
+
+    def tls_server(self, address, *extra):
+        """openssl s_server as a TLS endpoint: (process, its output file, port)."""
+        port = free_port()
+        out = os.path.join(self.tmp, "s_server-%d.out" % port)
+        # s_server ends at end-of-file on its input: keep that open.
+        with open(out, "wb") as log:
+            proc = subprocess.Popen(["openssl", "s_server", "-accept", "%s:%d" % (address, port), "-cert",
+                                     self.broker[1], "-key", self.broker[0]] + list(extra), stdin=subprocess.PIPE,
+                                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=harness._pdeathsig)
+
+        def stop():
+            proc.stdin.close()
+            proc.kill()
+            proc.wait()
+        self.addCleanup(stop)
+        up = harness.wait_for(lambda: b"ACCEPT" in slurp(out), 10)
+        self.assertTrue(up, "openssl s_server did not start")
+        return proc, out, port
+
+    def send(self, address, port, *extra):
+        return harness.run_binary(["request", "--config-dir", self.conf, "--kafka-brokers", "%s:%d" % (address, port),
+                                   "--kafka-tls", "yes", "--node", "x", "-i", "eth0", "--last", "1m", "--unsigned"]
+                                  + list(extra), timeout=60, config_dir=False)
+
+    def test_requests_travel_over_a_verified_connection(self):
+        _proc, out, port = self.tls_server("127.0.0.1")
+        p = self.send("127.0.0.1", port, "--kafka-tls-ca-file", self.ca[1])
+        self.assertEqual(p.returncode, 69, p.stderr)  # s_server speaks no Kafka
+        # What s_server decrypted: librdkafka's ApiVersions request, naming the client.
+        self.assertTrue(harness.wait_for(lambda: b"packet-capture" in slurp(out), 10),
+                        slurp(out)[-2000:])
+        self.assertNotIn("certificate verify failed", p.stderr)
+
+    def test_another_ca_or_another_name_is_refused_in_the_handshake(self):
+        _proc, out, port = self.tls_server("127.0.0.1")
+        p = self.send("127.0.0.1", port, "--kafka-tls-ca-file", self.rogue_ca[1])
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("certificate verify failed", p.stderr)
+        self.assertNotIn(b"packet-capture", slurp(out))
+        # 127.0.0.2 is loopback too, but not a name the broker's certificate carries.
+        _proc, out, port = self.tls_server("127.0.0.2")
+        p = self.send("127.0.0.2", port, "--kafka-tls-ca-file", self.ca[1])
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("certificate verify failed", p.stderr)
+        self.assertNotIn(b"packet-capture", slurp(out))
+
+    def test_client_certificate_for_a_broker_that_requires_one(self):
+        _proc, out, port = self.tls_server("127.0.0.1", "-Verify", "1", "-CAfile", self.ca[1])
+        p = self.send("127.0.0.1", port, "--kafka-tls-ca-file", self.ca[1], "--kafka-tls-cert-file", self.client[1],
+                      "--kafka-tls-key-file", self.client[0])
+        self.assertTrue(harness.wait_for(lambda: b"packet-capture" in slurp(out), 10),
+                        slurp(out)[-2000:])
+        p = self.send("127.0.0.1", port, "--kafka-tls-cert-file", self.client[1])
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn("[kafka] tls_cert_file and tls_key_file", p.stderr)
 
 
 if __name__ == "__main__":
