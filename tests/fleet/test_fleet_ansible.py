@@ -202,6 +202,7 @@ def run(work, deb, hosts):
         deploy(fleet, keys)
         captures(fleet)
         request(fleet, keys)
+        bounded_capture(fleet)
     finally:
         redis.terminate()
         redis.wait(10)
@@ -379,6 +380,13 @@ def captures(fleet):
     if check(rc == 0, "capture.yml (from/to) rc %d" % rc, out[-3000:]):
         check_run(fleet, basin, "window", tokens, "ring", processed=True)
 
+
+def bounded_capture(fleet):
+    """Last: stopping the rings is the one stop here, and the containers' systemd has been seen
+    to fail the next start of a unit (status 219/CGROUP, its old cgroup not yet removed)."""
+    inventory = fleet.inventory(os.path.join(fleet.work, "inventory.json"))
+    basin = os.path.join(fleet.work, "basin")
+    common = {"capture_iface": "host0", "capture_filter": "udp port 9", "controller_basin": basin}
     section("capture.yml without rings: a bounded capture")
     for h in fleet.hosts:
         h.run(["systemctl", "stop", RING], check=True)
@@ -395,10 +403,6 @@ def captures(fleet):
     rc, out = finish_playbook(proc)
     if check(rc == 0, "capture.yml (bounded, %d s) rc %d" % (stretch, rc), out[-3000:]):
         check_run(fleet, basin, "bounded", tokens, "bounded")
-    for h in fleet.hosts:
-        r = h.run(["systemctl", "start", RING])
-        check(r.returncode == 0, "%s: ring started again" % h.name,
-              r.stderr + h.run(["journalctl", "-q", "-u", RING, "--no-pager", "-n", "30", "-o", "cat"]).stdout)
 
 
 def request(fleet, keys):
