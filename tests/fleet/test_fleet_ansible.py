@@ -269,12 +269,18 @@ def deploy(fleet, keys):
     role_vars["packet_capture_interfaces"] = [dict(ring, file_limit=60)]
     per_host = {first.name: {"packet_capture_interfaces": [dict(ring, file_limit=60, snaplen=2048)]}}
     inventory3 = fleet.inventory(os.path.join(fleet.work, "inventory-3.json"), per_host, role_vars)
+    # A key the inventory does not list (revoked, or put there by hand) goes.
+    stray = "/etc/packet-capture/trusted-keys.d/revoked.pub"
+    fleet.hosts[1].run(["cp", "/etc/packet-capture/trusted-keys.d/ops.pub", stray], check=True)
     reloads = {h.name: h.run(["journalctl", "-q", "-u", RING, "--no-pager", "-o", "cat"]).stdout.count("Reloading")
                for h in fleet.hosts}
     rc, out = finish_playbook(fleet.playbook("deploy.yml", inventory3, {}))
     rec = recap(out)
     check(rc == 0 and all(rec.get(h.name, {}).get("changed", 0) > 0 for h in fleet.hosts), "third run: rc %d, recap %s" % (rc, rec),
           out[-3000:])
+    second = fleet.hosts[1]
+    check(not os.path.exists(second.root + stray) and os.path.exists(second.root + "/etc/packet-capture/trusted-keys.d/ops.pub"),
+          "%s: the unlisted key revoked.pub removed, ops.pub kept" % second.name)
     for h in fleet.hosts:
         pid = unit_prop(h, "MainPID", RING)
         journal = h.run(["journalctl", "-q", "-u", RING, "--no-pager", "-o", "cat"]).stdout
@@ -395,7 +401,7 @@ def bounded_capture(fleet):
     proc = fleet.playbook("capture.yml", inventory, dict(common, gather_stretch=stretch, capture_run="bounded"))
     # Traffic once every host's capture has its first file open (its packet socket is bound).
     started = harness.wait_for(lambda: all(
-        h.run(["sh", "-c", "ls /var/tmp/packet-capture-gather/bounded/scratch-ring/ 2>/dev/null | grep -q '\\.part$'"]).returncode == 0
+        h.run(["sh", "-c", "ls /var/lib/packet-capture-gather/bounded/scratch-ring/ 2>/dev/null | grep -q '\\.part$'"]).returncode == 0
         for h in fleet.hosts), 90, interval=0.2)
     check(started, "every host's bounded capture started")
     for h in fleet.hosts:
