@@ -224,9 +224,14 @@ def deploy(fleet, keys):
         f.write("#!/bin/sh\n# Test hook: runs on every finished file of host0's ring.\nexit 0\n")
     os.chmod(hook, 0o755)
     ring = {"name": "host0", "file_size": 1, "file_limit": 50, "hooks": [hook]}
+    # A second ring on an interface whose name has a '-' (its unit instance is cap\x2d1).
+    dashed = {"name": "cap-1", "file_size": 1, "file_limit": 3}
+    for h in fleet.hosts:
+        h.run(["ip", "link", "add", "cap-1", "type", "veth", "peer", "name", "cap-1p"], check=True)
+        h.run(["ip", "link", "set", "cap-1", "up"], check=True)
     role_vars = {
         "packet_capture_deb": fleet.deb,
-        "packet_capture_interfaces": [ring],
+        "packet_capture_interfaces": [ring, dashed],
         "packet_capture_agent_enabled": True,
         "packet_capture_agent_settings": {"agent": {"node": "{{ inventory_hostname }}", "max_skew": 30},
                                           "redis": {"host": "{{ redis_host }}", "port": fleet.redis_port}},
@@ -246,6 +251,12 @@ def deploy(fleet, keys):
             act, en = unit_prop(h, "ActiveState", unit), h.run(["systemctl", "is-enabled", unit]).stdout.strip()
             check(act == "active" and en == "enabled", "%s: %s %s, %s" % (h.name, unit, act, en),
                   h.run(["journalctl", "-q", "-u", unit, "--no-pager", "-n", "15"]).stdout)
+        dashed_unit = "packet-capture@cap\\x2d1.service"
+        exec_start = unit_prop(h, "ExecStart", dashed_unit)
+        check(unit_prop(h, "ActiveState", dashed_unit) == "active" and "--interface cap-1 " in exec_start and
+              os.path.isdir(h.root + "/var/lib/packet-capture/cap-1"),
+              "%s: ring on cap-1 runs as %s, --interface cap-1, state in /var/lib/packet-capture/cap-1" % (h.name, dashed_unit),
+              exec_start + h.run(["journalctl", "-q", "-u", dashed_unit, "--no-pager", "-n", "15"]).stdout)
         conf = h.run(["cat", "/etc/packet-capture/host0.conf"]).stdout
         check("file_limit = 50" in conf and "hooks_dir = /etc/packet-capture/host0.hooks.d" in conf,
               "%s: host0.conf holds the ring's reloadable settings and its hooks directory" % h.name, conf)
@@ -266,8 +277,8 @@ def deploy(fleet, keys):
 
     # A reloadable setting everywhere, and a restart-only one on the first host only.
     first = fleet.hosts[0]
-    role_vars["packet_capture_interfaces"] = [dict(ring, file_limit=60)]
-    per_host = {first.name: {"packet_capture_interfaces": [dict(ring, file_limit=60, snaplen=2048)]}}
+    role_vars["packet_capture_interfaces"] = [dict(ring, file_limit=60), dashed]
+    per_host = {first.name: {"packet_capture_interfaces": [dict(ring, file_limit=60, snaplen=2048), dashed]}}
     inventory3 = fleet.inventory(os.path.join(fleet.work, "inventory-3.json"), per_host, role_vars)
     # A key the inventory does not list (revoked, or put there by hand) goes.
     stray = "/etc/packet-capture/trusted-keys.d/revoked.pub"
