@@ -177,6 +177,7 @@ TlsRelay::~TlsRelay() {
 
 std::unique_ptr<TlsRelay> TlsRelay::open(const std::string& host, std::uint16_t port, const TlsClientSettings& tls,
                                          std::chrono::milliseconds timeout, int* plain_fd, std::string* error) {
+  ERR_clear_error();  // so that the errors reported below are this connection's
   auto s = std::make_unique<State>();
   s->where = host + ":" + std::to_string(port);
   auto fail = [&](const std::string& why) {
@@ -213,7 +214,18 @@ std::unique_ptr<TlsRelay> TlsRelay::open(const std::string& host, std::uint16_t 
   } else if (SSL_set_tlsext_host_name(s->ssl, name.c_str()) != 1 || SSL_set1_host(s->ssl, name.c_str()) != 1) {
     return fail(openssl_error());
   }
-  if (SSL_connect(s->ssl) != 1) {
+  // A server that resets the connection mid-handshake must not kill a process that does not
+  // ignore SIGPIPE (`request`): blocked here, and a SIGPIPE raised meanwhile consumed.
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  const int connected = SSL_connect(s->ssl);
+  const struct timespec no_wait {};
+  while (::sigtimedwait(&pipe_signal, nullptr, &no_wait) > 0) {
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (connected != 1) {
     long verify = SSL_get_verify_result(s->ssl);
     if (verify != X509_V_OK)
       return fail(std::string("the server's certificate is not trusted for '") + name + "': " +

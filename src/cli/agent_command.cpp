@@ -154,6 +154,10 @@ AgentSettings load_agent_settings(const StageCommandLine& line) {
   AgentSettings settings = load_stage_settings<AgentSettings>(line.flags(), "agent", current_environment());
   for (const auto& [section, tls] : {std::pair<const char*, const TlsClientSettings*>{"redis", &settings.redis_tls},
                                      {"kafka", &settings.kafka_tls}}) {
+    // Without tls = yes these would be ignored, and the password sent in the clear.
+    if (!tls->enabled && (!tls->ca_file.empty() || !tls->cert_file.empty() || !tls->key_file.empty() ||
+                          !tls->server_name.empty()))
+      throw ConfigError(std::string("[") + section + "] tls_* settings are given but tls is not yes");
     if (tls->cert_file.empty() != tls->key_file.empty())
       throw ConfigError(std::string("[") + section +
                         "] tls_cert_file and tls_key_file: give both (a client certificate and its key) or neither");

@@ -423,28 +423,45 @@ def bounded_capture(fleet):
 
 
 def request(fleet, keys):
-    section("request.yml: through the agents")
+    """A signed nodere request for two of the three hosts, through the agents: the two answer,
+    each with what `extract` run by hand on that host returns for the manifest's window, and
+    the third writes nothing."""
+    section("request.yml: through the agents, two of three hosts")
     tokens = new_tokens(fleet)
     for h in fleet.hosts:
         send_burst(h, tokens[h.name])
     empty = os.path.join(fleet.work, "empty-config")
     os.makedirs(empty)
     inventory = fleet.inventory(os.path.join(fleet.work, "inventory.json"))
+    asked, silent = fleet.hosts[:2], fleet.hosts[2]
     rc, out = finish_playbook(fleet.playbook("request.yml", inventory, {
-        "request_key": os.path.join(keys, "ops.key"), "request_nodere": fleet.hosts[0].name[:-1] + "[a-z]",
-        "request_iface": "host0", "request_last": "2m", "request_filter": "udp port 9", "request_expect": len(fleet.hosts),
+        "request_key": os.path.join(keys, "ops.key"), "request_nodere": asked[0].name[:-1] + "[ab]",
+        "request_iface": "host0", "request_last": "2m", "request_filter": "udp port 9", "request_expect": len(asked),
         "request_wait": 60, "request_id": "fleet-test-1", "request_config_dir": empty,
         "request_bus_args": ["--redis-host", "127.0.0.1", "--redis-port", str(fleet.redis_port)]}))
     check(rc == 0, "request.yml rc %d" % rc, out[-3000:])
-    for h in fleet.hosts:
-        found = h.run(["find", "/var/lib/packet-capture/requests", "-path", "/var/lib/packet-capture/requests/2*/fleet-test-1/%s/host0/capture.pcapng" % h.name]).stdout.split()
+    for h in asked:
+        found = h.run(["find", "/var/lib/packet-capture/requests", "-path",
+                       "/var/lib/packet-capture/requests/2*/fleet-test-1/%s/host0/capture.pcapng" % h.name]).stdout.split()
         if not check(len(found) == 1, "%s: the agent kept the request's capture (%s)" % (h.name, found)):
             continue
         local = os.path.join(fleet.work, "request-%s.pcapng" % h.name)
         shutil.copy(h.root + found[0], local)
-        _cap, marks = read_marks(local)
+        cap, marks = read_marks(local)
         check(sorted(marks.get(tokens[h.name], [])) == list(range(PACKETS)),
               "%s: the answer holds this host's %d packets of the last burst" % (h.name, PACKETS))
+        with open(h.root + os.path.dirname(found[0]) + "/manifest.json") as f:
+            window = json.load(f)["window"]
+        by_hand = "/var/tmp/by-hand.pcapng"
+        r = h.run(["packet-capture", "extract", "-i", "host0", "--from", window["from"], "--to", window["to"],
+                   "--filter", "udp port 9", "--format", "pcapng", "-w", by_hand])
+        if check(r.returncode == 0, "%s: extract by hand over the manifest's window" % h.name, r.stderr):
+            hand = harness.read_capture(h.root + by_hand)
+            check([(ts, data) for ts, _i, _o, data in hand.records] == [(ts, data) for ts, _i, _o, data in cap.records]
+                  and len(cap.records) >= PACKETS,
+                  "%s: the answer is what extract returns, packet for packet (%d packets)" % (h.name, len(cap.records)))
+    left = silent.run(["find", "/var/lib/packet-capture/requests", "-path", "*/fleet-test-1*"]).stdout.split()
+    check(not left, "%s: not named by the request, wrote nothing (%s)" % (silent.name, left))
 
 
 def finish_now():

@@ -178,6 +178,10 @@ class RedisTlsTest(harness.IntegrationTest):
                          open_key, wait=False)
         self.assertEqual(p.returncode, 78, p.stderr)
         self.assertIn(open_key, p.stderr)
+        # TLS settings without tls = yes: an error, not a silent plaintext connection.
+        p = self.request("--redis-tls-ca-file", self.ca[1], wait=False)
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn("tls is not yes", p.stderr)
         p = self.request("--redis-tls", "maybe", wait=False)
         self.assertEqual(p.returncode, 64, p.stderr)
         self.assertIn("--redis-tls 'maybe': expected yes or no", p.stderr)

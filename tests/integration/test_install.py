@@ -116,7 +116,9 @@ class Install(unittest.TestCase):
         with open(u) as f:
             text = f.read()
         self.assertIn("[Service]", text)
-        self.assertRegex(text, r"(?m)^ExecStart=\S*packet-capture run --interface %i")
+        # %I: the interface's own name; %i (escaped, as in its device unit's name) for BindsTo.
+        self.assertRegex(text, r"(?m)^ExecStart=\S*packet-capture run --interface %I ")
+        self.assertRegex(text, r"(?m)^BindsTo=sys-subsystem-net-devices-%i\.device$")
         self.assertRegex(text, r"(?m)^ExecReload=.*-HUP")
         a = self.assert_file("lib/systemd/system/packet-capture-agent.service")
         self.assertTrue(filecmp.cmp(a, os.path.join(SRC, "units", "packet-capture-agent.service"), shallow=False))
