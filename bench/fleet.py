@@ -120,13 +120,8 @@ class Fleet:
         trusted = self.node_dir(node, "conf", "trusted-keys.d")
         os.makedirs(trusted, mode=0o755)
         shutil.copy(self.public_key, trusted)
-        secrets = []
-        for name, value in (("s3-key-id", test_s3_hook.KEY_ID), ("s3-secret", test_s3_hook.SECRET)):
-            path = os.path.join(conf, name)
-            with open(path, "w") as f:
-                f.write(value + "\n")
-            os.chmod(path, 0o600)
-            secrets.append(path)
+        secrets = [agent_fixture.secret_file(conf, "s3-key-id", test_s3_hook.KEY_ID),
+                   agent_fixture.secret_file(conf, "s3-secret", test_s3_hook.SECRET)]
         with open(os.path.join(conf, "agent.conf"), "w") as f:
             f.write("[agent]\nnode = %s\ntrusted_keys_dir = %s\nstate_dir = %s\nresults_dir = %s\n"
                     "default_destination = %s\n\n" % (node, trusted, self.node_dir(node, "state"),

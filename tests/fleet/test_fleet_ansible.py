@@ -94,7 +94,7 @@ class Fleet:
             json.dump({"all": {"hosts": hosts, "vars": group_vars or {}}}, f, indent=1)  # JSON is YAML
         return path
 
-    def playbook(self, name, inventory, extra, timeout=600):
+    def playbook(self, name, inventory, extra):
         vars_file = os.path.join(self.work, "vars-%s-%d.json" % (name, time.monotonic_ns()))
         with open(vars_file, "w") as f:
             json.dump(extra, f)

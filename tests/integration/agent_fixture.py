@@ -24,6 +24,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def secret_file(directory, name, value):
+    """DIRECTORY/NAME holding `value` and a newline, readable by its owner only, as the agent
+    wants a file of credentials; returns its path."""
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(value + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def mix_ring(work, count, t0, seed, interface="mix0", ring=None, file_size=1, file_limit=100):
     """Writes `count` packets 1 ms apart from `t0` into a ring (WORK/ring unless `ring` names
     another directory) with `run --read`; returns the ring directory."""

@@ -375,13 +375,8 @@ class AgentTest(harness.IntegrationTest):
         self.addCleanup(s3.stop)
         conf = self.mkdir("conf-s3")
         shutil.copy(os.path.join(self.conf, "mix0.conf"), conf)
-        secrets = []
-        for name, value in (("key-id", test_s3_hook.KEY_ID), ("secret", test_s3_hook.SECRET)):
-            path = os.path.join(conf, name)
-            with open(path, "w") as f:
-                f.write(value + "\n")
-            os.chmod(path, 0o600)
-            secrets.append(path)
+        secrets = [agent_fixture.secret_file(conf, "key-id", test_s3_hook.KEY_ID),
+                   agent_fixture.secret_file(conf, "secret", test_s3_hook.SECRET)]
         with open(os.path.join(conf, "agent.conf"), "w") as f:
             f.write("[s3]\nendpoint = %s\nbucket = %s\nregion = %s\nprefix = fleet\n"
                     "access_key_id_file = %s\nsecret_access_key_file = %s\n"

@@ -54,13 +54,8 @@ class SqsAgentTest(harness.IntegrationTest):
         cls.topic = "arn:aws:sns:us-east-1:000000000000:pcap-requests"
 
         cls.ring = agent_fixture.mix_ring(cls.work, COUNT, T0, seed=9)
-        secrets = []
-        for name, value in (("key-id", "AKIDTEST"), ("secret", "test-secret-key")):
-            path = os.path.join(cls.work, name)
-            with open(path, "w") as f:
-                f.write(value + "\n")
-            os.chmod(path, 0o600)
-            secrets.append(path)
+        secrets = [agent_fixture.secret_file(cls.work, "key-id", "AKIDTEST"),
+                   agent_fixture.secret_file(cls.work, "secret", "test-secret-key")]
         common = ("[agent]\nbus = sqs\n\n[sqs]\nreply_queue_url = %s\nsns_endpoint = %s\n"
                   "access_key_id_file = %s\nsecret_access_key_file = %s\nwait = 1\n"
                   % (cls.queue("pcap-ack"), cls.endpoint, secrets[0], secrets[1]))

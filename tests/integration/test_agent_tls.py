@@ -58,6 +58,16 @@ def make_cert(d, name, ca, san):
     return key, cert
 
 
+def make_pki(work, server, client):
+    """WORK/pki: the fleet's CA, a rogue CA, a certificate for `server` on localhost and
+    127.0.0.1 and one for the client `client`, both signed by the fleet's CA."""
+    d = os.path.join(work, "pki")
+    os.makedirs(d)
+    ca = make_ca(d, "fleet-ca")
+    return ca, make_ca(d, "rogue-ca"), make_cert(d, server, ca, "DNS:localhost,IP:127.0.0.1"), \
+        make_cert(d, client, ca, "DNS:" + client)
+
+
 class RedisTlsTest(harness.IntegrationTest):
     @classmethod
     def setUpClass(cls):
@@ -66,12 +76,7 @@ class RedisTlsTest(harness.IntegrationTest):
         for tool in ("redis-server", "redis-cli", "openssl"):
             harness.require_tool(tool)
         cls.work = tempfile.mkdtemp(prefix="pc-redis-tls-")
-        d = os.path.join(cls.work, "pki")
-        os.makedirs(d)
-        cls.ca = make_ca(d, "fleet-ca")
-        cls.rogue_ca = make_ca(d, "rogue-ca")
-        cls.server = make_cert(d, "redis", cls.ca, "DNS:localhost,IP:127.0.0.1")
-        cls.client = make_cert(d, "node-t", cls.ca, "DNS:node-t")
+        cls.ca, cls.rogue_ca, cls.server, cls.client = make_pki(cls.work, "redis", "node-t")
         cls.servers = []
         # Plain port off: every client must speak TLS. One server leaves client certificates
         # optional, the other requires one.
@@ -203,12 +208,7 @@ class KafkaTlsTest(harness.IntegrationTest):
         harness.require_binary()
         harness.require_tool("openssl")
         cls.work = tempfile.mkdtemp(prefix="pc-kafka-tls-")
-        d = os.path.join(cls.work, "pki")
-        os.makedirs(d)
-        cls.ca = make_ca(d, "fleet-ca")
-        cls.rogue_ca = make_ca(d, "rogue-ca")
-        cls.broker = make_cert(d, "broker", cls.ca, "DNS:localhost,IP:127.0.0.1")
-        cls.client = make_cert(d, "node-k", cls.ca, "DNS:node-k")
+        cls.ca, cls.rogue_ca, cls.broker, cls.client = make_pki(cls.work, "broker", "node-k")
         cls.conf = os.path.join(cls.work, "conf")
         os.makedirs(cls.conf)
         with open(os.path.join(cls.conf, "agent.conf"), "w") as f:
