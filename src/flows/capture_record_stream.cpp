@@ -24,37 +24,6 @@ bool is_pcap_magic(std::uint32_t magic) {
 
 }  // namespace
 
-std::uint32_t CaptureRecordStream::load32(const std::uint8_t* p) const {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return swapped_ ? __builtin_bswap32(v) : v;
-}
-
-std::uint16_t CaptureRecordStream::load16(const std::uint8_t* p) const {
-  std::uint16_t v;
-  std::memcpy(&v, p, 2);
-  return swapped_ ? __builtin_bswap16(v) : v;
-}
-
-void CaptureRecordStream::feed(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink) {
-  if (stopped_ || failed_ || size == 0) return;
-  std::size_t skip = 0;  // bytes of `data` already read through the pending tail
-  if (!pending_.empty() && !finish_pending(data, size, sink, &skip)) return;
-  // Records are parsed straight from the caller's bytes; only an unfinished tail is kept.
-  const std::uint8_t* base = data + skip;
-  const std::size_t length = size - skip;
-  std::size_t pos = 0;
-  Step result = Step::kConsumed;
-  while (result == Step::kConsumed) {
-    std::size_t used = 0;
-    result = step(base + pos, length - pos, consumed_ + pos, sink, &used);
-    if (result == Step::kConsumed) pos += used;
-  }
-  consumed_ += pos;
-  if (result == Step::kStop) return stop();
-  pending_.assign(base + pos, base + length);
-}
-
 bool CaptureRecordStream::finish_pending(const std::uint8_t* data, std::size_t size, CaptureRecordSink& sink,
                                          std::size_t* skip) {
   // The unfinished record is completed with as few of the new bytes as it needs (a first
@@ -132,31 +101,6 @@ CaptureRecordStream::Step CaptureRecordStream::read_file_magic(const std::uint8_
   format_ = Format::kPcap;
   header_complete_ = true;
   *used = kPcapFileHeaderSize;
-  return Step::kConsumed;
-}
-
-CaptureRecordStream::Step CaptureRecordStream::read_pcap_record(const std::uint8_t* p, std::size_t available,
-                                                                std::uint64_t offset,
-                                                                CaptureRecordSink& sink, std::size_t* used) {
-  if (available < kPcapRecordHeaderSize) return Step::kNeedMore;
-  std::uint32_t secs = load32(p);
-  std::uint32_t frac = load32(p + 4);
-  std::uint32_t caplen = load32(p + 8);
-  std::uint32_t origlen = load32(p + 12);
-  // The capture scanner's tests, so both agree on where the valid part of a file ends.
-  if (caplen > snaplen_ || origlen < caplen || (nano_ ? frac >= 1000000000u : frac >= 1000000u)) return Step::kStop;
-  if (caplen == 0 && secs == 0 && frac == 0) return Step::kStop;
-  if (available < kPcapRecordHeaderSize + caplen) return Step::kNeedMore;
-  CaptureRecord record;
-  record.offset = offset;
-  record.end = offset + kPcapRecordHeaderSize + caplen;
-  record.time = static_cast<NanoTime>(secs) * kNanosPerSecond +
-                (nano_ ? static_cast<NanoTime>(frac) : static_cast<NanoTime>(frac) * 1000);
-  record.linktype = first_linktype_;
-  record.data = p + kPcapRecordHeaderSize;
-  record.caplen = caplen;
-  sink.on_record(record);
-  *used = kPcapRecordHeaderSize + caplen;
   return Step::kConsumed;
 }
 

@@ -48,9 +48,12 @@ FlowIndexBuilder::FlowIndexBuilder(FlowIndexOptions options) : options_(options)
   if (options_.max_block_span < 0) options_.max_block_span = 0;
 }
 
-void FlowIndexBuilder::feed(const std::uint8_t* data, std::size_t size) { stream_.feed(data, size, sink_); }
+void FlowIndexBuilder::feed(const std::uint8_t* data, std::size_t size) {
+  bytes_fed_ += size;
+  stream_.feed(data, size, sink_);
+}
 
-bool FlowIndexBuilder::block_would_overflow(const CaptureRecord& record) const {
+[[gnu::always_inline]] inline bool FlowIndexBuilder::block_would_overflow(const CaptureRecord& record) const {
   if (open_block_.records >= options_.max_block_records) return true;
   if (!record.has_time) return false;
   NanoTime low = std::min(open_block_.first, record.time);
@@ -59,7 +62,7 @@ bool FlowIndexBuilder::block_would_overflow(const CaptureRecord& record) const {
          static_cast<std::uint64_t>(options_.max_block_span);
 }
 
-void FlowIndexBuilder::add_record(const CaptureRecord& record) {
+[[gnu::always_inline]] inline void FlowIndexBuilder::add_record(const CaptureRecord& record) {
   if (open_block_.records > 0 && block_would_overflow(record)) close_block();
   if (open_block_.records == 0) {
     open_block_.offset = record.offset;
@@ -78,7 +81,7 @@ void FlowIndexBuilder::add_record(const CaptureRecord& record) {
   add_keys(record);
 }
 
-bool FlowIndexBuilder::ipv4_key_bytes(const CaptureRecord& record, Ipv4KeyBytes* bytes) {
+[[gnu::always_inline]] inline bool FlowIndexBuilder::ipv4_key_bytes(const CaptureRecord& record, Ipv4KeyBytes* bytes) {
   constexpr std::uint32_t kPortsEnd = 14 + 20 + 4;
   const std::uint8_t* f = record.data;
   if (record.linktype != kLinktypeEthernet || record.caplen < kPortsEnd) return false;
@@ -92,17 +95,24 @@ bool FlowIndexBuilder::ipv4_key_bytes(const CaptureRecord& record, Ipv4KeyBytes*
   return true;
 }
 
-void FlowIndexBuilder::add_keys(const CaptureRecord& record) {
+[[gnu::always_inline]] inline void FlowIndexBuilder::add_keys(const CaptureRecord& record) {
   Ipv4KeyBytes key_bytes;
   const bool plain_ipv4 = ipv4_key_bytes(record, &key_bytes);
-  if (plain_ipv4 && previous_is_plain_ipv4_ && key_bytes == previous_key_bytes_) return postings_.repeat_packet();
+  if (plain_ipv4 && previous_is_plain_ipv4_ && key_bytes == previous_key_bytes_) [[likely]]
+    return postings_.repeat_packet();
+  parse_keys(record, plain_ipv4, key_bytes);
+}
+
+[[gnu::noinline]] void FlowIndexBuilder::parse_keys(const CaptureRecord& record, bool plain_ipv4, const Ipv4KeyBytes& key_bytes) {
   postings_.start_packet();
   PacketKeyReader<KeyPostings>(&postings_).frame(record.linktype, record.data, record.caplen);
   previous_is_plain_ipv4_ = plain_ipv4 && postings_.packet_recorded();
   previous_key_bytes_ = key_bytes;
 }
 
-void FlowIndexBuilder::close_block() {
+void FlowIndexBuilder::RecordSink::on_record(const CaptureRecord& record) { builder_->add_record(record); }
+
+[[gnu::noinline]] void FlowIndexBuilder::close_block() {
   if (open_block_.records == 0) return;
   blocks_.push_back(open_block_);
   open_block_ = FlowBlock{};

@@ -44,12 +44,14 @@ class FlowIndexBuilder {
   // True once a whole file header has been fed.
   bool header_complete() const { return stream_.header_complete(); }
   std::uint64_t records() const { return records_; }
+  // Bytes fed so far, whole records or not.
+  std::uint64_t bytes_fed() const { return bytes_fed_; }
 
  private:
   class RecordSink final : public CaptureRecordSink {
    public:
     explicit RecordSink(FlowIndexBuilder* builder) : builder_(builder) {}
-    void on_record(const CaptureRecord& record) override { builder_->add_record(record); }
+    void on_record(const CaptureRecord& record) override;  // defined where add_record inlines into it
     void on_other_block() override { builder_->close_block(); }
 
    private:
@@ -67,6 +69,7 @@ class FlowIndexBuilder {
 
   void add_record(const CaptureRecord& record);
   void add_keys(const CaptureRecord& record);
+  void parse_keys(const CaptureRecord& record, bool plain_ipv4, const Ipv4KeyBytes& key_bytes);
   bool block_would_overflow(const CaptureRecord& record) const;
   void close_block();
   std::vector<std::uint8_t> serialize() const;
@@ -75,6 +78,7 @@ class FlowIndexBuilder {
   CaptureRecordStream stream_;
   RecordSink sink_{this};
   std::uint64_t records_ = 0;
+  std::uint64_t bytes_fed_ = 0;
   std::vector<FlowBlock> blocks_;
   FlowBlock open_block_;
   KeyPostings postings_;  // keys of the open block are added to it as records are read

@@ -267,6 +267,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   }
   writeback_started_ = 0;
   writeback_.reset();
+  live_flows_.reset();
   live_size_limit_ = file_size;
   live_started_ = std::chrono::steady_clock::now();
   room_requested_ = false;
@@ -275,8 +276,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
     std::string part = part_file_name(live_name_);
-    // Read and write: the publisher reads each chunk back for the flow index.
-    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
     if (err == EEXIST) {  // never overwrite: take the next number
@@ -297,6 +297,10 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
     live_broken_ = true;
     log::error("cannot write the header of " + live_name_ + ".part: " + errno_text(err));
     return;
+  }
+  if (options_.flow_index) {
+    live_flows_ = std::make_shared<FlowIndexBuilder>();
+    live_flows_->feed(header.data(), header.size());
   }
   direct_fd_.reset();
   if (options_.direct_io && header.size() < kDirectIoAlign) {
@@ -391,6 +395,9 @@ void Ring::append(RecordBatch& batch) {
     ++lost_reports_;
     return;
   }
+  // From the buffer just written, while it is still in the CPU's cache: reading the file back
+  // later would copy every byte out of the page cache again.
+  if (live_flows_) live_flows_->feed(batch.payload(), batch.payload_size());
   if (batch.packets > 0) {
     if (live_record_.packets == 0 || batch.first < live_record_.first) live_record_.first = batch.first;
     if (live_record_.packets == 0 || batch.last > live_record_.last) live_record_.last = batch.last;
@@ -429,9 +436,8 @@ void Ring::finish_file(std::uint64_t drops) {
   }
   // The descriptor moves into the job: the keeper's fsync covers what this one wrote.
   auto fd = std::make_shared<UniqueFd>(std::move(live_fd_));
-  publisher_->post([this, fd, record = live_record_, writeback = std::move(writeback_)] {
-    publish(std::move(*fd), record, writeback);
-  });
+  publisher_->post([this, fd, record = live_record_, writeback = std::move(writeback_),
+                    flows = std::move(live_flows_)] { publish(std::move(*fd), record, writeback, flows); });
 }
 
 void Ring::write_behind() {
@@ -446,7 +452,6 @@ void Ring::write_behind() {
       auto state = std::make_shared<Writeback>();
       state->fd.reset(::fcntl(live_fd_.get(), F_DUPFD_CLOEXEC, 0));
       if (!state->fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
-      if (options_.flow_index) state->flows = std::make_unique<FlowIndexBuilder>();
       writeback_ = std::move(state);
     }
     publisher_->post([state = writeback_, offset] { settle(*state, offset); });
@@ -468,48 +473,27 @@ void Ring::settle(Writeback& writeback, std::uint64_t offset) {
   if (::sync_file_range(fd, previous, length,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
     return failed();
-  // Indexed while it is still in the page cache; then, on disk now, the cache need not keep
-  // it, and other users of the machine keep theirs.
-  if (writeback.flows) feed_flow_index(fd, writeback, static_cast<std::uint64_t>(previous + length));
+  // On disk now: the cache need not keep it, and other users of the machine keep theirs.
   ::posix_fadvise(fd, previous, length, POSIX_FADV_DONTNEED);
 }
 
-void Ring::feed_flow_index(int fd, Writeback& writeback, std::uint64_t end) {
-  constexpr std::size_t kPiece = 1 << 20;
-  std::vector<std::uint8_t> piece(kPiece);
-  while (writeback.flows_fed < end && !writeback.flows->failed()) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, end - writeback.flows_fed));
-    ssize_t n = ::pread(fd, piece.data(), want, static_cast<off_t>(writeback.flows_fed));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // the index then covers less; finish_flow_index reads the rest again
-    writeback.flows->feed(piece.data(), static_cast<std::size_t>(n));
-    writeback.flows_fed += static_cast<std::uint64_t>(n);
-  }
-}
-
 std::optional<std::vector<std::uint8_t>> Ring::finish_flow_index(int fd, const FileRecord& record,
-                                                                 Writeback* writeback) {
-  Writeback local;
-  if (!writeback || !writeback->flows) {
-    // A file under one chunk, or written with O_DIRECT: indexed whole, now.
-    local.flows = std::make_unique<FlowIndexBuilder>();
-    writeback = &local;
-  }
-  feed_flow_index(fd, *writeback, record.bytes);
-  if (writeback->flows->failed() || writeback->flows_fed != record.bytes) {
-    log::warning(record.file + ": no flow index: " +
-                 (writeback->flows->failed() ? writeback->flows->error() : std::string("cannot read it back")) +
-                 " (packet-capture index --rebuild makes one)");
-    return std::nullopt;
-  }
-  return writeback->flows->finish();
+                                                                 FlowIndexBuilder* flows) {
+  std::string why;
+  if (flows && !flows->failed() && flows->bytes_fed() == record.bytes) return flows->finish();
+  // Not fed the whole file (a write the writer could not account for): read it back.
+  std::vector<std::uint8_t> index;
+  if (build_flow_index_fd(fd, &index, &why)) return index;
+  log::warning(record.file + ": no flow index: " + why + " (packet-capture index --rebuild makes one)");
+  return std::nullopt;
 }
 
-void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback) {
+void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback,
+                   std::shared_ptr<FlowIndexBuilder> flows) {
   const std::string part_name = part_file_name(record.file);
   const std::string part = path_of(part_name);
   std::string failure;
-  std::optional<std::vector<std::uint8_t>> flows;
+  std::optional<std::vector<std::uint8_t>> index;
   if (int err = writeback ? writeback->error.load() : 0; err != 0) {
     failure = part_name + ": writing to disk: " + errno_text(err) + "; kept as .part until the next start";
   } else if (::fsync(fd.get()) != 0) {
@@ -521,7 +505,7 @@ void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> wr
       // Its own descriptor: the live one may be O_DIRECT, which reads only aligned buffers.
       std::string why;
       UniqueFd reader = open_regular_at(dir_fd_.get(), part_name, O_RDONLY, &why);
-      if (reader.valid()) flows = finish_flow_index(reader.get(), record, writeback.get());
+      if (reader.valid()) index = finish_flow_index(reader.get(), record, flows.get());
       else log::warning(record.file + ": no flow index: " + why);
     }
     ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);  // the rest of it, on disk now
@@ -530,12 +514,12 @@ void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> wr
   if (failure.empty() && ::renameat(dir_fd_.get(), part_name.c_str(), dir_fd_.get(), record.file.c_str()) != 0)
     failure = "cannot finish " + record.file + ": rename: " + errno_text(errno) +
               " (it stays .part and is recovered at the next start)";
-  if (failure.empty() && flows) {
+  if (failure.empty() && index) {
     // Written before the file enters the index, so the budget counts it from the start.
-    if (int err = write_flow_index(options_.directory, record.file, *flows); err != 0)
+    if (int err = write_flow_index(options_.directory, record.file, *index); err != 0)
       log::warning(record.file + ": cannot write its flow index: " + errno_text(err));
     else
-      record.flow_index_bytes = flows->size();
+      record.flow_index_bytes = index->size();
   }
   {
     std::lock_guard lock(state_mutex_);

@@ -45,7 +45,8 @@ struct RingOptions {
   // batches. Falls back to buffered writes per file. Off: write-behind through the page
   // cache, which keeps the disk busy with several writes and absorbs bursts.
   bool direct_io = false;
-  // Build each file's flow index (".<name>.flows") off the writer thread, as it is written.
+  // Build each file's flow index (".<name>.flows") as it is written: the writer feeds it the
+  // bytes it has just written, from its own buffer, and the publisher serializes it.
   bool flow_index = false;
   // Live capture: room for the next file is made while the current one is still being
   // written, so a rotation never waits for an unlink (packets would pile up in the kernel
@@ -117,9 +118,6 @@ class Ring {
   struct Writeback {
     UniqueFd fd;
     std::atomic<int> error{0};
-    // The flow index, fed each chunk while it is still in the page cache (publisher thread).
-    std::unique_ptr<FlowIndexBuilder> flows;
-    std::uint64_t flows_fed = 0;
   };
   void begin_file(const std::vector<std::uint8_t>& header);
   void append(RecordBatch& batch);
@@ -146,13 +144,13 @@ class Ring {
 
   // Publisher thread.
   static void settle(Writeback& writeback, std::uint64_t offset);
-  // Publisher thread: feeds the flow index the bytes of the file from where it stopped up to
-  // `end` (read back with pread, from the page cache while the chunk is still there).
-  static void feed_flow_index(int fd, Writeback& writeback, std::uint64_t end);
-  // Publisher thread: the finished file's flow index, or nothing when it cannot be built.
-  std::optional<std::vector<std::uint8_t>> finish_flow_index(int fd, const FileRecord& record, Writeback* writeback);
+  // Publisher thread: the finished file's flow index, from what the writer fed `flows`, or
+  // read back from the file when that does not cover it all; nothing when it cannot be built.
+  static std::optional<std::vector<std::uint8_t>> finish_flow_index(int fd, const FileRecord& record,
+                                                                    FlowIndexBuilder* flows);
   static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
-  void publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback);
+  void publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback,
+               std::shared_ptr<FlowIndexBuilder> flows);
   // Keeper thread.
   // Deletes the oldest files until `unfinished` more files of `file_size_each` bytes (the
   // live file, the next one) fit the limits beside the files not yet published, of which
@@ -206,6 +204,9 @@ class Ring {
   std::atomic<std::int64_t> last_deletion_ns_{0};  // the keeper's last unlink
   std::uint64_t writeback_started_ = 0;  // buffered writes: bytes of the live file sent to the disk
   std::shared_ptr<Writeback> writeback_;
+  // The live file's flow index, fed every byte written to the file, in order, and nothing
+  // that a failed write left out (reset when the file's bytes are no longer known).
+  std::shared_ptr<FlowIndexBuilder> live_flows_;
 
   std::function<void(const FileRecord&)> on_finished_;
   std::function<HookState(std::uint64_t)> hook_state_;

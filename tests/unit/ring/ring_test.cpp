@@ -152,6 +152,76 @@ TEST_F(RingTest, FlowIndexBesideEachFinishedFileIsCountedAndDeletedWithIt) {
   }
 }
 
+// The writer feeds the index the bytes it writes, batch by batch: the result is the index of the
+// file as it lies on disk, byte for byte, buffered or with direct I/O.
+TEST_F(RingTest, FlowIndexFedFromTheWrittenBatchesEqualsTheFileReadBack) {
+  for (bool direct : {false, true}) {
+    RingOptions o = options(10);
+    o.file_size_bytes = 1'000'000;
+    o.flow_index = true;
+    o.direct_io = direct;
+    Ring ring(o);
+    ring.open();
+    write_file_in_batches(ring, 7, 33, [] {});
+    write_file(ring, 5);
+    ring.flush();
+    ASSERT_EQ(ring.finished_files().size(), direct ? 4u : 2u);
+    for (const auto& r : ring.finished_files()) {
+      if (direct && r.sequence < 2) continue;  // the first loop's files
+      UniqueFd fd(::open((o.directory + "/" + r.file).c_str(), O_RDONLY | O_CLOEXEC));
+      ASSERT_TRUE(fd.valid());
+      std::vector<std::uint8_t> expected;
+      std::string error;
+      ASSERT_TRUE(build_flow_index_fd(fd.get(), &expected, &error)) << error;
+      std::ifstream in(o.directory + "/." + r.file + ".flows", std::ios::binary);
+      std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
+      EXPECT_EQ(written, expected) << r.file << (direct ? " (direct I/O)" : "");
+    }
+  }
+}
+
+// A batch the disk refused is not in the file, and so not in its index either (the writer did
+// not feed it all: the index is read back from the file).
+TEST_F(RingTest, FlowIndexLeavesOutABatchTheDiskRefused) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  std::string mnt = mount_small_tmpfs("size=256k");
+  ASSERT_FALSE(mnt.empty()) << errno_text(errno);
+  auto o = options(1000);
+  o.file_size_bytes = 10'000'000;
+  o.flow_index = true;
+  Ring ring(o);
+  ring.open();
+  int batch = 0;
+  auto encode = [&](RecordBatch& b, int records) {
+    for (int i = 0; i < records; ++i) {
+      b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
+      if (b.packets++ == 0) b.first = t;
+      b.last = t;
+      t += 1000;
+    }
+  };
+  for (int records : {50, 3000, 60}) {  // 116 bytes each: the second batch is larger than the disk
+    RecordBatch b(1 << 20);
+    if (batch == 0) b.file_header = encode_file_header(stream);
+    encode(b, records);
+    b.closes_file = ++batch == 3;
+    ring.write_batch(b);
+  }
+  ring.flush();
+  EXPECT_EQ(ring.counters().packets_lost, 3000u);
+  ASSERT_EQ(ring.finished_files().size(), 1u);
+  const FileRecord r = ring.finished_files().front();
+  EXPECT_EQ(r.packets, 110u);
+  FlowIndex index;
+  std::string error;
+  UniqueFd dir_fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(load_flow_index(dir_fd.get(), r.file, &index, &error), FlowIndexState::kValid) << error;
+  std::uint64_t records = 0;
+  for (const auto& b : index.blocks()) records += b.records;
+  EXPECT_EQ(records, 110u);
+  EXPECT_EQ(index.blocks().back().end, r.bytes);
+}
+
 TEST_F(RingTest, ByteBudgetCountsTheFlowIndexes) {
   RingOptions o = options(100, 25'000);
   o.flow_index = true;
