@@ -12,6 +12,8 @@ namespace pcap_ring {
 namespace {
 
 constexpr std::size_t kReadSize = 1 << 20;  // one pread per MiB: large enough to stream at memory speed
+// Chunks read ahead at most: enough that the reading thread always has the next one to read.
+constexpr std::size_t kReadAheadChunks = 3;
 constexpr std::uint32_t kMaxRecordBytes = 262144;  // libpcap's limit for a savefile record
 constexpr std::uint32_t kMaxBlockBytes = kMaxRecordBytes + 1024;
 // Room before the bytes read ahead for the unread end of the buffer before them: less than
@@ -72,40 +74,62 @@ void RecordReader::start_read_ahead() {
   // Only for long reads: not the file header (open() has not seen the plan yet), not a flow
   // index block (read once, synchronously).
   if (header_bytes_ == 0) return;
-  std::uint64_t next = buffer_offset_ + buffer_length_;
+  std::uint64_t next = ahead_.empty() ? buffer_offset_ + buffer_length_ : ahead_.back().offset + kReadSize;
   // The file's size when it was opened bounds the range: a finished file has no more, and a
   // growing one is read on synchronously past it.
-  std::uint64_t range_end = std::min(read_end_, size_at_open_);
-  if (range_end <= next || range_end - next < kReadSize) return;
-  if (!read_ahead_) {
-    if (read_ahead_refused_) return;
-    try {
-      read_ahead_ = std::make_unique<ReadAhead>(fd_.get());
-    } catch (const std::system_error&) {
-      read_ahead_refused_ = true;  // no thread to be had (a process limit): read as it comes
-      return;
+  const std::uint64_t range_end = std::min(read_end_, size_at_open_);
+  while (ahead_.size() < kReadAheadChunks && range_end > next && range_end - next >= kReadSize) {
+    if (!read_ahead_) {
+      if (read_ahead_refused_) return;
+      try {
+        read_ahead_ = std::make_unique<ReadAhead>(fd_.get());
+      } catch (const std::system_error&) {
+        read_ahead_refused_ = true;  // no thread to be had (a process limit): read as it comes
+        return;
+      }
     }
+    AheadChunk chunk;
+    if (!spares_.empty()) {
+      chunk.buffer = std::move(spares_.back());
+      spares_.pop_back();
+    }
+    if (chunk.buffer.size() < kHeadroom + kReadSize) chunk.buffer.resize(kHeadroom + kReadSize);
+    chunk.offset = next;
+    read_ahead_->start(chunk.buffer.data() + kHeadroom, next, kReadSize);
+    ahead_.push_back(std::move(chunk));
+    next += kReadSize;
   }
-  if (spare_.size() < kHeadroom + kReadSize) spare_.resize(kHeadroom + kReadSize);
-  ahead_offset_ = next;
-  ahead_pending_ = true;
-  read_ahead_->start(spare_.data() + kHeadroom, next, kReadSize);
+}
+
+void RecordReader::drop_read_ahead() {
+  while (!ahead_.empty()) {
+    read_ahead_->collect();  // its buffer is written to until then
+    spares_.push_back(std::move(ahead_.front().buffer));
+    ahead_.pop_front();
+  }
 }
 
 bool RecordReader::take_read_ahead() {
-  if (!ahead_pending_) return false;
-  ahead_pending_ = false;
-  ssize_t n = read_ahead_->collect();
-  std::uint64_t buffered_end = buffer_offset_ + buffer_length_;
-  if (n <= 0 || ahead_offset_ != buffered_end || position_ < buffer_offset_ || position_ > buffered_end) return false;
+  if (ahead_.empty()) return false;
+  const ssize_t n = read_ahead_->collect();
+  AheadChunk chunk = std::move(ahead_.front());
+  ahead_.pop_front();
+  const std::uint64_t buffered_end = buffer_offset_ + buffer_length_;
+  const auto keep = static_cast<std::size_t>(buffered_end - std::min(position_, buffered_end));
+  if (n <= 0 || chunk.offset != buffered_end || position_ < buffer_offset_ || position_ > buffered_end ||
+      keep > kHeadroom) {
+    spares_.push_back(std::move(chunk.buffer));
+    drop_read_ahead();
+    return false;
+  }
   // The unread end of this buffer (part of a record) goes just before the bytes read ahead.
-  auto keep = static_cast<std::size_t>(buffered_end - position_);
-  if (keep > kHeadroom) return false;
-  std::memcpy(spare_.data() + kHeadroom - keep, base_ + (position_ - buffer_offset_), keep);
-  std::swap(buffer_, spare_);
+  std::memcpy(chunk.buffer.data() + kHeadroom - keep, base_ + (position_ - buffer_offset_), keep);
+  spares_.push_back(std::move(buffer_));
+  buffer_ = std::move(chunk.buffer);
   base_ = buffer_.data() + kHeadroom - keep;
   buffer_offset_ = position_;
   buffer_length_ = keep + static_cast<std::size_t>(n);
+  if (static_cast<std::size_t>(n) < kReadSize) drop_read_ahead();  // the file ended there: the rest is past it
   return true;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -73,10 +74,12 @@ class RecordReader {
   };
   // Makes [position_, position_ + need) available in the buffer; false if the file ends first.
   bool ensure(std::uint64_t need);
-  // Reads the next chunk of a long range on the read-ahead thread, into spare_.
+  // Asks the read-ahead thread for the next chunks of a long range, each into a spare buffer.
   void start_read_ahead();
-  // Makes the chunk read ahead the buffer, when it follows the buffer; false otherwise.
+  // Makes the oldest chunk read ahead the buffer, when it follows the buffer; false otherwise
+  // (after a seek), and every chunk read ahead is then dropped.
   bool take_read_ahead();
+  void drop_read_ahead();
   Status next_pcap(PacketRecord* record);
   Status next_pcapng(PacketRecord* record);
   bool read_interface(const std::uint8_t* body, std::uint32_t length);
@@ -99,12 +102,17 @@ class RecordReader {
   bool opening_ = false;
   std::uint64_t read_end_ = std::numeric_limits<std::uint64_t>::max();  // open() reads blocks up to the first interface description
   std::function<void()> before_reuse_;
-  std::vector<std::uint8_t> spare_;  // the read-ahead chunk, after room for a partial record
-  std::uint64_t ahead_offset_ = 0;
+  // Chunks asked of the read-ahead thread, oldest first: each is read into its buffer after
+  // room for the partial record that the buffer before it ends with.
+  struct AheadChunk {
+    std::vector<std::uint8_t> buffer;
+    std::uint64_t offset = 0;
+  };
+  std::deque<AheadChunk> ahead_;
+  std::vector<std::vector<std::uint8_t>> spares_;  // buffers not in use, kept for the next chunks
   std::uint64_t size_at_open_ = 0;
-  bool ahead_pending_ = false;
   bool read_ahead_refused_ = false;
-  std::unique_ptr<ReadAhead> read_ahead_;  // last: stopped before spare_ and fd_ go
+  std::unique_ptr<ReadAhead> read_ahead_;  // last: stopped before the buffers and fd_ go
 };
 
 }  // namespace pcap_ring

@@ -120,6 +120,24 @@ TEST_P(RecordReaderBothFormats, ALongReadIsTheSameWithTheNextChunkReadAhead) {
     }
   }
   EXPECT_EQ(reader.next(&r), RecordReader::Status::kEnd);
+
+  // Forward, past the chunks already asked for, then a second file-long read.
+  RecordReader again(write_file(dir, out));
+  ASSERT_TRUE(again.open(&error)) << error;
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(again.next(&r), RecordReader::Status::kRecord) << i;
+  again.seek(offsets[300]);
+  for (int i = 300; i < 400; ++i) {
+    ASSERT_EQ(again.next(&r), RecordReader::Status::kRecord) << i;
+    EXPECT_EQ(r.ts, 7000 + i);
+    EXPECT_EQ(r.data[r.caplen - 1], static_cast<std::uint8_t>((r.caplen - 1) % 251)) << i;
+  }
+  EXPECT_EQ(again.next(&r), RecordReader::Status::kEnd);
+  again.seek(offsets[1]);
+  for (int i = 1; i < 400; ++i) {
+    ASSERT_EQ(again.next(&r), RecordReader::Status::kRecord) << i;
+    EXPECT_EQ(r.offset, offsets[static_cast<std::size_t>(i)]);
+  }
+  EXPECT_EQ(again.next(&r), RecordReader::Status::kEnd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, RecordReaderBothFormats, ::testing::Values(FileFormat::kPcap, FileFormat::kPcapng));
