@@ -204,11 +204,14 @@ void Ring::recover_part(const std::string& part_name, std::uint64_t seq, FileFor
   if (on_finished_) on_finished_(record);
 }
 
-void Ring::write_batch(RecordBatch& batch) {
+void Ring::write_batch(RecordBatch& batch, std::size_t batches_waiting) {
   if (!batch.file_header.empty()) {
     if (live_fd_.valid()) finish_file(0);  // a file must not stay open across a new header
     begin_file(batch.file_header);
   }
+  // Behind: indexing must not slow the writer down further; the publisher reads the rest of
+  // this file back for the index, as each chunk reaches the disk.
+  if (live_flows_ && batches_waiting >= kFlowIndexHandOver) flows_on_publisher_ = true;
   if (batch.payload_size() > 0 || batch.packets > 0) append(batch);
   if (batch.closes_file) {
     finish_file(batch.file_drops);
@@ -232,6 +235,7 @@ RingCounters Ring::counters() const {
   c.files_deleted = keeper_counters_.files_deleted;
   c.files_recovered = keeper_counters_.files_recovered;
   c.files_evicted = keeper_counters_.files_evicted;
+  c.flow_indexes_reread = keeper_counters_.flow_indexes_reread;
   c.write_errors += keeper_counters_.write_errors;
   return c;
 }
@@ -268,6 +272,7 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   writeback_started_ = 0;
   writeback_.reset();
   live_flows_.reset();
+  flows_on_publisher_ = false;
   live_size_limit_ = file_size;
   live_started_ = std::chrono::steady_clock::now();
   room_requested_ = false;
@@ -276,7 +281,9 @@ void Ring::begin_file(const std::vector<std::uint8_t>& header) {
   for (;;) {
     live_name_ = ring_file_name(options_.id, next_seq_, options_.format);
     std::string part = part_file_name(live_name_);
-    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
+    // Read and write: the publisher reads chunks back for the flow index when the writer
+    // falls behind.
+    live_fd_.reset(::openat(dir_fd_.get(), part.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640));
     if (live_fd_.valid()) break;
     int err = errno;
     if (err == EEXIST) {  // never overwrite: take the next number
@@ -397,7 +404,7 @@ void Ring::append(RecordBatch& batch) {
   }
   // From the buffer just written, while it is still in the CPU's cache: reading the file back
   // later would copy every byte out of the page cache again.
-  if (live_flows_) live_flows_->feed(batch.payload(), batch.payload_size());
+  if (live_flows_ && !flows_on_publisher_) live_flows_->feed(batch.payload(), batch.payload_size());
   if (batch.packets > 0) {
     if (live_record_.packets == 0 || batch.first < live_record_.first) live_record_.first = batch.first;
     if (live_record_.packets == 0 || batch.last > live_record_.last) live_record_.last = batch.last;
@@ -454,11 +461,13 @@ void Ring::write_behind() {
       if (!state->fd.valid()) return;  // the kernel writes back on its own, and the fsync covers it
       writeback_ = std::move(state);
     }
-    publisher_->post([state = writeback_, offset] { settle(*state, offset); });
+    publisher_->post([state = writeback_, offset, flows = flows_on_publisher_ ? live_flows_ : nullptr] {
+      settle(*state, offset, flows.get());
+    });
   }
 }
 
-void Ring::settle(Writeback& writeback, std::uint64_t offset) {
+void Ring::settle(Writeback& writeback, std::uint64_t offset, FlowIndexBuilder* flows) {
   // Two chunks in flight: this one is started, the one before is waited for and dropped.
   // An error is kept for publish(), which then leaves the file .part like a failed fsync.
   const int fd = writeback.fd.get();
@@ -473,15 +482,37 @@ void Ring::settle(Writeback& writeback, std::uint64_t offset) {
   if (::sync_file_range(fd, previous, length,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
     return failed();
-  // On disk now: the cache need not keep it, and other users of the machine keep theirs.
+  // Indexed while it is still in the page cache; then, on disk now, the cache need not keep
+  // it, and other users of the machine keep theirs.
+  if (flows) feed_flow_index_from(fd, *flows, static_cast<std::uint64_t>(previous + length));
   ::posix_fadvise(fd, previous, length, POSIX_FADV_DONTNEED);
+}
+
+bool Ring::feed_flow_index_from(int fd, FlowIndexBuilder& flows, std::uint64_t end) {
+  constexpr std::size_t kPiece = 1 << 20;
+  std::vector<std::uint8_t> piece;
+  while (flows.bytes_fed() < end && !flows.failed()) {
+    if (piece.empty()) piece.resize(kPiece);
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, end - flows.bytes_fed()));
+    const ssize_t n = ::pread(fd, piece.data(), want, static_cast<off_t>(flows.bytes_fed()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    flows.feed(piece.data(), static_cast<std::size_t>(n));
+  }
+  return !flows.failed();
 }
 
 std::optional<std::vector<std::uint8_t>> Ring::finish_flow_index(int fd, const FileRecord& record,
                                                                  FlowIndexBuilder* flows) {
   std::string why;
-  if (flows && !flows->failed() && flows->bytes_fed() == record.bytes) return flows->finish();
-  // Not fed the whole file (a write the writer could not account for): read it back.
+  if (flows && !flows->failed() && flows->bytes_fed() <= record.bytes && feed_flow_index_from(fd, *flows, record.bytes) &&
+      flows->bytes_fed() == record.bytes)
+    return flows->finish();
+  // Never fed, or the file could not be read from where it stopped: all of it, once more.
+  if (flows) {
+    ++keeper_counters_.flow_indexes_reread;
+    log::notice(record.file + ": its flow index is built by reading the whole file again");
+  }
   std::vector<std::uint8_t> index;
   if (build_flow_index_fd(fd, &index, &why)) return index;
   log::warning(record.file + ": no flow index: " + why + " (packet-capture index --rebuild makes one)");

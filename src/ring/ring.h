@@ -46,7 +46,8 @@ struct RingOptions {
   // cache, which keeps the disk busy with several writes and absorbs bursts.
   bool direct_io = false;
   // Build each file's flow index (".<name>.flows") as it is written: the writer feeds it the
-  // bytes it has just written, from its own buffer, and the publisher serializes it.
+  // bytes it has just written, from its own buffer, and the publisher serializes it. When the
+  // writer falls behind, the publisher reads the rest of that file back for it instead.
   bool flow_index = false;
   // Live capture: room for the next file is made while the current one is still being
   // written, so a rotation never waits for an unlink (packets would pile up in the kernel
@@ -63,6 +64,9 @@ struct RingCounters {
   std::uint64_t packets_lost = 0;  // to write errors (ENOSPC, EIO) after deleting all it could
   std::uint64_t write_errors = 0;
   std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
+  // Flow indexes built by reading the whole file again, because what the writer and the
+  // publisher fed them could not be completed (a read error): each one a second full read.
+  std::uint64_t flow_indexes_reread = 0;
   std::uint64_t direct_bytes = 0;   // written with O_DIRECT
   // New files that had to wait for the keeper to delete old ones first (room was not made
   // while the previous file was written: short files, timed rotation, a reload).
@@ -83,7 +87,9 @@ class Ring {
 
   // Writer thread: one batch (opens/finishes files as the batch says). The bytes before
   // the batch's payload may be overwritten (direct I/O puts the file's tail there).
-  void write_batch(RecordBatch& batch);
+  // `batches_waiting`: how many more are queued behind it; a writer that far behind leaves
+  // the rest of the live file's flow index to the publisher.
+  void write_batch(RecordBatch& batch, std::size_t batches_waiting = 0);
   // Waits until every file finished so far is published and every deletion is done.
   void flush();
 
@@ -142,12 +148,14 @@ class Ring {
   int write_at_end(const std::uint8_t* data, std::size_t size);
   RetentionLimits current_limits(std::uint64_t* file_size_bytes) const;
 
-  // Publisher thread.
-  static void settle(Writeback& writeback, std::uint64_t offset);
-  // Publisher thread: the finished file's flow index, from what the writer fed `flows`, or
-  // read back from the file when that does not cover it all; nothing when it cannot be built.
-  static std::optional<std::vector<std::uint8_t>> finish_flow_index(int fd, const FileRecord& record,
-                                                                    FlowIndexBuilder* flows);
+  // Publisher thread. `flows`, when the index was handed over, is fed what is written.
+  static void settle(Writeback& writeback, std::uint64_t offset, FlowIndexBuilder* flows);
+  // Publisher thread: feeds `flows` the file's bytes from where it stopped up to `end` (read
+  // back with pread, from the page cache while they are still there); false if it cannot.
+  static bool feed_flow_index_from(int fd, FlowIndexBuilder& flows, std::uint64_t end);
+  // Publisher thread: the finished file's flow index, from what `flows` was fed and the rest
+  // read back from the file (all of it without `flows`); nothing when it cannot be built.
+  std::optional<std::vector<std::uint8_t>> finish_flow_index(int fd, const FileRecord& record, FlowIndexBuilder* flows);
   static constexpr std::uint64_t kWriteBehindChunk = 8 << 20;
   void publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> writeback,
                std::shared_ptr<FlowIndexBuilder> flows);
@@ -177,6 +185,7 @@ class Ring {
   // publisher and the keeper, read by the writer without taking a lock.
   struct SharedCounters {
     std::atomic<std::uint64_t> files_finished{0}, files_deleted{0}, files_recovered{0}, files_evicted{0},
+        flow_indexes_reread{0},
         write_errors{0};
   } keeper_counters_;
   std::vector<FileRecord> unpublished_;  // handed to the keeper, not yet in the index
@@ -204,9 +213,14 @@ class Ring {
   std::atomic<std::int64_t> last_deletion_ns_{0};  // the keeper's last unlink
   std::uint64_t writeback_started_ = 0;  // buffered writes: bytes of the live file sent to the disk
   std::shared_ptr<Writeback> writeback_;
-  // The live file's flow index, fed every byte written to the file, in order, and nothing
-  // that a failed write left out (reset when the file's bytes are no longer known).
+  // The live file's flow index: fed by the writer every byte written to the file, in order
+  // (never a batch a failed write left out), until the writer falls behind; from then on
+  // (flows_on_publisher_) only the publisher's jobs touch it, feeding it from the file.
   std::shared_ptr<FlowIndexBuilder> live_flows_;
+  bool flows_on_publisher_ = false;
+  // Batches waiting behind the one being written at which the index goes to the publisher:
+  // a few megabytes, well before the pool of batches runs out.
+  static constexpr std::size_t kFlowIndexHandOver = 4;
 
   std::function<void(const FileRecord&)> on_finished_;
   std::function<HookState(std::uint64_t)> hook_state_;

@@ -6,7 +6,7 @@ void WriterLoop::run() {
   for (;;) {
     auto batch = queue_.next();
     bool last = batch->end_of_stream;
-    ring_.write_batch(*batch);
+    ring_.write_batch(*batch, queue_.pending());
     queue_.release(std::move(batch));
     live_.set_writer(ring_.live_file(), ring_.counters());
     first_file_open_ = true;

@@ -177,11 +177,56 @@ TEST_F(RingTest, FlowIndexFedFromTheWrittenBatchesEqualsTheFileReadBack) {
       std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
       EXPECT_EQ(written, expected) << r.file << (direct ? " (direct I/O)" : "");
     }
+    EXPECT_EQ(ring.counters().flow_indexes_reread, 0u);
   }
 }
 
-// A batch the disk refused is not in the file, and so not in its index either (the writer did
-// not feed it all: the index is read back from the file).
+// A writer that falls behind hands the rest of the file's index to the publisher, which reads
+// it back from the file as each chunk reaches the disk (buffered) or when the file is finished
+// (direct I/O): the same index as a file read back whole.
+TEST_F(RingTest, FlowIndexHandedToThePublisherWhenTheWriterFallsBehindIsTheSame) {
+  for (bool direct : {false, true}) {
+    RingOptions o = options(10);
+    o.file_size_bytes = 100'000'000;
+    o.flow_index = true;
+    o.direct_io = direct;
+    Ring ring(o);
+    ring.open();
+    // 9000 records of 116 bytes per batch: about 1 MiB, so a file of 24 crosses the
+    // write-behind chunks; the writer is "behind" from the fifth batch on.
+    const std::size_t first_new = ring.next_sequence();
+    for (int k = 0; k < 24; ++k) {
+      RecordBatch b(1 << 21);
+      if (k == 0) b.file_header = encode_file_header(stream);
+      for (int i = 0; i < 9000; ++i) {
+        b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
+        if (b.packets++ == 0) b.first = t;
+        b.last = t;
+        t += 1000;
+      }
+      b.closes_file = k == 23;
+      ring.write_batch(b, k >= 4 ? 8 : 0);
+    }
+    ring.flush();
+    const auto files = ring.finished_files();
+    ASSERT_FALSE(files.empty());
+    const FileRecord& r = files.back();
+    ASSERT_EQ(r.sequence, first_new);
+    EXPECT_EQ(r.packets, 24u * 9000u);
+    UniqueFd fd(::open((o.directory + "/" + r.file).c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid());
+    std::vector<std::uint8_t> expected;
+    std::string error;
+    ASSERT_TRUE(build_flow_index_fd(fd.get(), &expected, &error)) << error;
+    std::ifstream in(o.directory + "/." + r.file + ".flows", std::ios::binary);
+    std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(written, expected) << (direct ? "direct I/O" : "buffered");
+    EXPECT_EQ(r.flow_index_bytes, expected.size());
+    EXPECT_EQ(ring.counters().flow_indexes_reread, 0u);  // fed once, by the writer then the publisher
+  }
+}
+
+// A batch the disk refused is not in the file, and so not in its index either.
 TEST_F(RingTest, FlowIndexLeavesOutABatchTheDiskRefused) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
   std::string mnt = mount_small_tmpfs("size=256k");
@@ -220,6 +265,7 @@ TEST_F(RingTest, FlowIndexLeavesOutABatchTheDiskRefused) {
   for (const auto& b : index.blocks()) records += b.records;
   EXPECT_EQ(records, 110u);
   EXPECT_EQ(index.blocks().back().end, r.bytes);
+  EXPECT_EQ(ring.counters().flow_indexes_reread, 0u);  // the refused batch was never fed
 }
 
 TEST_F(RingTest, ByteBudgetCountsTheFlowIndexes) {
