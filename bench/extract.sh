@@ -230,7 +230,9 @@ measure() {
     local args=() i
     for ((i = 0; i < ${#cmds[@]}; i++)); do args+=("${names[2 * i]}" "${names[2 * i + 1]}" "${cmds[i]}"); done
     log "timing $set/$q (warm page cache)"
-    hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/hf-$set-$q-warm.json" "${args[@]}" > "$OUT/hf-$set-$q-warm.txt" 2>&1 ||
+    # sync before every run: no tool is timed while the kernel writes out what the one before
+    # it wrote (tcpdump+mergecap's parts are gigabytes), which would take a core from it.
+    hyperfine --style basic --warmup 1 --runs "$RUNS" --prepare sync --export-json "$OUT/hf-$set-$q-warm.json" "${args[@]}" > "$OUT/hf-$set-$q-warm.txt" 2>&1 ||
       log "WARNING: hyperfine failed for $set/$q: $(tail -3 "$OUT/hf-$set-$q-warm.txt")"
     if [ $COLD = 1 ]; then
       log "timing $set/$q (cold page cache)"
