@@ -38,11 +38,6 @@ ssize_t ReadAhead::collect() {
   return result;
 }
 
-std::size_t ReadAhead::outstanding() const {
-  std::lock_guard lock(mutex_);
-  return reads_.size();
-}
-
 void ReadAhead::run() {
   name_this_thread("pc-read");
   std::unique_lock lock(mutex_);

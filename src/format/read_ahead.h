@@ -29,8 +29,6 @@ class ReadAhead {
   // Waits for the oldest read not yet collected: the bytes read (fewer at the end of the
   // file), or -1 after an error; 0 when none is outstanding.
   ssize_t collect();
-  // Reads asked for and not yet collected.
-  std::size_t outstanding() const;
 
  private:
   struct Read {
@@ -43,7 +41,7 @@ class ReadAhead {
   void run();
 
   const int fd_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Read> reads_;  // in the order asked; the front is collected first
   std::size_t begun_ = 0;   // reads_[0, begun_) have been begun by the thread

@@ -95,8 +95,9 @@ void RecordReader::start_read_ahead() {
     }
     if (chunk.buffer.size() < kHeadroom + kReadSize) chunk.buffer.resize(kHeadroom + kReadSize);
     chunk.offset = next;
-    read_ahead_->start(chunk.buffer.data() + kHeadroom, next, kReadSize);
+    // Kept before the read is asked for: the buffer must outlive it whatever happens.
     ahead_.push_back(std::move(chunk));
+    read_ahead_->start(ahead_.back().buffer.data() + kHeadroom, next, kReadSize);
     next += kReadSize;
   }
 }

@@ -210,7 +210,9 @@ void Ring::write_batch(RecordBatch& batch, std::size_t batches_waiting) {
     begin_file(batch.file_header);
   }
   // Behind: indexing must not slow the writer down further; the publisher reads the rest of
-  // this file back for the index, as each chunk reaches the disk.
+  // this file back for the index (buffered: each chunk as it reaches the disk; direct I/O: the
+  // rest when the file is finished). The count was taken before begin_file(), so a new file
+  // that had to wait for room may start handed over: it then costs a read back, no loss.
   if (live_flows_ && batches_waiting >= kFlowIndexHandOver) flows_on_publisher_ = true;
   if (batch.payload_size() > 0 || batch.packets > 0) append(batch);
   if (batch.closes_file) {
@@ -505,7 +507,11 @@ bool Ring::feed_flow_index_from(int fd, FlowIndexBuilder& flows, std::uint64_t e
 std::optional<std::vector<std::uint8_t>> Ring::finish_flow_index(int fd, const FileRecord& record,
                                                                  FlowIndexBuilder* flows) {
   std::string why;
-  if (flows && !flows->failed() && flows->bytes_fed() <= record.bytes && feed_flow_index_from(fd, *flows, record.bytes) &&
+  if (flows && flows->failed()) {  // the bytes are not a capture file: reading them again would not help
+    log::warning(record.file + ": no flow index: " + flows->error());
+    return std::nullopt;
+  }
+  if (flows && flows->bytes_fed() <= record.bytes && feed_flow_index_from(fd, *flows, record.bytes) &&
       flows->bytes_fed() == record.bytes)
     return flows->finish();
   // Never fed, or the file could not be read from where it stopped: all of it, once more.
@@ -533,7 +539,7 @@ void Ring::publish(UniqueFd fd, FileRecord record, std::shared_ptr<Writeback> wr
     failure = part_name + ": fsync: " + errno_text(errno) + "; kept as .part until the next start";
   } else {
     if (options_.flow_index) {
-      // Its own descriptor: the live one may be O_DIRECT, which reads only aligned buffers.
+      // A read-only descriptor of its own: the index is read back from the name being published.
       std::string why;
       UniqueFd reader = open_regular_at(dir_fd_.get(), part_name, O_RDONLY, &why);
       if (reader.valid()) index = finish_flow_index(reader.get(), record, flows.get());

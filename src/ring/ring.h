@@ -65,7 +65,8 @@ struct RingCounters {
   std::uint64_t write_errors = 0;
   std::uint64_t files_evicted = 0;  // deleted while hooks were still pending for them
   // Flow indexes built by reading the whole file again, because what the writer and the
-  // publisher fed them could not be completed (a read error): each one a second full read.
+  // publisher fed them could not be completed (a read error): each one a second full read,
+  // logged with the file's name.
   std::uint64_t flow_indexes_reread = 0;
   std::uint64_t direct_bytes = 0;   // written with O_DIRECT
   // New files that had to wait for the keeper to delete old ones first (room was not made
@@ -148,7 +149,8 @@ class Ring {
   int write_at_end(const std::uint8_t* data, std::size_t size);
   RetentionLimits current_limits(std::uint64_t* file_size_bytes) const;
 
-  // Publisher thread. `flows`, when the index was handed over, is fed what is written.
+  // Publisher thread. `flows`, when the index was handed over, is fed what is written (buffered
+  // writes only: with direct I/O there is no write-behind, and publish() reads the rest).
   static void settle(Writeback& writeback, std::uint64_t offset, FlowIndexBuilder* flows);
   // Publisher thread: feeds `flows` the file's bytes from where it stopped up to `end` (read
   // back with pread, from the page cache while they are still there); false if it cannot.
