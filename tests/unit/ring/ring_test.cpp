@@ -32,16 +32,32 @@ class RingTest : public ::testing::Test {
     o.file_size_bytes = 10'000;
     return o;
   }
-  // One whole file: header, `packets` records of 100 bytes, close.
-  void write_file(Ring& ring, int packets, std::uint64_t drops = 0) {
-    RecordBatch b(1 << 20);
-    b.file_header = encode_file_header(stream);
-    for (int i = 0; i < packets; ++i) {
+  // Appends `records` records of 100 bytes (116 with their header), 1 us apart.
+  void add_records(RecordBatch& b, int records) {
+    for (int i = 0; i < records; ++i) {
       b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
       if (b.packets++ == 0) b.first = t;
       b.last = t;
       t += 1000;
     }
+  }
+  // The ring's flow index of finished file `r` is, byte for byte, the index of the file read back.
+  void expect_flow_index_of_file(const RingOptions& o, const FileRecord& r, const std::string& label) {
+    UniqueFd fd(::open((o.directory + "/" + r.file).c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd.valid());
+    std::vector<std::uint8_t> expected;
+    std::string error;
+    ASSERT_TRUE(build_flow_index_fd(fd.get(), &expected, &error)) << error;
+    std::ifstream in(o.directory + "/." + r.file + ".flows", std::ios::binary);
+    std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(written, expected) << r.file << label;
+    EXPECT_EQ(r.flow_index_bytes, expected.size()) << r.file << label;
+  }
+  // One whole file: header, `packets` records of 100 bytes, close.
+  void write_file(Ring& ring, int packets, std::uint64_t drops = 0) {
+    RecordBatch b(1 << 20);
+    b.file_header = encode_file_header(stream);
+    add_records(b, packets);
     b.closes_file = true;
     b.file_drops = drops;
     ring.write_batch(b);
@@ -53,12 +69,7 @@ class RingTest : public ::testing::Test {
     for (int k = 0; k < batches; ++k) {
       RecordBatch b(1 << 20);
       if (k == 0) b.file_header = encode_file_header(stream);
-      for (int i = 0; i < per_batch; ++i) {
-        b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
-        if (b.packets++ == 0) b.first = t;
-        b.last = t;
-        t += 1000;
-      }
+      add_records(b, per_batch);
       b.closes_file = k + 1 == batches;
       ring.write_batch(b);
       after_batch();
@@ -168,14 +179,7 @@ TEST_F(RingTest, FlowIndexFedFromTheWrittenBatchesEqualsTheFileReadBack) {
     ASSERT_EQ(ring.finished_files().size(), direct ? 4u : 2u);
     for (const auto& r : ring.finished_files()) {
       if (direct && r.sequence < 2) continue;  // the first loop's files
-      UniqueFd fd(::open((o.directory + "/" + r.file).c_str(), O_RDONLY | O_CLOEXEC));
-      ASSERT_TRUE(fd.valid());
-      std::vector<std::uint8_t> expected;
-      std::string error;
-      ASSERT_TRUE(build_flow_index_fd(fd.get(), &expected, &error)) << error;
-      std::ifstream in(o.directory + "/." + r.file + ".flows", std::ios::binary);
-      std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
-      EXPECT_EQ(written, expected) << r.file << (direct ? " (direct I/O)" : "");
+      expect_flow_index_of_file(o, r, direct ? " (direct I/O)" : "");
     }
     EXPECT_EQ(ring.counters().flow_indexes_reread, 0u);
   }
@@ -198,12 +202,7 @@ TEST_F(RingTest, FlowIndexHandedToThePublisherWhenTheWriterFallsBehindIsTheSame)
     for (int k = 0; k < 24; ++k) {
       RecordBatch b(1 << 21);
       if (k == 0) b.file_header = encode_file_header(stream);
-      for (int i = 0; i < 9000; ++i) {
-        b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
-        if (b.packets++ == 0) b.first = t;
-        b.last = t;
-        t += 1000;
-      }
+      add_records(b, 9000);
       b.closes_file = k == 23;
       ring.write_batch(b, k >= 4 ? 8 : 0);
     }
@@ -213,15 +212,7 @@ TEST_F(RingTest, FlowIndexHandedToThePublisherWhenTheWriterFallsBehindIsTheSame)
     const FileRecord& r = files.back();
     ASSERT_EQ(r.sequence, first_new);
     EXPECT_EQ(r.packets, 24u * 9000u);
-    UniqueFd fd(::open((o.directory + "/" + r.file).c_str(), O_RDONLY | O_CLOEXEC));
-    ASSERT_TRUE(fd.valid());
-    std::vector<std::uint8_t> expected;
-    std::string error;
-    ASSERT_TRUE(build_flow_index_fd(fd.get(), &expected, &error)) << error;
-    std::ifstream in(o.directory + "/." + r.file + ".flows", std::ios::binary);
-    std::vector<std::uint8_t> written((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_EQ(written, expected) << (direct ? "direct I/O" : "buffered");
-    EXPECT_EQ(r.flow_index_bytes, expected.size());
+    expect_flow_index_of_file(o, r, direct ? " (direct I/O)" : " (buffered)");
     EXPECT_EQ(ring.counters().flow_indexes_reread, 0u);  // fed once, by the writer then the publisher
   }
 }
@@ -237,18 +228,10 @@ TEST_F(RingTest, FlowIndexLeavesOutABatchTheDiskRefused) {
   Ring ring(o);
   ring.open();
   int batch = 0;
-  auto encode = [&](RecordBatch& b, int records) {
-    for (int i = 0; i < records; ++i) {
-      b.size += encode_record(stream, b.data.get() + b.size, t, 100, 100, payload);
-      if (b.packets++ == 0) b.first = t;
-      b.last = t;
-      t += 1000;
-    }
-  };
   for (int records : {50, 3000, 60}) {  // 116 bytes each: the second batch is larger than the disk
     RecordBatch b(1 << 20);
     if (batch == 0) b.file_header = encode_file_header(stream);
-    encode(b, records);
+    add_records(b, records);
     b.closes_file = ++batch == 3;
     ring.write_batch(b);
   }
